@@ -1,0 +1,387 @@
+//! INFO [section ...]: Redis's sections and field names, so tools that parse them work.
+
+use std::fmt::Write as _;
+
+use super::Ctx;
+use crate::config::REDIS_VERSION;
+
+/// Sections of `INFO` / `INFO default`, in Redis's order.
+const DEFAULT: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+/// `INFO all` adds these (before `keyspace`, as Redis orders them).
+const ALL_EXTRA: &[&str] = &["commandstats"];
+
+/// INFO [section [section ...]]
+pub fn info(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let mut wanted: Vec<String> = Vec::new();
+    if argv.len() == 1 {
+        wanted.extend(DEFAULT.iter().map(|s| s.to_string()));
+    }
+    for a in &argv[1..] {
+        let s = String::from_utf8_lossy(a).to_ascii_lowercase();
+        match s.as_str() {
+            "default" => wanted.extend(DEFAULT.iter().map(|s| s.to_string())),
+            "all" | "everything" => {
+                wanted.extend(
+                    DEFAULT
+                        .iter()
+                        .filter(|s| **s != "modules")
+                        .map(|s| s.to_string()),
+                );
+                wanted.extend(ALL_EXTRA.iter().map(|s| s.to_string()));
+                if s == "everything" {
+                    wanted.push("modules".into());
+                }
+            }
+            _ => wanted.push(s),
+        }
+    }
+    let order: Vec<&str> = DEFAULT.iter().chain(ALL_EXTRA).copied().collect();
+    let mut text = String::new();
+    for section in order {
+        if !wanted.iter().any(|w| w == section) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str("\r\n");
+        }
+        write_section(ctx, section, &mut text);
+    }
+    ctx.out.verbatim("txt", text.as_bytes());
+}
+
+fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
+    let srv = &*ctx.srv;
+    let now = ctx.store.now_ms;
+    let uptime = now.saturating_sub(srv.start_ms) / 1000;
+    match section {
+        "server" => {
+            t.push_str("# Server\r\n");
+            field(t, "redis_version", REDIS_VERSION);
+            field(t, "redis_git_sha1", "00000000");
+            field(t, "redis_git_dirty", 0);
+            field(t, "redis_build_id", "0");
+            field(t, "redis_mode", "standalone");
+            field(t, "os", os_name());
+            field(t, "arch_bits", 64);
+            field(t, "monotonic_clock", "POSIX clock_gettime");
+            field(t, "multiplexing_api", "epoll");
+            field(t, "process_id", std::process::id());
+            field(t, "process_supervised", "no");
+            field(t, "run_id", &srv.run_id);
+            field(t, "tcp_port", srv.tcp_port());
+            field(t, "server_time_usec", crate::server::unix_us());
+            field(t, "uptime_in_seconds", uptime);
+            field(t, "uptime_in_days", uptime / 86400);
+            field(t, "hz", srv.config.hz);
+            field(t, "configured_hz", srv.config.hz);
+            field(t, "lru_clock", (now / 1000) & ((1 << 24) - 1));
+            field(t, "executable", &srv.executable);
+            field(
+                t,
+                "config_file",
+                srv.config
+                    .file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            );
+            field(t, "io_threads_active", 0);
+            field(t, "redust_version", env!("CARGO_PKG_VERSION"));
+        }
+        "clients" => {
+            t.push_str("# Clients\r\n");
+            field(t, "connected_clients", srv.clients.len());
+            field(t, "cluster_connections", 0);
+            field(t, "maxclients", srv.config.maxclients);
+            let max_in = srv
+                .clients
+                .iter()
+                .map(|(_, c)| c.input.capacity())
+                .max()
+                .unwrap_or(0);
+            let max_out = srv
+                .clients
+                .iter()
+                .map(|(_, c)| c.reply.buf.capacity())
+                .max()
+                .unwrap_or(0);
+            field(t, "client_recent_max_input_buffer", max_in);
+            field(t, "client_recent_max_output_buffer", max_out);
+            field(t, "blocked_clients", srv.blocked_clients());
+            field(t, "tracking_clients", 0);
+            field(t, "clients_in_timeout_table", srv.block_deadlines.len());
+        }
+        "memory" => {
+            let used = used_memory();
+            let rss = rss_bytes();
+            t.push_str("# Memory\r\n");
+            field(t, "used_memory", used);
+            field(t, "used_memory_human", human_bytes(used));
+            field(t, "used_memory_rss", rss);
+            field(t, "used_memory_rss_human", human_bytes(rss));
+            field(t, "used_memory_peak", used);
+            field(t, "used_memory_peak_human", human_bytes(used));
+            field(t, "total_system_memory", total_system_memory());
+            field(
+                t,
+                "total_system_memory_human",
+                human_bytes(total_system_memory()),
+            );
+            field(t, "maxmemory", srv.config.maxmemory);
+            field(
+                t,
+                "maxmemory_human",
+                human_bytes(srv.config.maxmemory as u64),
+            );
+            field(t, "maxmemory_policy", &srv.config.maxmemory_policy);
+            let frag = if used > 0 {
+                rss as f64 / used as f64
+            } else {
+                0.0
+            };
+            field(t, "mem_fragmentation_ratio", format!("{frag:.2}"));
+            field(t, "mem_allocator", "libc");
+            field(t, "lazyfree_pending_objects", 0);
+        }
+        "persistence" => {
+            t.push_str("# Persistence\r\n");
+            field(t, "loading", 0);
+            field(t, "async_loading", 0);
+            field(t, "rdb_changes_since_last_save", ctx.store.dirty);
+            field(t, "rdb_bgsave_in_progress", 0);
+            field(t, "rdb_last_save_time", srv.start_ms / 1000);
+            field(t, "rdb_last_bgsave_status", "ok");
+            field(t, "rdb_last_bgsave_time_sec", -1);
+            field(t, "rdb_current_bgsave_time_sec", -1);
+            field(t, "rdb_saves", 0);
+            field(t, "rdb_last_cow_size", 0);
+            field(t, "aof_enabled", 0);
+            field(t, "aof_rewrite_in_progress", 0);
+            field(t, "aof_rewrite_scheduled", 0);
+            field(t, "aof_last_rewrite_time_sec", -1);
+            field(t, "aof_current_rewrite_time_sec", -1);
+            field(t, "aof_last_bgrewrite_status", "ok");
+            field(t, "aof_last_write_status", "ok");
+        }
+        "stats" => {
+            let s = &srv.stats;
+            let ks = &ctx.store.stats;
+            t.push_str("# Stats\r\n");
+            field(t, "total_connections_received", s.total_connections);
+            field(t, "total_commands_processed", s.total_commands);
+            field(
+                t,
+                "instantaneous_ops_per_sec",
+                s.ops.per_second().round() as u64,
+            );
+            field(t, "total_net_input_bytes", s.net_input_bytes);
+            field(t, "total_net_output_bytes", s.net_output_bytes);
+            field(
+                t,
+                "instantaneous_input_kbps",
+                format!("{:.2}", s.input_kbps.per_second() / 1024.0),
+            );
+            field(
+                t,
+                "instantaneous_output_kbps",
+                format!("{:.2}", s.output_kbps.per_second() / 1024.0),
+            );
+            field(t, "rejected_connections", s.rejected_connections);
+            field(t, "sync_full", 0);
+            field(t, "sync_partial_ok", 0);
+            field(t, "sync_partial_err", 0);
+            field(t, "expired_keys", ks.expired);
+            field(t, "expired_stale_perc", "0.00");
+            field(t, "expired_time_cap_reached_count", 0);
+            field(t, "evicted_keys", 0);
+            field(t, "evicted_clients", 0);
+            field(t, "keyspace_hits", ks.hits);
+            field(t, "keyspace_misses", ks.misses);
+            field(t, "pubsub_channels", 0);
+            field(t, "pubsub_patterns", 0);
+            field(t, "latest_fork_usec", 0);
+            field(t, "total_forks", 0);
+            field(t, "total_error_replies", s.total_error_replies);
+            field(
+                t,
+                "client_query_buffer_limit_disconnections",
+                s.client_qbuf_limit_disconnections,
+            );
+        }
+        "replication" => {
+            t.push_str("# Replication\r\n");
+            field(t, "role", "master");
+            field(t, "connected_slaves", 0);
+            field(t, "master_failover_state", "no-failover");
+            field(t, "master_replid", &srv.run_id);
+            field(
+                t,
+                "master_replid2",
+                "0000000000000000000000000000000000000000",
+            );
+            field(t, "master_repl_offset", 0);
+            field(t, "second_repl_offset", -1);
+            field(t, "repl_backlog_active", 0);
+            field(t, "repl_backlog_size", 1048576);
+            field(t, "repl_backlog_first_byte_offset", 0);
+            field(t, "repl_backlog_histlen", 0);
+        }
+        "cpu" => {
+            let (user, sys) = cpu_times(libc::RUSAGE_SELF);
+            let (cuser, csys) = cpu_times(libc::RUSAGE_CHILDREN);
+            t.push_str("# CPU\r\n");
+            field(t, "used_cpu_sys", format!("{sys:.6}"));
+            field(t, "used_cpu_user", format!("{user:.6}"));
+            field(t, "used_cpu_sys_children", format!("{csys:.6}"));
+            field(t, "used_cpu_user_children", format!("{cuser:.6}"));
+            field(t, "used_cpu_sys_main_thread", format!("{sys:.6}"));
+            field(t, "used_cpu_user_main_thread", format!("{user:.6}"));
+        }
+        "modules" => t.push_str("# Modules\r\n"),
+        "errorstats" => {
+            t.push_str("# Errorstats\r\n");
+            for (code, n) in &srv.stats.errorstats {
+                let _ = write!(t, "errorstat_{code}:count={n}\r\n");
+            }
+        }
+        "cluster" => {
+            t.push_str("# Cluster\r\n");
+            field(t, "cluster_enabled", 0);
+        }
+        "keyspace" => {
+            t.push_str("# Keyspace\r\n");
+            for (i, db) in ctx.store.dbs.iter().enumerate() {
+                if db.is_empty() {
+                    continue;
+                }
+                let avg_ttl = average_ttl(db, now);
+                let _ = write!(
+                    t,
+                    "db{i}:keys={},expires={},avg_ttl={avg_ttl}\r\n",
+                    db.len(),
+                    db.expires_len()
+                );
+            }
+        }
+        "commandstats" => {
+            t.push_str("# Commandstats\r\n");
+            for (name, s) in &srv.stats.commandstats {
+                let per_call = if s.calls > 0 {
+                    s.usec as f64 / s.calls as f64
+                } else {
+                    0.0
+                };
+                let _ = write!(
+                    t,
+                    "cmdstat_{name}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
+                    s.calls, s.usec, s.rejected_calls, s.failed_calls
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+fn field(t: &mut String, name: &str, value: impl std::fmt::Display) {
+    let _ = write!(t, "{name}:{value}\r\n");
+}
+
+/// The mean remaining TTL in ms over (a sample of) the keys with a deadline.
+fn average_ttl(db: &crate::store::Db, now: u64) -> u64 {
+    let sample: Vec<u64> = db
+        .deadlines()
+        .take(1000)
+        .map(|(_, d)| d.saturating_sub(now))
+        .collect();
+    if sample.is_empty() {
+        0
+    } else {
+        sample.iter().sum::<u64>() / sample.len() as u64
+    }
+}
+
+/// Redis's bytesToHuman.
+pub fn human_bytes(n: u64) -> String {
+    let n = n as f64;
+    const K: f64 = 1024.0;
+    if n < K {
+        format!("{n}B")
+    } else if n < K * K {
+        format!("{:.2}K", n / K)
+    } else if n < K * K * K {
+        format!("{:.2}M", n / (K * K))
+    } else if n < K * K * K * K {
+        format!("{:.2}G", n / (K * K * K))
+    } else {
+        format!("{:.2}T", n / (K * K * K * K))
+    }
+}
+
+/// Bytes the allocator has handed out and not taken back.
+pub fn used_memory() -> u64 {
+    // SAFETY: mallinfo2 only reads glibc's allocator statistics.
+    let mi = unsafe { libc::mallinfo2() };
+    (mi.uordblks + mi.hblkhd) as u64
+}
+
+/// Resident set size, from /proc/self/statm.
+pub fn rss_bytes() -> u64 {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    pages * 4096
+}
+
+fn total_system_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|v| v.parse::<u64>().ok())
+                })
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+fn os_name() -> String {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("Linux {} {}", release.trim(), std::env::consts::ARCH)
+}
+
+/// (user, system) CPU seconds.
+fn cpu_times(who: libc::c_int) -> (f64, f64) {
+    let mut ru: libc::rusage = unsafe_zeroed_rusage();
+    // SAFETY: getrusage fills the struct we pass.
+    if unsafe { libc::getrusage(who, &mut ru) } != 0 {
+        return (0.0, 0.0);
+    }
+    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    (secs(ru.ru_utime), secs(ru.ru_stime))
+}
+
+fn unsafe_zeroed_rusage() -> libc::rusage {
+    // SAFETY: rusage is plain old data; all-zero is a valid value.
+    unsafe { std::mem::zeroed() }
+}

@@ -1,0 +1,284 @@
+//! Command dispatch: table lookup, arity, authentication, then the family handler; and the
+//! bookkeeping every command shares (stats, slow log, MONITOR, CLIENT REPLY).
+//!
+//! Every handler follows one recipe: look up the key -> check its type -> parse arguments
+//! (exact Redis errors) -> mutate -> [`Ctx::signal_modified`] -> reply.
+
+pub mod client;
+pub mod config;
+pub mod connection;
+pub mod info;
+pub mod introspection;
+pub mod keys;
+pub mod meta;
+pub mod server;
+pub mod string;
+pub mod table;
+
+use std::time::Instant;
+
+use crate::protocol::parse::parse_i64;
+use crate::protocol::reply::Reply;
+use crate::server::client::ReplyMode;
+use crate::server::{Client, PauseMode, ServerState};
+use crate::store::Store;
+use table::{Command, ADMIN, MAY_REPLICATE, NO_AUTH, SKIP_MONITOR, SKIP_SLOWLOG, WRITE};
+
+/// What a handler works with: the keyspace, the server, its own client, its reply.
+pub struct Ctx<'a> {
+    pub store: &'a mut Store,
+    pub srv: &'a mut ServerState,
+    pub out: &'a mut Reply,
+    /// The calling client's slab key.
+    pub key: usize,
+    /// The calling client's selected database.
+    pub db: usize,
+}
+
+impl Ctx<'_> {
+    /// The calling client.
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.srv.clients[self.key]
+    }
+
+    /// The loop's cached clock (Unix ms).
+    pub fn now_ms(&self) -> u64 {
+        self.store.now_ms
+    }
+
+    /// The one bookkeeping call after a write: bumps the dirty counter that save rules and
+    /// INFO read. WATCH and keyspace notifications hook in here.
+    pub fn signal_modified(&mut self, _key: &[u8], changes: u64) {
+        self.store.dirty += changes;
+    }
+
+    /// `ERR syntax error`.
+    pub fn syntax_error(&mut self) {
+        self.out.err("syntax error");
+    }
+
+    /// `WRONGTYPE ...`.
+    pub fn wrong_type(&mut self) {
+        self.out
+            .error("WRONGTYPE Operation against a key holding the wrong kind of value");
+    }
+}
+
+/// Parses an integer argument; on failure replies Redis's error and returns None.
+pub fn int_arg(out: &mut Reply, arg: &[u8]) -> Option<i64> {
+    let v = parse_i64(arg);
+    if v.is_none() {
+        out.err("value is not an integer or out of range");
+    }
+    v
+}
+
+/// Case-insensitive comparison of an argument with an option name.
+pub fn is(arg: &[u8], name: &str) -> bool {
+    arg.eq_ignore_ascii_case(name.as_bytes())
+}
+
+/// Whether CLIENT PAUSE holds this command back now.
+pub fn must_postpone(state: &ServerState, argv: &[&[u8]]) -> bool {
+    let Some(p) = state.pause else {
+        return false;
+    };
+    if p.until_ms <= crate::server::unix_ms() {
+        return false;
+    }
+    match p.mode {
+        PauseMode::All => true,
+        PauseMode::Write => {
+            table::lookup(argv).is_some_and(|(cmd, _)| cmd.flags & (WRITE | MAY_REPLICATE) != 0)
+        }
+    }
+}
+
+/// Runs one command for the client at slab `key`, writing its reply to `out`.
+pub fn execute(
+    store: &mut Store,
+    srv: &mut ServerState,
+    out: &mut Reply,
+    key: usize,
+    argv: &[&[u8]],
+) {
+    let started = Instant::now();
+    let reply_start = out.buf.len();
+    let cmd = match table::lookup(argv) {
+        Some((cmd, _)) => cmd,
+        None => {
+            reject_unknown(out, argv);
+            srv.stats.count_errors(&mut out.error_codes);
+            finish_reply_mode(srv, key, out, reply_start);
+            return;
+        }
+    };
+    if let Some(err) = check_call(srv, key, cmd, argv) {
+        out.error(&err);
+        srv.stats.count_errors(&mut out.error_codes);
+        srv.stats
+            .commandstats
+            .entry(cmd.name)
+            .or_default()
+            .rejected_calls += 1;
+        finish_reply_mode(srv, key, out, reply_start);
+        return;
+    }
+    let db = srv.clients[key].db;
+    srv.clients[key].last_command = cmd.name;
+    let mut ctx = Ctx {
+        store,
+        srv,
+        out,
+        key,
+        db,
+    };
+    (cmd.handler)(&mut ctx, argv);
+    let Ctx { srv, out, db, .. } = ctx;
+    let micros = started.elapsed().as_micros() as u64;
+
+    let failed = !out.error_codes.is_empty();
+    srv.stats.count_errors(&mut out.error_codes);
+    let stat = srv.stats.commandstats.entry(cmd.name).or_default();
+    stat.calls += 1;
+    stat.usec += micros;
+    if failed {
+        stat.failed_calls += 1;
+    }
+    srv.stats.total_commands += 1;
+
+    let threshold = srv.config.slowlog_log_slower_than;
+    if threshold >= 0 && micros >= threshold as u64 && cmd.flags & SKIP_SLOWLOG == 0 {
+        let c = &srv.clients[key];
+        let who = (c.addr.to_string(), c.name.clone());
+        let max = srv.config.slowlog_max_len as usize;
+        let now_secs = (store_now_secs()) as i64;
+        srv.slowlog.push(argv, micros, now_secs, who, max);
+    }
+    if !srv.monitors.is_empty() && cmd.flags & (SKIP_MONITOR | ADMIN) == 0 {
+        feed_monitors(srv, key, db, argv);
+    }
+    if let Some(c) = srv.clients.get_mut(key) {
+        c.db = db;
+    }
+    finish_reply_mode(srv, key, out, reply_start);
+}
+
+fn store_now_secs() -> u64 {
+    crate::server::unix_ms() / 1000
+}
+
+/// Arity, authentication: the checks Redis makes before running a command.
+fn check_call(srv: &ServerState, key: usize, cmd: &Command, argv: &[&[u8]]) -> Option<String> {
+    let argc = argv.len() as i32;
+    if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
+        return Some(format!(
+            "ERR wrong number of arguments for '{}' command",
+            cmd.name
+        ));
+    }
+    if !srv.clients[key].authenticated && cmd.flags & NO_AUTH == 0 {
+        return Some("NOAUTH Authentication required.".into());
+    }
+    None
+}
+
+/// `ERR unknown command` / `ERR unknown subcommand`, quoting arguments as Redis does.
+fn reject_unknown(out: &mut Reply, argv: &[&[u8]]) {
+    if let Some(parent) = table::lookup_name(argv[0]) {
+        if !parent.subcommands.is_empty() {
+            let mut msg = b"ERR unknown subcommand '".to_vec();
+            msg.extend(truncated(argv[1], 128));
+            msg.extend_from_slice(
+                format!("'. Try {} HELP.", parent.name.to_ascii_uppercase()).as_bytes(),
+            );
+            out.error_bytes(&msg);
+            return;
+        }
+    }
+    // As Redis: each argument quoted and cut so that the list stays near 128 bytes.
+    let mut args: Vec<u8> = Vec::new();
+    for a in &argv[1..] {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        args.push(b'\'');
+        args.extend(truncated(a, room));
+        args.extend_from_slice(b"' ");
+    }
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend(truncated(argv[0], 128));
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend(args);
+    out.error_bytes(&msg);
+}
+
+fn truncated(a: &[u8], max: usize) -> Vec<u8> {
+    a[..a.len().min(max)].to_vec()
+}
+
+/// Applies CLIENT REPLY OFF / SKIP to the reply just written.
+fn finish_reply_mode(srv: &mut ServerState, key: usize, out: &mut Reply, reply_start: usize) {
+    let Some(c) = srv.clients.get_mut(key) else {
+        return;
+    };
+    match c.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => out.buf.truncate(reply_start),
+        ReplyMode::Skip => {
+            out.buf.truncate(reply_start);
+            c.reply_mode = ReplyMode::On;
+        }
+        ReplyMode::SkipNext => c.reply_mode = ReplyMode::Skip,
+    }
+}
+
+/// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client but the caller.
+fn feed_monitors(srv: &mut ServerState, key: usize, db: usize, argv: &[&[u8]]) {
+    let us = crate::server::unix_us();
+    let mut line = format!(
+        "+{}.{:06} [{} {}]",
+        us / 1_000_000,
+        us % 1_000_000,
+        db,
+        srv.clients[key].addr
+    );
+    for a in argv {
+        line.push(' ');
+        line.push_str(&repr(a));
+    }
+    line.push_str("\r\n");
+    for &m in &srv.monitors {
+        if m == key {
+            continue;
+        }
+        if let Some(c) = srv.clients.get_mut(m) {
+            c.reply.buf.extend_from_slice(line.as_bytes());
+        }
+    }
+    for m in srv.monitors.clone() {
+        crate::server::event_loop::queue_write(srv, m);
+    }
+}
+
+/// Redis's sdscatrepr: a double-quoted string with C escapes and `\xhh` for the rest.
+pub fn repr(s: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for &b in s {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -1,0 +1,286 @@
+//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, MONITOR, SLOWLOG, DEBUG, WAIT,
+//! SHUTDOWN.
+
+use super::{is, Ctx};
+use crate::protocol::parse::parse_i64;
+use crate::server::client::{BlockReason, Blocked};
+use crate::server::ShutdownRequest;
+
+/// The reply of every `<CMD> HELP`: a title line, the given lines, then HELP's own entry.
+pub fn help_reply(ctx: &mut Ctx, command: &str, lines: &[&str]) {
+    ctx.out.array(lines.len() + 3);
+    ctx.out.simple(&format!(
+        "{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    ));
+    for l in lines {
+        ctx.out.simple(l);
+    }
+    ctx.out.simple("HELP");
+    ctx.out.simple("    Prints this help.");
+}
+
+/// DBSIZE
+pub fn dbsize(ctx: &mut Ctx, _argv: &[&[u8]]) {
+    let n = ctx.store.dbs[ctx.db].len();
+    ctx.out.int(n as i64);
+}
+
+/// Parses the optional ASYNC|SYNC of FLUSHDB / FLUSHALL. Both free memory at once here.
+fn flush_mode_ok(ctx: &mut Ctx, argv: &[&[u8]]) -> bool {
+    match argv.len() {
+        1 => true,
+        2 if is(argv[1], "async") || is(argv[1], "sync") => true,
+        _ => {
+            ctx.syntax_error();
+            false
+        }
+    }
+}
+
+/// FLUSHDB [ASYNC|SYNC]
+pub fn flushdb(ctx: &mut Ctx, argv: &[&[u8]]) {
+    if !flush_mode_ok(ctx, argv) {
+        return;
+    }
+    let db = &mut ctx.store.dbs[ctx.db];
+    let removed = db.len() as u64;
+    db.clear();
+    ctx.store.dirty += removed + 1;
+    ctx.out.ok();
+}
+
+/// FLUSHALL [ASYNC|SYNC]
+pub fn flushall(ctx: &mut Ctx, argv: &[&[u8]]) {
+    if !flush_mode_ok(ctx, argv) {
+        return;
+    }
+    let mut removed = 0;
+    for db in &mut ctx.store.dbs {
+        removed += db.len() as u64;
+        db.clear();
+    }
+    ctx.store.dirty += removed + 1;
+    ctx.out.ok();
+}
+
+/// SWAPDB index1 index2
+pub fn swapdb(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(a) = parse_i64(argv[1]).filter(|v| i32::try_from(*v).is_ok()) else {
+        ctx.out.err("invalid first DB index");
+        return;
+    };
+    let Some(b) = parse_i64(argv[2]).filter(|v| i32::try_from(*v).is_ok()) else {
+        ctx.out.err("invalid second DB index");
+        return;
+    };
+    let n = ctx.store.dbs.len() as i64;
+    if a < 0 || a >= n || b < 0 || b >= n {
+        ctx.out.err("DB index is out of range");
+        return;
+    }
+    ctx.store.dbs.swap(a as usize, b as usize);
+    ctx.store.dirty += 1;
+    ctx.out.ok();
+}
+
+/// TIME
+pub fn time(ctx: &mut Ctx, _argv: &[&[u8]]) {
+    let us = crate::server::unix_us();
+    ctx.out.array(2);
+    ctx.out.bulk(format!("{}", us / 1_000_000).as_bytes());
+    ctx.out.bulk(format!("{}", us % 1_000_000).as_bytes());
+}
+
+/// MONITOR
+pub fn monitor(ctx: &mut Ctx, _argv: &[&[u8]]) {
+    let key = ctx.key;
+    let c = ctx.client();
+    if !c.monitor {
+        c.monitor = true;
+        ctx.srv.monitors.push(key);
+    }
+    ctx.out.ok();
+}
+
+/// SLOWLOG GET [count]
+pub fn slowlog_get(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let count = match argv.get(2) {
+        None => 10,
+        Some(a) => match parse_i64(a) {
+            Some(n) if n >= -1 => n,
+            _ => {
+                ctx.out.err("count should be greater than or equal to -1");
+                return;
+            }
+        },
+    };
+    let entries = &ctx.srv.slowlog.entries;
+    let n = if count < 0 {
+        entries.len()
+    } else {
+        entries.len().min(count as usize)
+    };
+    let out = &mut *ctx.out;
+    out.array(n);
+    for e in entries.iter().take(n) {
+        out.array(6);
+        out.int(e.id as i64);
+        out.int(e.unix_secs);
+        out.int(e.micros as i64);
+        out.array(e.args.len());
+        for a in &e.args {
+            out.bulk(a);
+        }
+        out.bulk_str(&e.addr);
+        out.bulk(&e.name);
+    }
+}
+
+/// SLOWLOG LEN
+pub fn slowlog_len(ctx: &mut Ctx, _argv: &[&[u8]]) {
+    let n = ctx.srv.slowlog.entries.len();
+    ctx.out.int(n as i64);
+}
+
+/// SLOWLOG RESET
+pub fn slowlog_reset(ctx: &mut Ctx, _argv: &[&[u8]]) {
+    ctx.srv.slowlog.entries.clear();
+    ctx.out.ok();
+}
+
+/// SLOWLOG HELP
+pub fn slowlog_help(ctx: &mut Ctx, _argv: &[&[u8]]) {
+    help_reply(
+        ctx,
+        "SLOWLOG",
+        &[
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+        ],
+    );
+}
+
+/// Whether DEBUG may run for this client (enable-debug-command).
+fn debug_allowed(ctx: &mut Ctx) -> bool {
+    match ctx.srv.config.enable_debug_command.as_str() {
+        "yes" => true,
+        "local" => ctx.client().addr.ip().is_loopback(),
+        _ => false,
+    }
+}
+
+/// DEBUG SLEEP seconds | LOG message | SET-ACTIVE-EXPIRE 0|1 | HELP
+pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
+    if !debug_allowed(ctx) {
+        ctx.out.err(
+            "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", \
+             you can run it from a local connection, otherwise you need to set this option in \
+             the configuration file, and then restart the server.",
+        );
+        return;
+    }
+    let sub = argv[1];
+    if is(sub, "help") {
+        return help_reply(
+            ctx,
+            "DEBUG",
+            &[
+                "LOG <message>",
+                "    Write <message> to the server log.",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Setting it to 0 disables expiring keys in background when they are not",
+                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                "    default.",
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds>. Decimals allowed.",
+            ],
+        );
+    }
+    if is(sub, "sleep") && argv.len() == 3 {
+        let secs = std::str::from_utf8(argv[2])
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .unwrap_or(0.0);
+        // DEBUG SLEEP stops the whole server, as in Redis.
+        std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+        ctx.out.ok();
+    } else if is(sub, "log") && argv.len() == 3 {
+        log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(argv[2]));
+        ctx.out.ok();
+    } else if is(sub, "set-active-expire") && argv.len() == 3 {
+        ctx.srv.active_expire = argv[2] != b"0";
+        ctx.out.ok();
+    } else {
+        let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
+        msg.extend_from_slice(sub);
+        msg.extend_from_slice(b"'. Try DEBUG HELP.");
+        ctx.out.error_bytes(&msg);
+    }
+}
+
+/// WAIT numreplicas timeout: with no replicas, 0 at once when none are asked for, else 0
+/// after the timeout (forever for 0), exactly as a replica-less Redis does.
+pub fn wait(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(replicas) = parse_i64(argv[1]) else {
+        ctx.out.err("value is not an integer or out of range");
+        return;
+    };
+    let Some(timeout) = parse_i64(argv[2]) else {
+        ctx.out.err("timeout is not an integer or out of range");
+        return;
+    };
+    if timeout < 0 {
+        ctx.out.err("timeout is negative");
+        return;
+    }
+    if replicas <= 0 {
+        ctx.out.int(0);
+        return;
+    }
+    let deadline = (timeout > 0).then(|| ctx.now_ms().saturating_add(timeout as u64));
+    let key = ctx.key;
+    let c = ctx.client();
+    c.blocked = Some(Blocked {
+        reason: BlockReason::Wait,
+        deadline,
+    });
+    let id = c.id;
+    if let Some(d) = deadline {
+        ctx.srv.block_deadlines.insert((d, key, id));
+    }
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+pub fn shutdown(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let mut request = ShutdownRequest::Default;
+    let mut abort = false;
+    for a in &argv[1..] {
+        if is(a, "nosave") {
+            request = ShutdownRequest::NoSave;
+        } else if is(a, "save") {
+            request = ShutdownRequest::Save;
+        } else if is(a, "now") || is(a, "force") {
+        } else if is(a, "abort") {
+            abort = true;
+        } else {
+            return ctx.syntax_error();
+        }
+    }
+    if abort {
+        if argv.len() > 2 {
+            return ctx.syntax_error();
+        }
+        ctx.out.err("No shutdown in progress.");
+        return;
+    }
+    ctx.srv.shutdown = Some(request);
+    // Like Redis, no reply: the connection closes when the server exits.
+}

@@ -1,0 +1,184 @@
+//! One connected client: its socket, buffers, parser state and connection-level settings.
+
+use std::net::SocketAddr;
+
+use mio::net::TcpStream;
+use mio::Interest;
+
+use crate::protocol::parse::RequestParser;
+use crate::protocol::reply::Reply;
+
+/// Whether replies are sent (CLIENT REPLY).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ReplyMode {
+    #[default]
+    On,
+    Off,
+    /// Skip the reply of the next command only (set by CLIENT REPLY SKIP, armed after it).
+    SkipNext,
+    /// The current command's reply is dropped.
+    Skip,
+}
+
+/// Why a client is waiting instead of running its next command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockReason {
+    /// WAIT: answers the number of replicas (always 0) at the deadline.
+    Wait,
+}
+
+/// A client waiting for a deadline or an event.
+#[derive(Clone, Copy, Debug)]
+pub struct Blocked {
+    pub reason: BlockReason,
+    /// Unix ms; None waits forever.
+    pub deadline: Option<u64>,
+}
+
+/// A connected client.
+#[derive(Debug)]
+pub struct Client {
+    /// The id CLIENT ID reports; never reused.
+    pub id: u64,
+    pub stream: TcpStream,
+    pub addr: SocketAddr,
+    pub local_addr: SocketAddr,
+    /// Received bytes; `input_pos` is where parsing resumes.
+    pub input: Vec<u8>,
+    pub input_pos: usize,
+    pub parser: RequestParser,
+    /// A parsed command waits in `parser` to run (the server was paused when it arrived).
+    pub has_pending_command: bool,
+    pub reply: Reply,
+    /// The selected database.
+    pub db: usize,
+    pub name: Vec<u8>,
+    pub lib_name: Vec<u8>,
+    pub lib_ver: Vec<u8>,
+    pub created_ms: u64,
+    pub last_interaction_ms: u64,
+    pub authenticated: bool,
+    /// Close once the pending output is written (QUIT, protocol errors, CLIENT KILL).
+    pub close_after_reply: bool,
+    /// Close now, without flushing.
+    pub close_asap: bool,
+    pub monitor: bool,
+    pub reply_mode: ReplyMode,
+    pub no_evict: bool,
+    pub no_touch: bool,
+    pub blocked: Option<Blocked>,
+    /// The full name of the last command run (`client|list`), for CLIENT LIST.
+    pub last_command: &'static str,
+    /// Reading stopped because the output backlog is too large.
+    pub read_paused: bool,
+    /// The socket has unread bytes we have not drained yet (reading was paused).
+    pub may_have_input: bool,
+    /// Interest currently registered with the poll.
+    pub interest: Interest,
+    /// Queued for the before-sleep write pass.
+    pub write_queued: bool,
+    /// Protocol errors close the connection without executing anything after them.
+    pub protocol_error: bool,
+}
+
+impl Client {
+    /// A new client for an accepted connection.
+    pub fn new(id: u64, stream: TcpStream, addr: SocketAddr, now_ms: u64) -> Client {
+        let local_addr = stream.local_addr().unwrap_or(addr);
+        Client {
+            id,
+            stream,
+            addr,
+            local_addr,
+            input: Vec::new(),
+            input_pos: 0,
+            parser: RequestParser::new(),
+            has_pending_command: false,
+            reply: Reply::default(),
+            db: 0,
+            name: Vec::new(),
+            lib_name: Vec::new(),
+            lib_ver: Vec::new(),
+            created_ms: now_ms,
+            last_interaction_ms: now_ms,
+            authenticated: false,
+            close_after_reply: false,
+            close_asap: false,
+            monitor: false,
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+            no_touch: false,
+            blocked: None,
+            last_command: "NULL",
+            read_paused: false,
+            may_have_input: false,
+            interest: Interest::READABLE,
+            write_queued: false,
+            protocol_error: false,
+        }
+    }
+
+    /// The flags letters CLIENT LIST shows.
+    pub fn flags_string(&self) -> String {
+        let mut f = String::new();
+        if self.monitor {
+            f.push('O');
+        }
+        if self.blocked.is_some() {
+            f.push('b');
+        }
+        if self.close_after_reply {
+            f.push('c');
+        }
+        if self.no_evict {
+            f.push('e');
+        }
+        if self.no_touch {
+            f.push('T');
+        }
+        if f.is_empty() {
+            f.push('N');
+        }
+        f
+    }
+
+    /// One CLIENT LIST / CLIENT INFO line (without the trailing newline).
+    pub fn info_line(&self, now_ms: u64) -> String {
+        let qbuf = self.input.len().saturating_sub(self.input_pos);
+        let qbuf_free = self.input.capacity() - self.input.len();
+        let obl = self.reply.pending();
+        let events = if self.interest.is_writable() {
+            "rw"
+        } else {
+            "r"
+        };
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 \
+             ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} \
+             oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+            self.id,
+            self.addr,
+            self.local_addr,
+            raw_fd(&self.stream),
+            String::from_utf8_lossy(&self.name),
+            now_ms.saturating_sub(self.created_ms) / 1000,
+            now_ms.saturating_sub(self.last_interaction_ms) / 1000,
+            self.flags_string(),
+            self.db,
+            qbuf,
+            qbuf_free,
+            self.input.capacity(),
+            obl,
+            self.reply.buf.capacity(),
+            self.input.capacity() + self.reply.buf.capacity() + std::mem::size_of::<Client>(),
+            events,
+            self.last_command,
+            self.reply.resp.number(),
+        )
+    }
+}
+
+fn raw_fd(stream: &TcpStream) -> i32 {
+    use std::os::fd::AsRawFd;
+    stream.as_raw_fd()
+}

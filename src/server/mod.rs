@@ -1,0 +1,194 @@
+//! The server: state shared by commands, and the event loop that owns it.
+
+pub mod client;
+pub mod event_loop;
+pub mod signals;
+pub mod stats;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use mio::net::TcpListener;
+use mio::{Registry, Token};
+use slab::Slab;
+
+use crate::config::Config;
+pub use client::Client;
+use stats::{SlowLog, Stats};
+
+pub use event_loop::Server;
+
+/// Tokens below this belong to listening sockets; a client's token is its slab key plus this.
+pub const CLIENT_TOKEN_BASE: usize = 64;
+
+/// A bound listening socket.
+#[derive(Debug)]
+pub struct Listener {
+    pub socket: TcpListener,
+    pub addr: SocketAddr,
+}
+
+/// What CLIENT PAUSE holds back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PauseMode {
+    /// Every command.
+    All,
+    /// Commands that may write.
+    Write,
+}
+
+/// An active CLIENT PAUSE.
+#[derive(Clone, Copy, Debug)]
+pub struct Pause {
+    pub mode: PauseMode,
+    pub until_ms: u64,
+}
+
+/// How the server should stop (SHUTDOWN or a signal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShutdownRequest {
+    /// Save first if save rules are configured (the default).
+    Default,
+    Save,
+    NoSave,
+}
+
+/// Everything commands may touch besides the keyspace.
+#[derive(Debug)]
+pub struct ServerState {
+    pub config: Config,
+    pub clients: Slab<Client>,
+    pub stats: Stats,
+    pub slowlog: SlowLog,
+    /// Unix ms when the server started.
+    pub start_ms: u64,
+    pub started: Instant,
+    pub run_id: String,
+    pub next_client_id: u64,
+    pub listeners: Vec<Listener>,
+    /// For (re)binding listeners from CONFIG SET port / bind.
+    pub registry: Registry,
+    pub pause: Option<Pause>,
+    pub shutdown: Option<ShutdownRequest>,
+    /// DEBUG SET-ACTIVE-EXPIRE.
+    pub active_expire: bool,
+    /// Slab keys of clients in MONITOR mode.
+    pub monitors: Vec<usize>,
+    /// (deadline ms, slab key, client id) of clients blocked with a timeout.
+    pub block_deadlines: BTreeSet<(u64, usize, u64)>,
+    /// Clients that were unblocked and should run their buffered commands.
+    pub resume: Vec<usize>,
+    /// Clients with output to write in the before-sleep phase.
+    pub pending_writes: Vec<usize>,
+    /// The executable, for INFO.
+    pub executable: String,
+}
+
+impl ServerState {
+    /// The number of clients blocked (INFO blocked_clients).
+    pub fn blocked_clients(&self) -> usize {
+        self.clients
+            .iter()
+            .filter(|(_, c)| c.blocked.is_some())
+            .count()
+    }
+
+    /// Whether a password is configured and thus AUTH required.
+    pub fn auth_required(&self) -> bool {
+        !self.config.requirepass.is_empty()
+    }
+
+    /// The TCP port actually listened on (differs from `config.port` when it was 0).
+    pub fn tcp_port(&self) -> u16 {
+        self.listeners
+            .first()
+            .map(|l| l.addr.port())
+            .unwrap_or(self.config.port as u16)
+    }
+
+    /// Binds every address of `bind` on `port`, Redis-style: an address starting with `-`
+    /// is optional (skipped if it cannot be bound), `*` means every IPv4 address and `::*`
+    /// every IPv6 address. Returns the new listeners, registered with tokens from 0.
+    pub fn bind_all(
+        registry: &Registry,
+        bind: &[String],
+        port: u16,
+    ) -> std::io::Result<Vec<Listener>> {
+        let mut out = Vec::new();
+        for raw in bind {
+            let (optional, host) = match raw.strip_prefix('-') {
+                Some(h) => (true, h),
+                None => (false, raw.as_str()),
+            };
+            let ip = match host {
+                "*" => "0.0.0.0",
+                "::*" => "::",
+                h => h,
+            };
+            let addr: SocketAddr = match ip.parse::<std::net::IpAddr>() {
+                Ok(ip) => SocketAddr::new(ip, port),
+                Err(_) => {
+                    if optional {
+                        continue;
+                    }
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!("Invalid bind address '{host}'"),
+                    ));
+                }
+            };
+            // Once port 0 picked a port, the other addresses use the same one.
+            let addr = match (port, out.first()) {
+                (0, Some(Listener { addr: first, .. })) => SocketAddr::new(addr.ip(), first.port()),
+                _ => addr,
+            };
+            match bind_one(addr) {
+                Ok(mut socket) => {
+                    let token = Token(out.len());
+                    registry.register(&mut socket, token, mio::Interest::READABLE)?;
+                    let addr = socket.local_addr()?;
+                    out.push(Listener { socket, addr });
+                }
+                Err(e) if optional => {
+                    log::debug!("Skipping optional bind address {addr}: {e}");
+                }
+                Err(e) => {
+                    for l in &mut out {
+                        let _ = registry.deregister(&mut l.socket);
+                    }
+                    return Err(std::io::Error::new(
+                        e.kind(),
+                        format!("Could not create server TCP listening socket {addr}: {e}"),
+                    ));
+                }
+            }
+            if out.len() >= CLIENT_TOKEN_BASE {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Binds one listening socket. IPv6 sockets are IPv6-only, so `* ::*` can coexist.
+fn bind_one(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    // mio's TcpListener::bind sets SO_REUSEADDR, as Redis does.
+    TcpListener::bind(addr)
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Microseconds since the Unix epoch.
+pub fn unix_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,387 @@
+//! Test harness: starts the real `redust` binary (and, for differential tests, a real
+//! `redis-server`) on ephemeral ports, and talks to them over raw sockets.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A running server process, killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    /// Everything the process printed so far.
+    pub log: Arc<Mutex<String>>,
+    pub dir: PathBuf,
+}
+
+/// A fresh scratch directory under the target dir.
+pub fn scratch_dir(tag: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir =
+        std::env::temp_dir().join(format!("redust-test-{}-{}-{}", tag, std::process::id(), n));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn drain(stream: impl Read + Send + 'static, log: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        let reader = BufReader::new(stream);
+        for line in reader.lines() {
+            let Ok(line) = line else { break };
+            let mut l = log.lock().unwrap();
+            l.push_str(&line);
+            l.push('\n');
+        }
+    });
+}
+
+impl Server {
+    /// Starts redust with `args` (a port is chosen unless `--port` is given) and waits until
+    /// it answers.
+    pub fn start(args: &[&str]) -> Server {
+        Self::start_in(&scratch_dir("redust"), args)
+    }
+
+    /// Starts redust in `dir` (its working directory).
+    pub fn start_in(dir: &std::path::Path, args: &[&str]) -> Server {
+        let mut all: Vec<String> = Vec::new();
+        let mut port = None;
+        for (i, a) in args.iter().enumerate() {
+            if *a == "--port" {
+                port = args.get(i + 1).and_then(|p| p.parse().ok());
+            }
+        }
+        let port = port.unwrap_or_else(|| {
+            let p = free_port();
+            all.push("--port".into());
+            all.push(p.to_string());
+            p
+        });
+        if !args.contains(&"--save") {
+            all.push("--save".into());
+            all.push(String::new());
+        }
+        all.extend(args.iter().map(|s| s.to_string()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_redust"))
+            .args(&all)
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start redust");
+        let log = Arc::new(Mutex::new(String::new()));
+        drain(child.stdout.take().unwrap(), log.clone());
+        drain(child.stderr.take().unwrap(), log.clone());
+        let server = Server {
+            child,
+            port,
+            log,
+            dir: dir.to_path_buf(),
+        };
+        server.wait_ready();
+        server
+    }
+
+    /// Starts a real redis-server for differential tests.
+    pub fn start_redis(args: &[&str]) -> Server {
+        let dir = scratch_dir("redis");
+        let port = free_port();
+        let mut all: Vec<String> = vec![
+            "--port".into(),
+            port.to_string(),
+            "--save".into(),
+            String::new(),
+            "--appendonly".into(),
+            "no".into(),
+            "--dir".into(),
+            dir.display().to_string(),
+        ];
+        all.extend(args.iter().map(|s| s.to_string()));
+        let mut child = Command::new("redis-server")
+            .args(&all)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("redis-server must be installed (apt-get install redis-server)");
+        let log = Arc::new(Mutex::new(String::new()));
+        drain(child.stdout.take().unwrap(), log.clone());
+        drain(child.stderr.take().unwrap(), log.clone());
+        let server = Server {
+            child,
+            port,
+            log,
+            dir,
+        };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                if s.write_all(b"PING\r\n").is_ok() {
+                    let mut buf = [0u8; 64];
+                    if let Ok(n) = s.read(&mut buf) {
+                        if buf[..n].starts_with(b"+PONG") {
+                            return;
+                        }
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "server on port {} did not start:\n{}",
+            self.port,
+            self.log()
+        );
+    }
+
+    /// The process output so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// A raw connection.
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.port)
+    }
+
+    /// A `redis` crate connection.
+    pub fn client(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .unwrap()
+            .get_connection()
+            .unwrap()
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits for the process to exit (up to `secs`), returning its status.
+    pub fn wait_exit(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// Sends a signal to the process.
+    pub fn signal(&self, sig: &str) {
+        Command::new("kill")
+            .args([format!("-{sig}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+    }
+
+    /// The server's resident memory in bytes.
+    pub fn rss(&self) -> u64 {
+        let statm =
+            std::fs::read_to_string(format!("/proc/{}/statm", self.child.id())).unwrap_or_default();
+        statm
+            .split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+            * 4096
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A raw TCP connection that reads whole RESP replies.
+pub struct Raw {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Raw {
+    pub fn connect(port: u16) -> Raw {
+        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        Raw {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Sends bytes as they are.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    /// Sends a command as a RESP array of bulk strings.
+    pub fn send_cmd(&mut self, args: &[&[u8]]) {
+        self.send(&encode(args));
+    }
+
+    /// Sends a command and returns the raw bytes of its reply.
+    pub fn cmd(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        self.send_cmd(args);
+        self.reply()
+    }
+
+    /// Sends a command given as words and returns its reply as text.
+    pub fn cmd_str(&mut self, words: &[&str]) -> String {
+        let args: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+        String::from_utf8_lossy(&self.cmd(&args)).into_owned()
+    }
+
+    /// Reads one complete RESP reply (raw bytes).
+    pub fn reply(&mut self) -> Vec<u8> {
+        loop {
+            if let Some(n) = reply_len(&self.buf) {
+                return self.buf.drain(..n).collect();
+            }
+            let mut chunk = [0u8; 65536];
+            let n = self.stream.read(&mut chunk).expect("read reply");
+            assert!(
+                n > 0,
+                "connection closed; partial: {:?}",
+                String::from_utf8_lossy(&self.buf)
+            );
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// Reads until the server closes the connection; returns what came before.
+    pub fn read_to_close(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.buf);
+        let _ = self.stream.read_to_end(&mut out);
+        out
+    }
+
+    /// Whether the server closes the connection within `ms` (data before the close is
+    /// skipped).
+    pub fn closed_within(&mut self, ms: u64) -> bool {
+        self.stream
+            .set_read_timeout(Some(Duration::from_millis(ms)))
+            .unwrap();
+        let mut b = [0u8; 4096];
+        let closed = loop {
+            match self.stream.read(&mut b) {
+                Ok(0) => break true,
+                Ok(_) => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    break false
+                }
+                Err(_) => break true,
+            }
+        };
+        self.stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        closed
+    }
+}
+
+/// RESP-encodes a command.
+pub fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Encodes a command given as words.
+pub fn encode_words(words: &[&str]) -> Vec<u8> {
+    let args: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+    encode(&args)
+}
+
+/// The length of the first complete RESP2/RESP3 value in `buf`, if it is all there.
+pub fn reply_len(buf: &[u8]) -> Option<usize> {
+    fn line_end(buf: &[u8], from: usize) -> Option<usize> {
+        buf[from..]
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map(|p| from + p)
+    }
+    fn value(buf: &[u8], at: usize) -> Option<usize> {
+        let t = *buf.get(at)?;
+        let end = line_end(buf, at)?;
+        let head = std::str::from_utf8(&buf[at + 1..end]).ok()?;
+        match t {
+            b'+' | b'-' | b':' | b',' | b'#' | b'_' | b'(' => Some(end + 2),
+            b'$' | b'=' | b'!' => {
+                let n: i64 = head.parse().ok()?;
+                if n < 0 {
+                    return Some(end + 2);
+                }
+                let stop = end + 2 + n as usize + 2;
+                (buf.len() >= stop).then_some(stop)
+            }
+            b'*' | b'~' | b'>' | b'%' | b'|' => {
+                let n: i64 = head.parse().ok()?;
+                let n = if matches!(t, b'%' | b'|') { n * 2 } else { n };
+                let mut pos = end + 2;
+                for _ in 0..n.max(0) {
+                    pos = value(buf, pos)?;
+                }
+                Some(pos)
+            }
+            _ => Some(end + 2),
+        }
+    }
+    value(buf, 0)
+}
+
+/// Runs redis-cli with `args` against `port`, feeding `stdin`; returns (status, stdout).
+pub fn redis_cli(port: u16, args: &[&str], stdin: &[u8]) -> (bool, String) {
+    let mut child = Command::new("redis-cli")
+        .arg("-p")
+        .arg(port.to_string())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("redis-cli must be installed (apt-get install redis-tools)");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
