@@ -12,7 +12,7 @@
 //! Every error text is Redis's, byte for byte (networking.c). After an error the connection is
 //! to be closed once the reply is flushed; the parser does not recover.
 
-use memchr::memchr;
+use memchr::{memchr, memchr2};
 
 /// The longest inline request, and the longest `*<count>` / `$<len>` header line, Redis waits
 /// for before giving up (PROTO_INLINE_MAX_SIZE).
@@ -258,7 +258,7 @@ impl RequestParser {
         limits: Limits,
     ) -> Result<Option<usize>, ProtocolError> {
         let rest = &input[*pos..];
-        let Some(cr) = memchr(b'\r', rest) else {
+        let Some(cr) = c_strchr(rest, b'\r') else {
             if rest.len() > INLINE_MAX_SIZE {
                 return Err(ProtocolError::TooBigMbulkCountString);
             }
@@ -291,7 +291,7 @@ impl RequestParser {
                 Some(len) => len,
                 None => {
                     let rest = &input[*pos..];
-                    let Some(cr) = memchr(b'\r', rest) else {
+                    let Some(cr) = c_strchr(rest, b'\r') else {
                         if rest.len() > INLINE_MAX_SIZE {
                             return Parsed::Error(ProtocolError::TooBigBulkCountString);
                         }
@@ -339,7 +339,7 @@ impl RequestParser {
 
     fn inline(&mut self, input: &[u8], pos: &mut usize) -> Parsed {
         let rest = &input[*pos..];
-        let Some(nl) = memchr(b'\n', rest) else {
+        let Some(nl) = c_strchr(rest, b'\n') else {
             if rest.len() > INLINE_MAX_SIZE {
                 return Parsed::Error(ProtocolError::TooBigInlineRequest);
             }
@@ -357,6 +357,12 @@ impl RequestParser {
         *pos += nl + 1;
         Parsed::Command
     }
+}
+
+/// Redis finds line ends with C's `strchr`, which stops at a NUL byte: a line with a NUL
+/// before its end is never complete. Matching that keeps the replies identical.
+fn c_strchr(haystack: &[u8], needle: u8) -> Option<usize> {
+    memchr2(needle, 0, haystack).filter(|&i| haystack[i] == needle)
 }
 
 /// Redis's `string2ll`: an optional `-`, then digits without leading zeros, fitting an i64.

@@ -59,6 +59,12 @@ impl Server {
     /// Starts redust in `dir` (its working directory).
     pub fn start_in(dir: &std::path::Path, args: &[&str]) -> Server {
         let mut all: Vec<String> = Vec::new();
+        // A config file must come first, as with redis-server.
+        let mut args = args;
+        if let Some(first) = args.first().filter(|a| !a.starts_with("--")) {
+            all.push(first.to_string());
+            args = &args[1..];
+        }
         let mut port = None;
         for (i, a) in args.iter().enumerate() {
             if *a == "--port" {
@@ -138,7 +144,7 @@ impl Server {
                 if s.write_all(b"PING\r\n").is_ok() {
                     let mut buf = [0u8; 64];
                     if let Ok(n) = s.read(&mut buf) {
-                        if buf[..n].starts_with(b"+PONG") {
+                        if buf[..n].starts_with(b"+PONG") || buf[..n].starts_with(b"-NOAUTH") {
                             return;
                         }
                     }

@@ -1,0 +1,185 @@
+//! Real clients: the `redis` crate (RESP2 and RESP3) and redis-cli.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{redis_cli, Server};
+
+#[test]
+fn redis_crate_basic_round_trips() {
+    let ours = Server::start(&[]);
+    let mut c = ours.client();
+    let _: () = redis::cmd("SET")
+        .arg("greeting")
+        .arg("hello")
+        .query(&mut c)
+        .unwrap();
+    let v: String = redis::cmd("GET").arg("greeting").query(&mut c).unwrap();
+    assert_eq!(v, "hello");
+    let missing: Option<String> = redis::cmd("GET").arg("nope").query(&mut c).unwrap();
+    assert_eq!(missing, None);
+    let n: i64 = redis::cmd("DEL")
+        .arg("greeting")
+        .arg("nope")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(n, 1);
+    let pong: String = redis::cmd("PING").query(&mut c).unwrap();
+    assert_eq!(pong, "PONG");
+    let _: () = redis::cmd("SELECT").arg(2).query(&mut c).unwrap();
+    let _: () = redis::cmd("SET").arg("in2").arg("x").query(&mut c).unwrap();
+    let size: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    assert_eq!(size, 1);
+    let err = redis::cmd("SELECT")
+        .arg(99)
+        .query::<()>(&mut c)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("DB index is out of range"),
+        "{err}"
+    );
+}
+
+#[test]
+fn redis_crate_resp3_connection() {
+    let ours = Server::start(&[]);
+    let client =
+        redis::Client::open(format!("redis://127.0.0.1:{}/?protocol=resp3", ours.port)).unwrap();
+    let mut c = client.get_connection().unwrap();
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
+    let v: String = redis::cmd("GET").arg("k").query(&mut c).unwrap();
+    assert_eq!(v, "v");
+    let cfg: std::collections::HashMap<String, String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("maxmemory-policy")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(cfg["maxmemory-policy"], "noeviction");
+}
+
+#[test]
+fn redis_crate_pipeline() {
+    let ours = Server::start(&[]);
+    let mut c = ours.client();
+    let mut p = redis::pipe();
+    for i in 0..1000 {
+        p.cmd("SET").arg(format!("p{i}")).arg(i).ignore();
+    }
+    p.cmd("DBSIZE");
+    let (n,): (i64,) = p.query(&mut c).unwrap();
+    assert_eq!(n, 1000);
+}
+
+#[test]
+fn client_setinfo_as_go_redis_sends_it() {
+    let ours = Server::start(&[]);
+    let mut raw = ours.raw();
+    assert_eq!(raw.cmd_str(&["HELLO", "3"]).starts_with("%7\r\n"), true);
+    assert_eq!(
+        raw.cmd_str(&["CLIENT", "SETINFO", "LIB-NAME", "go-redis(,go1.22)"]),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        raw.cmd_str(&["CLIENT", "SETINFO", "LIB-VER", "9.5.1"]),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        raw.cmd_str(&["CLIENT", "SETINFO", "LIB-FOO", "x"]),
+        "-ERR Unrecognized option 'LIB-FOO'\r\n"
+    );
+}
+
+#[test]
+fn redis_cli_pipe_hundred_thousand_commands() {
+    let ours = Server::start(&[]);
+    let mut input = Vec::new();
+    for i in 0..100_000 {
+        input.extend_from_slice(&common::encode_words(&[
+            "SET",
+            &format!("key:{i}"),
+            "value",
+        ]));
+    }
+    let (ok, out) = redis_cli(ours.port, &["--pipe"], &input);
+    assert!(ok, "{out}");
+    assert!(out.contains("errors: 0, replies: 100000"), "{out}");
+    let mut raw = ours.raw();
+    assert_eq!(raw.cmd(&[b"DBSIZE"]), b":100000\r\n");
+}
+
+#[test]
+fn redis_cli_one_shot_commands() {
+    let ours = Server::start(&[]);
+    let (_, out) = redis_cli(ours.port, &["SET", "a", "1"], b"");
+    assert_eq!(out.trim(), "OK");
+    let (_, out) = redis_cli(ours.port, &["--no-raw", "GET", "a"], b"");
+    assert_eq!(out.trim(), "\"1\"");
+    let (_, out) = redis_cli(ours.port, &["INFO", "server"], b"");
+    assert!(out.contains("redis_version:7.0.15"), "{out}");
+    let (_, out) = redis_cli(ours.port, &["-3", "HELLO", "3"], b"");
+    assert!(out.contains("proto"), "{out}");
+}
+
+/// Runs redis-cli interactively in tmux, types `typed`, and returns the screen.
+fn tmux_screen(port: u16, typed: &str) -> String {
+    let session = format!("redust-hints-{}-{}", std::process::id(), port);
+    let status = Command::new("tmux")
+        .args(["new-session", "-d", "-s", &session, "-x", "160", "-y", "20"])
+        .arg(format!("redis-cli -p {port}"))
+        .status()
+        .expect("tmux must be installed");
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(800));
+    Command::new("tmux")
+        .args(["send-keys", "-t", &session, "-l", typed])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let out = Command::new("tmux")
+        .args(["capture-pane", "-p", "-t", &session])
+        .output()
+        .unwrap();
+    let _ = Command::new("tmux")
+        .args(["kill-session", "-t", &session])
+        .status();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The hint line redis-cli shows after `typed`, without the prompt.
+fn hint(port: u16, typed: &str) -> String {
+    let screen = tmux_screen(port, typed);
+    let line = screen
+        .lines()
+        .find(|l| l.contains("> "))
+        .unwrap_or("")
+        .to_string();
+    line.split_once("> ")
+        .map(|(_, h)| h.trim_end().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn redis_cli_shows_the_same_hints_as_with_redis() {
+    let redis = Server::start_redis(&[]);
+    let ours = Server::start(&[]);
+    let set = hint(ours.port, "set ");
+    assert!(
+        set.starts_with("set key value [NX|XX] [GET] [EX seconds|PX milliseconds"),
+        "no hint: {set:?}"
+    );
+    for typed in [
+        "set ",
+        "client kill ",
+        "config get ",
+        "hello ",
+        "command getkeys ",
+    ] {
+        assert_eq!(
+            hint(ours.port, typed),
+            hint(redis.port, typed),
+            "hint for {typed:?}"
+        );
+    }
+}
