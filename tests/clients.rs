@@ -76,7 +76,7 @@ fn redis_crate_pipeline() {
 fn client_setinfo_as_go_redis_sends_it() {
     let ours = Server::start(&[]);
     let mut raw = ours.raw();
-    assert_eq!(raw.cmd_str(&["HELLO", "3"]).starts_with("%7\r\n"), true);
+    assert!(raw.cmd_str(&["HELLO", "3"]).starts_with("%7\r\n"));
     assert_eq!(
         raw.cmd_str(&["CLIENT", "SETINFO", "LIB-NAME", "go-redis(,go1.22)"]),
         "+OK\r\n"
