@@ -21,7 +21,7 @@ use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::Reply;
 use crate::server::client::ReplyMode;
 use crate::server::{Client, PauseMode, ServerState};
-use crate::store::Store;
+use crate::store::{RString, Store, Value};
 use table::{Command, ADMIN, MAY_REPLICATE, NO_AUTH, SKIP_MONITOR, SKIP_SLOWLOG, WRITE};
 
 /// What a handler works with: the keyspace, the server, its own client, its reply.
@@ -61,6 +61,25 @@ impl Ctx<'_> {
     pub fn wrong_type(&mut self) {
         self.out
             .error("WRONGTYPE Operation against a key holding the wrong kind of value");
+    }
+}
+
+impl Ctx<'_> {
+    /// The string at `key` for reading (counts a hit or miss). `Err(())` means the key holds
+    /// another type and WRONGTYPE was already replied.
+    pub fn read_string(&mut self, key: &[u8]) -> Result<Option<&mut RString>, ()> {
+        match self.store.lookup_read(self.db, key) {
+            None => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s)),
+        }
+    }
+
+    /// The string at `key` for writing (no hit/miss counted); `Err(())` after WRONGTYPE.
+    pub fn write_string(&mut self, key: &[u8]) -> Result<Option<&mut RString>, ()> {
+        match self.store.lookup_write(self.db, key) {
+            None => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s)),
+        }
     }
 }
 

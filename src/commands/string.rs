@@ -8,7 +8,7 @@ use crate::store::{Ttl, Value};
 pub fn get(ctx: &mut Ctx, argv: &[&[u8]]) {
     match ctx.store.lookup_read(ctx.db, argv[1]) {
         None => ctx.out.null(),
-        Some(Value::Str(s)) => ctx.out.bulk(s),
+        Some(Value::Str(s)) => ctx.out.bulk(&s.as_bytes()),
     }
 }
 
@@ -123,7 +123,7 @@ pub fn set(ctx: &mut Ctx, argv: &[&[u8]]) {
     if get {
         match existing {
             None => ctx.out.null(),
-            Some(Value::Str(s)) => ctx.out.bulk(s),
+            Some(Value::Str(s)) => ctx.out.bulk(&s.as_bytes()),
         }
     }
     if (condition == Condition::IfAbsent && found) || (condition == Condition::IfPresent && !found)
@@ -138,7 +138,7 @@ pub fn set(ctx: &mut Ctx, argv: &[&[u8]]) {
         Expiry::Keep => Ttl::Keep,
         Expiry::At(at) => Ttl::At(at),
     };
-    ctx.store.dbs[ctx.db].insert(key, Value::Str(value.to_vec()), ttl);
+    ctx.store.dbs[ctx.db].insert(key, Value::string(value), ttl);
     ctx.signal_modified(key, 1);
     if !get {
         ctx.out.ok();

@@ -6,7 +6,7 @@ pub mod glob;
 pub mod value;
 
 pub use db::{Db, Ttl};
-pub use value::Value;
+pub use value::{RString, Value};
 
 /// Counters INFO reports from the keyspace.
 #[derive(Debug, Default, Clone)]
