@@ -64,18 +64,22 @@ impl Ctx<'_> {
     }
 }
 
+/// The key holds a value of another type; WRONGTYPE has been replied.
+#[derive(Debug)]
+pub struct WrongType;
+
 impl Ctx<'_> {
-    /// The string at `key` for reading (counts a hit or miss). `Err(())` means the key holds
+    /// The string at `key` for reading (counts a hit or miss). On `Err` the key holds
     /// another type and WRONGTYPE was already replied.
-    pub fn read_string(&mut self, key: &[u8]) -> Result<Option<&mut RString>, ()> {
+    pub fn read_string(&mut self, key: &[u8]) -> Result<Option<&mut RString>, WrongType> {
         match self.store.lookup_read(self.db, key) {
             None => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s)),
         }
     }
 
-    /// The string at `key` for writing (no hit/miss counted); `Err(())` after WRONGTYPE.
-    pub fn write_string(&mut self, key: &[u8]) -> Result<Option<&mut RString>, ()> {
+    /// The string at `key` for writing (no hit/miss counted); `Err` after WRONGTYPE.
+    pub fn write_string(&mut self, key: &[u8]) -> Result<Option<&mut RString>, WrongType> {
         match self.store.lookup_write(self.db, key) {
             None => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s)),
