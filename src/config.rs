@@ -369,6 +369,8 @@ config_table! {
         Kind::Int { min: 0, max: i64::MAX }, 0;
     zset_max_listpack_value: i64 = 64, "zset-max-listpack-value" | "zset-max-ziplist-value",
         Kind::Int { min: 0, max: i64::MAX }, 0;
+    lfu_log_factor: i64 = 10, "lfu-log-factor", Kind::Int { min: 0, max: INT_MAX }, 0;
+    lfu_decay_time: i64 = 1, "lfu-decay-time", Kind::Int { min: 0, max: INT_MAX }, 0;
     latency_monitor_threshold: i64 = 0, "latency-monitor-threshold",
         Kind::Int { min: 0, max: i64::MAX }, NO_EFFECT;
     replicaof: String = String::new(), "replicaof" | "slaveof", Kind::Str, IMMUTABLE | NO_EFFECT;
@@ -502,6 +504,13 @@ impl Config {
             .map_err(|e| e.to_string())?;
         config.clamp();
         Ok(config)
+    }
+
+    /// `(lfu-log-factor, lfu-decay-time)` while an LFU maxmemory-policy is set.
+    pub fn lfu_params(&self) -> Option<(u32, u32)> {
+        self.maxmemory_policy
+            .ends_with("-lfu")
+            .then_some((self.lfu_log_factor as u32, self.lfu_decay_time as u32))
     }
 
     /// Brings values into the ranges Redis silently clamps them to (`hz` to 1..=500).

@@ -122,29 +122,54 @@ fn redis_cli_one_shot_commands() {
     assert!(out.contains("proto"), "{out}");
 }
 
-/// Runs redis-cli interactively in tmux, types `typed`, and returns the screen.
+fn capture(session: &str) -> String {
+    let out = Command::new("tmux")
+        .args(["capture-pane", "-p", "-t", session])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Polls the pane until `done` holds (or 5 s pass); returns the last screen.
+fn wait_screen(session: &str, done: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let screen = capture(session);
+        if done(&screen) || std::time::Instant::now() > deadline {
+            return screen;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Runs redis-cli interactively in tmux, types `typed`, and returns the screen once the
+/// hint has been drawn after it.
 fn tmux_screen(port: u16, typed: &str) -> String {
-    let session = format!("redust-hints-{}-{}", std::process::id(), port);
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let session = format!("redust-hints-{}-{}-{}", std::process::id(), port, n);
     let status = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &session, "-x", "160", "-y", "20"])
+        .args(["new-session", "-d", "-s", &session, "-x", "200", "-y", "20"])
         .arg(format!("redis-cli -p {port}"))
         .status()
         .expect("tmux must be installed");
     assert!(status.success());
-    std::thread::sleep(Duration::from_millis(800));
+    let prompt = format!("127.0.0.1:{port}> ");
+    // capture-pane trims trailing spaces.
+    wait_screen(&session, |s| s.contains(prompt.trim_end()));
     Command::new("tmux")
         .args(["send-keys", "-t", &session, "-l", typed])
         .status()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    let out = Command::new("tmux")
-        .args(["capture-pane", "-p", "-t", &session])
-        .output()
-        .unwrap();
+    let typed_line = format!("{prompt}{typed}");
+    let screen = wait_screen(&session, |s| {
+        s.lines()
+            .any(|l| l.starts_with(&typed_line) && l.trim_end().len() > typed_line.trim_end().len())
+    });
     let _ = Command::new("tmux")
         .args(["kill-session", "-t", &session])
         .status();
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    screen
 }
 
 /// The hint line redis-cli shows after `typed`, without the prompt.

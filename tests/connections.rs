@@ -56,7 +56,9 @@ fn a_client_that_never_reads_does_not_stall_others() {
     // Pipelines thousands of GETs of 100 KB and never reads a byte of the replies.
     let mut greedy = TcpStream::connect(("127.0.0.1", ours.port)).unwrap();
     greedy.set_nonblocking(true).unwrap();
-    let batch: Vec<u8> = (0..5000).flat_map(|_| encode_words(&["GET", "big"])).collect();
+    let batch: Vec<u8> = (0..5000)
+        .flat_map(|_| encode_words(&["GET", "big"]))
+        .collect();
     let mut offset = 0;
     let started = Instant::now();
     while offset < batch.len() && started.elapsed() < Duration::from_secs(5) {

@@ -3,78 +3,7 @@
 
 mod common;
 
-use common::{encode, Raw, Server};
-
-/// A named sequence of commands, each given as its words.
-struct Case {
-    name: &'static str,
-    commands: Vec<Vec<Vec<u8>>>,
-}
-
-/// Builds a case from lines; each line is split on spaces, `\s` in a word stands for a
-/// space and `\e` for an empty word.
-fn case(name: &'static str, lines: &[&str]) -> Case {
-    let commands = lines
-        .iter()
-        .map(|l| {
-            l.split(' ')
-                .map(|w| {
-                    if w == "\\e" {
-                        Vec::new()
-                    } else {
-                        w.replace("\\s", " ").into_bytes()
-                    }
-                })
-                .collect()
-        })
-        .collect();
-    Case { name, commands }
-}
-
-/// Runs every case against both servers; returns the mismatches.
-fn run(cases: &[Case], resp3: bool) -> Vec<String> {
-    let redis = Server::start_redis(&[]);
-    let ours = Server::start(&[]);
-    let mut failures = Vec::new();
-    for c in cases {
-        let mut a = Raw::connect(redis.port);
-        let mut b = Raw::connect(ours.port);
-        for conn in [&mut a, &mut b] {
-            conn.cmd(&[b"FLUSHALL"]);
-            if resp3 {
-                conn.cmd(&[b"HELLO", b"3"]);
-            }
-        }
-        for cmd in &c.commands {
-            let args: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
-            a.send(&encode(&args));
-            b.send(&encode(&args));
-            let (ra, rb) = (a.reply(), b.reply());
-            if ra != rb {
-                failures.push(format!(
-                    "[{}] {:?}\n  redis:  {:?}\n  redust: {:?}",
-                    c.name,
-                    args.iter()
-                        .map(|a| String::from_utf8_lossy(a))
-                        .collect::<Vec<_>>(),
-                    String::from_utf8_lossy(&ra),
-                    String::from_utf8_lossy(&rb)
-                ));
-            }
-        }
-    }
-    failures
-}
-
-fn assert_same(cases: &[Case], resp3: bool) {
-    let failures = run(cases, resp3);
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
+use common::diff::{assert_same, case, Case};
 
 fn connection_cases() -> Vec<Case> {
     vec![

@@ -107,6 +107,8 @@ pub fn set(ctx: &mut Ctx, argv: &[&[u8]]) {
 /// Puts changed settings into effect. On failure names the parameter and why.
 fn apply(srv: &mut ServerState, before: &config::Config) -> Result<(), (String, String)> {
     srv.config.clamp();
+    // The store picks up LFU settings at the next cron tick; OBJECT FREQ checks the policy
+    // itself.
     let now = &srv.config;
     if now.loglevel != before.loglevel {
         log::set_max_level(crate::level_filter(&now.loglevel));

@@ -6,6 +6,67 @@ use super::table::Doc;
 /// (name, COMMAND INFO entry, COMMAND DOCS value) per top-level command.
 pub static META: &[(&str, Doc, Doc)] = &[
     (
+        "append",
+        Doc::Array(&[
+            Doc::Bulk("append"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@string"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Append a value to a key")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("value")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "auth",
         Doc::Array(&[
             Doc::Bulk("auth"),
@@ -52,6 +113,538 @@ pub static META: &[(&str, Doc, Doc)] = &[
                 Doc::Map(&[
                     (Doc::Bulk("name"), Doc::Bulk("password")),
                     (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "bitcount",
+        Doc::Array(&[
+            Doc::Bulk("bitcount"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@bitmap"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Count set bits in a string")),
+            (Doc::Bulk("since"), Doc::Bulk("2.6.0")),
+            (Doc::Bulk("group"), Doc::Bulk("bitmap")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N)")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("7.0.0"),
+                    Doc::Bulk("Added the `BYTE|BIT` option."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("index")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("start")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("end")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("index_unit")),
+                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                            (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                            ])),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("byte")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("BYTE")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("bit")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("BIT")),
+                                ]),
+                            ])),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "bitfield",
+        Doc::Array(&[
+            Doc::Bulk("bitfield"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@bitmap"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("notes"), Doc::Bulk("This command allows both access and modification of the key")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("update"),
+                        Doc::Simple("variable_flags"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Perform arbitrary bitfield integer operations on strings")),
+            (Doc::Bulk("since"), Doc::Bulk("3.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("bitmap")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for each subcommand specified")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("operation")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                        Doc::Simple("multiple"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("encoding_offset")),
+                            (Doc::Bulk("type"), Doc::Bulk("block")),
+                            (Doc::Bulk("token"), Doc::Bulk("GET")),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("encoding")),
+                                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("offset")),
+                                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                                ]),
+                            ])),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("write")),
+                            (Doc::Bulk("type"), Doc::Bulk("block")),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("wrap_sat_fail")),
+                                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                                    (Doc::Bulk("token"), Doc::Bulk("OVERFLOW")),
+                                    (Doc::Bulk("flags"), Doc::Set(&[
+                                        Doc::Simple("optional"),
+                                    ])),
+                                    (Doc::Bulk("arguments"), Doc::Array(&[
+                                        Doc::Map(&[
+                                            (Doc::Bulk("name"), Doc::Bulk("wrap")),
+                                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                            (Doc::Bulk("token"), Doc::Bulk("WRAP")),
+                                        ]),
+                                        Doc::Map(&[
+                                            (Doc::Bulk("name"), Doc::Bulk("sat")),
+                                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                            (Doc::Bulk("token"), Doc::Bulk("SAT")),
+                                        ]),
+                                        Doc::Map(&[
+                                            (Doc::Bulk("name"), Doc::Bulk("fail")),
+                                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                            (Doc::Bulk("token"), Doc::Bulk("FAIL")),
+                                        ]),
+                                    ])),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("write_operation")),
+                                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                                    (Doc::Bulk("arguments"), Doc::Array(&[
+                                        Doc::Map(&[
+                                            (Doc::Bulk("name"), Doc::Bulk("encoding_offset_value")),
+                                            (Doc::Bulk("type"), Doc::Bulk("block")),
+                                            (Doc::Bulk("token"), Doc::Bulk("SET")),
+                                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                                Doc::Map(&[
+                                                    (Doc::Bulk("name"), Doc::Bulk("encoding")),
+                                                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                                                ]),
+                                                Doc::Map(&[
+                                                    (Doc::Bulk("name"), Doc::Bulk("offset")),
+                                                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                                                ]),
+                                                Doc::Map(&[
+                                                    (Doc::Bulk("name"), Doc::Bulk("value")),
+                                                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                                                ]),
+                                            ])),
+                                        ]),
+                                        Doc::Map(&[
+                                            (Doc::Bulk("name"), Doc::Bulk("encoding_offset_increment")),
+                                            (Doc::Bulk("type"), Doc::Bulk("block")),
+                                            (Doc::Bulk("token"), Doc::Bulk("INCRBY")),
+                                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                                Doc::Map(&[
+                                                    (Doc::Bulk("name"), Doc::Bulk("encoding")),
+                                                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                                                ]),
+                                                Doc::Map(&[
+                                                    (Doc::Bulk("name"), Doc::Bulk("offset")),
+                                                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                                                ]),
+                                                Doc::Map(&[
+                                                    (Doc::Bulk("name"), Doc::Bulk("increment")),
+                                                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                                                ]),
+                                            ])),
+                                        ]),
+                                    ])),
+                                ]),
+                            ])),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "bitfield_ro",
+        Doc::Array(&[
+            Doc::Bulk("bitfield_ro"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@bitmap"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD")),
+            (Doc::Bulk("since"), Doc::Bulk("6.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("bitmap")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for each subcommand specified")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("encoding_offset")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("token"), Doc::Bulk("GET")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                        Doc::Simple("multiple"),
+                        Doc::Simple("multiple_token"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("encoding")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("offset")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "bitop",
+        Doc::Array(&[
+            Doc::Bulk("bitop"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(2),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@bitmap"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(3)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Perform bitwise operations between strings")),
+            (Doc::Bulk("since"), Doc::Bulk("2.6.0")),
+            (Doc::Bulk("group"), Doc::Bulk("bitmap")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("operation")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destkey")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "bitpos",
+        Doc::Array(&[
+            Doc::Bulk("bitpos"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@bitmap"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Find first bit set or clear in a string")),
+            (Doc::Bulk("since"), Doc::Bulk("2.8.7")),
+            (Doc::Bulk("group"), Doc::Bulk("bitmap")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N)")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("7.0.0"),
+                    Doc::Bulk("Added the `BYTE|BIT` option."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("bit")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("index")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("start")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("end_index")),
+                            (Doc::Bulk("type"), Doc::Bulk("block")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                            ])),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("end")),
+                                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("index_unit")),
+                                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+                                    (Doc::Bulk("flags"), Doc::Set(&[
+                                        Doc::Simple("optional"),
+                                    ])),
+                                    (Doc::Bulk("arguments"), Doc::Array(&[
+                                        Doc::Map(&[
+                                            (Doc::Bulk("name"), Doc::Bulk("byte")),
+                                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                            (Doc::Bulk("token"), Doc::Bulk("BYTE")),
+                                        ]),
+                                        Doc::Map(&[
+                                            (Doc::Bulk("name"), Doc::Bulk("bit")),
+                                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                            (Doc::Bulk("token"), Doc::Bulk("BIT")),
+                                        ]),
+                                    ])),
+                                ]),
+                            ])),
+                        ]),
+                    ])),
                 ]),
             ])),
         ]),
@@ -1174,6 +1767,103 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "copy",
+        Doc::Array(&[
+            Doc::Bulk("copy"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@write"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Copy a key")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) worst case for collections, where N is the number of nested items. O(1) for string values.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("source")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination-db")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("DB")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("replace")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("REPLACE")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "dbsize",
         Doc::Array(&[
             Doc::Bulk("dbsize"),
@@ -1234,6 +1924,126 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("doc_flags"), Doc::Set(&[
                 Doc::Simple("syscmd"),
+            ])),
+        ]),
+    ),
+    (
+        "decr",
+        Doc::Array(&[
+            Doc::Bulk("decr"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@string"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Decrement the integer value of a key by one")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "decrby",
+        Doc::Array(&[
+            Doc::Bulk("decrby"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@string"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Decrement the integer value of a key by the given number")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("decrement")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
             ])),
         ]),
     ),
@@ -1328,6 +2138,321 @@ pub static META: &[(&str, Doc, Doc)] = &[
                 Doc::Map(&[
                     (Doc::Bulk("name"), Doc::Bulk("message")),
                     (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "exists",
+        Doc::Array(&[
+            Doc::Bulk("exists"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@read"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("request_policy:multi_shard"),
+                Doc::Bulk("response_policy:agg_sum"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Determine if a key exists")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of keys to check.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("3.0.3"),
+                    Doc::Bulk("Accepts multiple `key` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "expire",
+        Doc::Array(&[
+            Doc::Bulk("expire"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@write"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set a key's time to live in seconds")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("7.0.0"),
+                    Doc::Bulk("Added options: `NX`, `XX`, `GT` and `LT`."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("seconds")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("condition")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("nx")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("NX")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("xx")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("XX")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("gt")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("GT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("lt")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("LT")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "expireat",
+        Doc::Array(&[
+            Doc::Bulk("expireat"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@write"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set the expiration for a key as a UNIX timestamp")),
+            (Doc::Bulk("since"), Doc::Bulk("1.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("7.0.0"),
+                    Doc::Bulk("Added options: `NX`, `XX`, `GT` and `LT`."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("unix-time-seconds")),
+                    (Doc::Bulk("type"), Doc::Bulk("unix-time")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("condition")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("nx")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("NX")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("xx")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("XX")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("gt")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("GT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("lt")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("LT")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "expiretime",
+        Doc::Array(&[
+            Doc::Bulk("expiretime"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@read"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the expiration Unix timestamp for a key")),
+            (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
                 ]),
             ])),
         ]),
@@ -1517,6 +2642,345 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "getbit",
+        Doc::Array(&[
+            Doc::Bulk("getbit"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@bitmap"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Returns the bit value at offset in the string value stored at key")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("bitmap")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("offset")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "getdel",
+        Doc::Array(&[
+            Doc::Bulk("getdel"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@string"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the value of a key and delete the key")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "getex",
+        Doc::Array(&[
+            Doc::Bulk("getex"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@string"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("notes"), Doc::Bulk("RW and UPDATE because it changes the TTL")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the value of a key and optionally set its expiration")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("expiration")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("seconds")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                            (Doc::Bulk("token"), Doc::Bulk("EX")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("milliseconds")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                            (Doc::Bulk("token"), Doc::Bulk("PX")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("unix-time-seconds")),
+                            (Doc::Bulk("type"), Doc::Bulk("unix-time")),
+                            (Doc::Bulk("token"), Doc::Bulk("EXAT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("unix-time-milliseconds")),
+                            (Doc::Bulk("type"), Doc::Bulk("unix-time")),
+                            (Doc::Bulk("token"), Doc::Bulk("PXAT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("persist")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("PERSIST")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "getrange",
+        Doc::Array(&[
+            Doc::Bulk("getrange"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@string"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get a substring of the string stored at a key")),
+            (Doc::Bulk("since"), Doc::Bulk("2.4.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("start")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("end")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "getset",
+        Doc::Array(&[
+            Doc::Bulk("getset"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@string"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set the string value of a key and return its old value")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("doc_flags"), Doc::Set(&[
+                Doc::Simple("deprecated"),
+            ])),
+            (Doc::Bulk("deprecated_since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("replaced_by"), Doc::Bulk("`SET` with the `!GET` argument")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("value")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "hello",
         Doc::Array(&[
             Doc::Bulk("hello"),
@@ -1595,6 +3059,188 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "incr",
+        Doc::Array(&[
+            Doc::Bulk("incr"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@string"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Increment the integer value of a key by one")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "incrby",
+        Doc::Array(&[
+            Doc::Bulk("incrby"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@string"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Increment the integer value of a key by the given amount")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("increment")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "incrbyfloat",
+        Doc::Array(&[
+            Doc::Bulk("incrbyfloat"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@string"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Increment the float value of a key by the given amount")),
+            (Doc::Bulk("since"), Doc::Bulk("2.6.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("increment")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "info",
         Doc::Array(&[
             Doc::Bulk("info"),
@@ -1642,6 +3288,303 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "keys",
+        Doc::Array(&[
+            Doc::Bulk("keys"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@read"),
+                Doc::Simple("@slow"),
+                Doc::Simple("@dangerous"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("request_policy:all_shards"),
+                Doc::Bulk("nondeterministic_output_order"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Find all keys matching the given pattern")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("type"), Doc::Bulk("pattern")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lcs",
+        Doc::Array(&[
+            Doc::Bulk("lcs"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@string"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Find longest common substring")),
+            (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N*M) where N and M are the lengths of s1 and s2, respectively")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key1")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key2")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("len")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("LEN")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("idx")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("IDX")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("len")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("MINMATCHLEN")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("withmatchlen")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("WITHMATCHLEN")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "memory",
+        Doc::Array(&[
+            Doc::Bulk("memory"),
+            Doc::Int(-2),
+            Doc::Set(&[]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+            Doc::Array(&[
+                Doc::Array(&[
+                    Doc::Bulk("memory|help"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("memory|usage"),
+                    Doc::Int(-3),
+                    Doc::Set(&[
+                        Doc::Simple("readonly"),
+                    ]),
+                    Doc::Int(2),
+                    Doc::Int(2),
+                    Doc::Int(1),
+                    Doc::Set(&[
+                        Doc::Simple("@read"),
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("RO"),
+                            ])),
+                            (Doc::Bulk("begin_search"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("index")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("index"), Doc::Int(2)),
+                                ])),
+                            ])),
+                            (Doc::Bulk("find_keys"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("range")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("lastkey"), Doc::Int(0)),
+                                    (Doc::Bulk("keystep"), Doc::Int(1)),
+                                    (Doc::Bulk("limit"), Doc::Int(0)),
+                                ])),
+                            ])),
+                        ]),
+                    ]),
+                    Doc::Set(&[]),
+                ]),
+            ]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("A container for memory diagnostics commands")),
+            (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("server")),
+            (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
+            (Doc::Bulk("subcommands"), Doc::Map(&[
+                (Doc::Bulk("memory|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("memory|usage"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Estimate the memory usage of a key")),
+                    (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of samples.")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("key")),
+                            (Doc::Bulk("type"), Doc::Bulk("key")),
+                            (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("count")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                            (Doc::Bulk("token"), Doc::Bulk("SAMPLES")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                            ])),
+                        ]),
+                    ])),
+                ])),
+            ])),
+        ]),
+    ),
+    (
+        "mget",
+        Doc::Array(&[
+            Doc::Bulk("mget"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@string"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("request_policy:multi_shard"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the values of all the given keys")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of keys to retrieve.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "monitor",
         Doc::Array(&[
             Doc::Bulk("monitor"),
@@ -1668,6 +3611,777 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("summary"), Doc::Bulk("Listen for all requests received by the server in real time")),
             (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
             (Doc::Bulk("group"), Doc::Bulk("server")),
+        ]),
+    ),
+    (
+        "move",
+        Doc::Array(&[
+            Doc::Bulk("move"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@write"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Move a key to another database")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("db")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "mset",
+        Doc::Array(&[
+            Doc::Bulk("mset"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@string"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("request_policy:multi_shard"),
+                Doc::Bulk("response_policy:all_succeeded"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(2)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set multiple keys to multiple values")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.1")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of keys to set.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key_value")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("key")),
+                            (Doc::Bulk("type"), Doc::Bulk("key")),
+                            (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("value")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "msetnx",
+        Doc::Array(&[
+            Doc::Bulk("msetnx"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@string"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("request_policy:multi_shard"),
+                Doc::Bulk("response_policy:agg_min"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(2)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set multiple keys to multiple values, only if none of the keys exist")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.1")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of keys to set.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key_value")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("key")),
+                            (Doc::Bulk("type"), Doc::Bulk("key")),
+                            (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("value")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "object",
+        Doc::Array(&[
+            Doc::Bulk("object"),
+            Doc::Int(-2),
+            Doc::Set(&[]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+            Doc::Array(&[
+                Doc::Array(&[
+                    Doc::Bulk("object|idletime"),
+                    Doc::Int(3),
+                    Doc::Set(&[
+                        Doc::Simple("readonly"),
+                    ]),
+                    Doc::Int(2),
+                    Doc::Int(2),
+                    Doc::Int(1),
+                    Doc::Set(&[
+                        Doc::Simple("@keyspace"),
+                        Doc::Simple("@read"),
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("nondeterministic_output"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("RO"),
+                            ])),
+                            (Doc::Bulk("begin_search"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("index")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("index"), Doc::Int(2)),
+                                ])),
+                            ])),
+                            (Doc::Bulk("find_keys"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("range")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("lastkey"), Doc::Int(0)),
+                                    (Doc::Bulk("keystep"), Doc::Int(1)),
+                                    (Doc::Bulk("limit"), Doc::Int(0)),
+                                ])),
+                            ])),
+                        ]),
+                    ]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("object|help"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@keyspace"),
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("object|freq"),
+                    Doc::Int(3),
+                    Doc::Set(&[
+                        Doc::Simple("readonly"),
+                    ]),
+                    Doc::Int(2),
+                    Doc::Int(2),
+                    Doc::Int(1),
+                    Doc::Set(&[
+                        Doc::Simple("@keyspace"),
+                        Doc::Simple("@read"),
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("nondeterministic_output"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("RO"),
+                            ])),
+                            (Doc::Bulk("begin_search"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("index")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("index"), Doc::Int(2)),
+                                ])),
+                            ])),
+                            (Doc::Bulk("find_keys"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("range")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("lastkey"), Doc::Int(0)),
+                                    (Doc::Bulk("keystep"), Doc::Int(1)),
+                                    (Doc::Bulk("limit"), Doc::Int(0)),
+                                ])),
+                            ])),
+                        ]),
+                    ]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("object|encoding"),
+                    Doc::Int(3),
+                    Doc::Set(&[
+                        Doc::Simple("readonly"),
+                    ]),
+                    Doc::Int(2),
+                    Doc::Int(2),
+                    Doc::Int(1),
+                    Doc::Set(&[
+                        Doc::Simple("@keyspace"),
+                        Doc::Simple("@read"),
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("nondeterministic_output"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("RO"),
+                            ])),
+                            (Doc::Bulk("begin_search"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("index")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("index"), Doc::Int(2)),
+                                ])),
+                            ])),
+                            (Doc::Bulk("find_keys"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("range")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("lastkey"), Doc::Int(0)),
+                                    (Doc::Bulk("keystep"), Doc::Int(1)),
+                                    (Doc::Bulk("limit"), Doc::Int(0)),
+                                ])),
+                            ])),
+                        ]),
+                    ]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("object|refcount"),
+                    Doc::Int(3),
+                    Doc::Set(&[
+                        Doc::Simple("readonly"),
+                    ]),
+                    Doc::Int(2),
+                    Doc::Int(2),
+                    Doc::Int(1),
+                    Doc::Set(&[
+                        Doc::Simple("@keyspace"),
+                        Doc::Simple("@read"),
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("nondeterministic_output"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("RO"),
+                            ])),
+                            (Doc::Bulk("begin_search"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("index")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("index"), Doc::Int(2)),
+                                ])),
+                            ])),
+                            (Doc::Bulk("find_keys"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("range")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("lastkey"), Doc::Int(0)),
+                                    (Doc::Bulk("keystep"), Doc::Int(1)),
+                                    (Doc::Bulk("limit"), Doc::Int(0)),
+                                ])),
+                            ])),
+                        ]),
+                    ]),
+                    Doc::Set(&[]),
+                ]),
+            ]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("A container for object introspection commands")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
+            (Doc::Bulk("subcommands"), Doc::Map(&[
+                (Doc::Bulk("object|idletime"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the time since a Redis object was last accessed")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
+                    (Doc::Bulk("group"), Doc::Bulk("generic")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("key")),
+                            (Doc::Bulk("type"), Doc::Bulk("key")),
+                            (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                        ]),
+                    ])),
+                ])),
+                (Doc::Bulk("object|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("generic")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("object|freq"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the logarithmic access frequency counter of a Redis object")),
+                    (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("generic")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("key")),
+                            (Doc::Bulk("type"), Doc::Bulk("key")),
+                            (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                        ]),
+                    ])),
+                ])),
+                (Doc::Bulk("object|encoding"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Inspect the internal encoding of a Redis object")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
+                    (Doc::Bulk("group"), Doc::Bulk("generic")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("key")),
+                            (Doc::Bulk("type"), Doc::Bulk("key")),
+                            (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                        ]),
+                    ])),
+                ])),
+                (Doc::Bulk("object|refcount"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the number of references to the value of the key")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
+                    (Doc::Bulk("group"), Doc::Bulk("generic")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("key")),
+                            (Doc::Bulk("type"), Doc::Bulk("key")),
+                            (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                        ]),
+                    ])),
+                ])),
+            ])),
+        ]),
+    ),
+    (
+        "persist",
+        Doc::Array(&[
+            Doc::Bulk("persist"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@write"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove the expiration from a key")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "pexpire",
+        Doc::Array(&[
+            Doc::Bulk("pexpire"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@write"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set a key's time to live in milliseconds")),
+            (Doc::Bulk("since"), Doc::Bulk("2.6.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("7.0.0"),
+                    Doc::Bulk("Added options: `NX`, `XX`, `GT` and `LT`."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("milliseconds")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("condition")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("nx")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("NX")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("xx")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("XX")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("gt")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("GT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("lt")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("LT")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "pexpireat",
+        Doc::Array(&[
+            Doc::Bulk("pexpireat"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@write"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set the expiration for a key as a UNIX timestamp specified in milliseconds")),
+            (Doc::Bulk("since"), Doc::Bulk("2.6.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("7.0.0"),
+                    Doc::Bulk("Added options: `NX`, `XX`, `GT` and `LT`."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("unix-time-milliseconds")),
+                    (Doc::Bulk("type"), Doc::Bulk("unix-time")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("condition")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("nx")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("NX")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("xx")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("XX")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("gt")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("GT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("lt")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("LT")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "pexpiretime",
+        Doc::Array(&[
+            Doc::Bulk("pexpiretime"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@read"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the expiration Unix timestamp for a key in milliseconds")),
+            (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
         ]),
     ),
     (
@@ -1709,6 +4423,134 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "psetex",
+        Doc::Array(&[
+            Doc::Bulk("psetex"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@string"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set the value and expiration in milliseconds of a key")),
+            (Doc::Bulk("since"), Doc::Bulk("2.6.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("milliseconds")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("value")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "pttl",
+        Doc::Array(&[
+            Doc::Bulk("pttl"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@read"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the time to live for a key in milliseconds")),
+            (Doc::Bulk("since"), Doc::Bulk("2.6.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.8.0"),
+                    Doc::Bulk("Added the -2 reply."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "quit",
         Doc::Array(&[
             Doc::Bulk("quit"),
@@ -1740,6 +4582,205 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "randomkey",
+        Doc::Array(&[
+            Doc::Bulk("randomkey"),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@read"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("request_policy:all_shards"),
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Return a random key from the keyspace")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+        ]),
+    ),
+    (
+        "rename",
+        Doc::Array(&[
+            Doc::Bulk("rename"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@write"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Rename a key")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("newkey")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "renamenx",
+        Doc::Array(&[
+            Doc::Bulk("renamenx"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@write"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Rename a key, only if the new key does not exist")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("3.2.0"),
+                    Doc::Bulk("The command no longer returns an error when source and destination names are the same."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("newkey")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "reset",
         Doc::Array(&[
             Doc::Bulk("reset"),
@@ -1768,6 +4809,73 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
             (Doc::Bulk("group"), Doc::Bulk("connection")),
             (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+        ]),
+    ),
+    (
+        "scan",
+        Doc::Array(&[
+            Doc::Bulk("scan"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@read"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+                Doc::Bulk("request_policy:special"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Incrementally iterate the keys space")),
+            (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("6.0.0"),
+                    Doc::Bulk("Added the `TYPE` subcommand."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("cursor")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("type"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("token"), Doc::Bulk("MATCH")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("COUNT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("type")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("token"), Doc::Bulk("TYPE")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.0.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
         ]),
     ),
     (
@@ -1949,6 +5057,260 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             (Doc::Bulk("since"), Doc::Bulk("6.0.0")),
                         ]),
                     ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "setbit",
+        Doc::Array(&[
+            Doc::Bulk("setbit"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@bitmap"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Sets or clears the bit at offset in the string value stored at key")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("bitmap")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("offset")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("value")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "setex",
+        Doc::Array(&[
+            Doc::Bulk("setex"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@string"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set the value and expiration of a key")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("seconds")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("value")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "setnx",
+        Doc::Array(&[
+            Doc::Bulk("setnx"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@string"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set the value of a key, only if the key does not exist")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("value")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "setrange",
+        Doc::Array(&[
+            Doc::Bulk("setrange"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@string"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Overwrite part of a string at key starting at the specified offset")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("offset")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("value")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
                 ]),
             ])),
         ]),
@@ -2192,6 +5554,129 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "strlen",
+        Doc::Array(&[
+            Doc::Bulk("strlen"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@string"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the length of the value stored in a key")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "substr",
+        Doc::Array(&[
+            Doc::Bulk("substr"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@string"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get a substring of the string stored at a key")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("string")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.")),
+            (Doc::Bulk("doc_flags"), Doc::Set(&[
+                Doc::Simple("deprecated"),
+            ])),
+            (Doc::Bulk("deprecated_since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("replaced_by"), Doc::Bulk("`GETRANGE`")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("start")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("end")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "swapdb",
         Doc::Array(&[
             Doc::Bulk("swapdb"),
@@ -2257,6 +5742,248 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("since"), Doc::Bulk("2.6.0")),
             (Doc::Bulk("group"), Doc::Bulk("server")),
             (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+        ]),
+    ),
+    (
+        "touch",
+        Doc::Array(&[
+            Doc::Bulk("touch"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@read"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("request_policy:multi_shard"),
+                Doc::Bulk("response_policy:agg_sum"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Alters the last access time of a key(s). Returns the number of existing keys specified.")),
+            (Doc::Bulk("since"), Doc::Bulk("3.2.1")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of keys that will be touched.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "ttl",
+        Doc::Array(&[
+            Doc::Bulk("ttl"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@read"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the time to live for a key in seconds")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.8.0"),
+                    Doc::Bulk("Added the -2 reply."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "type",
+        Doc::Array(&[
+            Doc::Bulk("type"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@read"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Determine the type stored at key")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "unlink",
+        Doc::Array(&[
+            Doc::Bulk("unlink"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@keyspace"),
+                Doc::Simple("@write"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("request_policy:multi_shard"),
+                Doc::Bulk("response_policy:agg_sum"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RM"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.")),
+            (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
         ]),
     ),
     (

@@ -4,12 +4,15 @@
 //! Every handler follows one recipe: look up the key -> check its type -> parse arguments
 //! (exact Redis errors) -> mutate -> [`Ctx::signal_modified`] -> reply.
 
+pub mod bits;
 pub mod client;
 pub mod config;
 pub mod connection;
+pub mod expire;
 pub mod info;
 pub mod introspection;
 pub mod keys;
+pub mod lcs;
 pub mod meta;
 pub mod server;
 pub mod string;

@@ -1,39 +1,27 @@
-//! String commands.
+//! String commands: GET SET (all options) SETNX SETEX PSETEX GETSET GETDEL GETEX MGET MSET
+//! MSETNX APPEND STRLEN GETRANGE SUBSTR SETRANGE INCR DECR INCRBY DECRBY INCRBYFLOAT.
 
-use super::{is, Ctx};
-use crate::protocol::parse::parse_i64;
-use crate::store::{Ttl, Value};
+use super::{int_arg, is, Ctx};
+use crate::store::{RString, Ttl, Value};
 
 /// GET key
 pub fn get(ctx: &mut Ctx, argv: &[&[u8]]) {
-    match ctx.store.lookup_read(ctx.db, argv[1]) {
-        None => ctx.out.null(),
-        Some(Value::Str(s)) => ctx.out.bulk(&s.as_bytes()),
+    match ctx.read_string(argv[1]) {
+        Err(_) => {}
+        Ok(None) => ctx.out.null(),
+        Ok(Some(RString::Int(n))) => {
+            let n = *n;
+            ctx.out.bulk_int(n)
+        }
+        Ok(Some(s)) => {
+            let bytes = s.as_bytes().into_owned();
+            ctx.out.bulk(&bytes)
+        }
     }
 }
 
-/// Which existing-key condition a SET carries.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Condition {
-    Always,
-    /// NX: only if absent.
-    IfAbsent,
-    /// XX: only if present.
-    IfPresent,
-}
-
-/// How a SET sets the time to live.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Expiry {
-    /// No option: the key loses any TTL.
-    Clear,
-    Keep,
-    /// EX / PX / EXAT / PXAT, already converted to a Unix ms deadline.
-    At(u64),
-}
-
 /// The unit of an expire option.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Unit {
     Seconds,
     Millis,
@@ -41,12 +29,25 @@ enum Unit {
     UnixMillis,
 }
 
+impl Unit {
+    fn from_option(opt: &[u8]) -> Option<Unit> {
+        if is(opt, "ex") {
+            Some(Unit::Seconds)
+        } else if is(opt, "px") {
+            Some(Unit::Millis)
+        } else if is(opt, "exat") {
+            Some(Unit::UnixSeconds)
+        } else if is(opt, "pxat") {
+            Some(Unit::UnixMillis)
+        } else {
+            None
+        }
+    }
+}
+
 /// Parses an expire amount into a Unix ms deadline, with Redis's errors.
 fn deadline(ctx: &mut Ctx, raw: &[u8], unit: Unit, command: &str) -> Option<u64> {
-    let Some(v) = parse_i64(raw) else {
-        ctx.out.err("value is not an integer or out of range");
-        return None;
-    };
+    let v = int_arg(ctx.out, raw)?;
     let now = ctx.now_ms() as i64;
     let at = match unit {
         _ if v <= 0 => None,
@@ -65,82 +66,533 @@ fn deadline(ctx: &mut Ctx, raw: &[u8], unit: Unit, command: &str) -> Option<u64>
     }
 }
 
+/// The bytes of a string value, for replies that need them owned.
+fn bytes_of(s: &RString) -> Vec<u8> {
+    s.as_bytes().into_owned()
+}
+
 /// SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ts-ms|KEEPTTL]
 pub fn set(ctx: &mut Ctx, argv: &[&[u8]]) {
     let (key, value) = (argv[1], argv[2]);
-    let mut condition = Condition::Always;
-    let mut get = false;
-    let mut expiry_opt: Option<(Unit, &[u8])> = None;
-    let mut keep_ttl = false;
+    let (mut nx, mut xx, mut get, mut keep_ttl) = (false, false, false, false);
+    let mut expiry: Option<(Unit, &[u8])> = None;
     let mut i = 3;
     while i < argv.len() {
         let opt = argv[i];
-        let next = argv.get(i + 1).copied();
-        let unit = if is(opt, "ex") {
-            Some(Unit::Seconds)
-        } else if is(opt, "px") {
-            Some(Unit::Millis)
-        } else if is(opt, "exat") {
-            Some(Unit::UnixSeconds)
-        } else if is(opt, "pxat") {
-            Some(Unit::UnixMillis)
-        } else {
-            None
-        };
-        if is(opt, "nx") && condition != Condition::IfPresent {
-            condition = Condition::IfAbsent;
-        } else if is(opt, "xx") && condition != Condition::IfAbsent {
-            condition = Condition::IfPresent;
+        let unit = Unit::from_option(opt);
+        if is(opt, "nx") && !xx {
+            nx = true;
+        } else if is(opt, "xx") && !nx {
+            xx = true;
         } else if is(opt, "get") {
             get = true;
-        } else if is(opt, "keepttl") && expiry_opt.is_none() {
+        } else if is(opt, "keepttl") && expiry.is_none() {
             keep_ttl = true;
-        } else if let (Some(unit), Some(amount)) = (unit, next) {
-            let same_kind = match expiry_opt {
-                None => true,
-                Some((u, _)) => std::mem::discriminant(&u) == std::mem::discriminant(&unit),
-            };
-            if keep_ttl || !same_kind {
+        } else if let (Some(unit), Some(&amount)) = (unit, argv.get(i + 1)) {
+            // The same option may repeat (the last wins); different ones conflict.
+            if keep_ttl || expiry.is_some_and(|(u, _)| u != unit) {
                 return ctx.syntax_error();
             }
-            expiry_opt = Some((unit, amount));
+            expiry = Some((unit, amount));
             i += 1;
         } else {
             return ctx.syntax_error();
         }
         i += 1;
     }
-    let expiry = match expiry_opt {
+    let ttl = match expiry {
         Some((unit, raw)) => match deadline(ctx, raw, unit, "set") {
-            Some(at) => Expiry::At(at),
+            Some(at) => Ttl::At(at),
             None => return,
         },
-        None if keep_ttl => Expiry::Keep,
-        None => Expiry::Clear,
+        None if keep_ttl => Ttl::Keep,
+        None => Ttl::Clear,
     };
-    let existing = ctx.store.lookup_write(ctx.db, key);
-    let found = existing.is_some();
+    let old = match ctx.write_string(key) {
+        Err(_) => return,
+        Ok(old) => old.map(|s| bytes_of(s)),
+    };
     if get {
-        match existing {
+        match &old {
             None => ctx.out.null(),
-            Some(Value::Str(s)) => ctx.out.bulk(&s.as_bytes()),
+            Some(b) => ctx.out.bulk(b),
         }
     }
-    if (condition == Condition::IfAbsent && found) || (condition == Condition::IfPresent && !found)
-    {
+    if (nx && old.is_some()) || (xx && old.is_none()) {
         if !get {
             ctx.out.null();
         }
         return;
     }
-    let ttl = match expiry {
-        Expiry::Clear => Ttl::Clear,
-        Expiry::Keep => Ttl::Keep,
-        Expiry::At(at) => Ttl::At(at),
-    };
-    ctx.store.dbs[ctx.db].insert(key, Value::string(value), ttl);
+    ctx.store.insert(ctx.db, key, Value::string(value), ttl);
     ctx.signal_modified(key, 1);
     if !get {
         ctx.out.ok();
+    }
+}
+
+/// SETNX key value
+pub fn setnx(ctx: &mut Ctx, argv: &[&[u8]]) {
+    if ctx.store.exists(ctx.db, argv[1]) {
+        ctx.out.int(0);
+        return;
+    }
+    ctx.store
+        .insert(ctx.db, argv[1], Value::string(argv[2]), Ttl::Clear);
+    ctx.signal_modified(argv[1], 1);
+    ctx.out.int(1);
+}
+
+fn setex_generic(ctx: &mut Ctx, argv: &[&[u8]], unit: Unit, name: &str) {
+    let Some(at) = deadline(ctx, argv[2], unit, name) else {
+        return;
+    };
+    ctx.store
+        .insert(ctx.db, argv[1], Value::string(argv[3]), Ttl::At(at));
+    ctx.signal_modified(argv[1], 1);
+    ctx.out.ok();
+}
+
+/// SETEX key seconds value
+pub fn setex(ctx: &mut Ctx, argv: &[&[u8]]) {
+    setex_generic(ctx, argv, Unit::Seconds, "setex");
+}
+
+/// PSETEX key milliseconds value
+pub fn psetex(ctx: &mut Ctx, argv: &[&[u8]]) {
+    setex_generic(ctx, argv, Unit::Millis, "psetex");
+}
+
+/// GETSET key value
+pub fn getset(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let old = match ctx.write_string(argv[1]) {
+        Err(_) => return,
+        Ok(old) => old.map(|s| bytes_of(s)),
+    };
+    ctx.store
+        .insert(ctx.db, argv[1], Value::string(argv[2]), Ttl::Clear);
+    ctx.signal_modified(argv[1], 1);
+    match old {
+        None => ctx.out.null(),
+        Some(b) => ctx.out.bulk(&b),
+    }
+}
+
+/// GETDEL key
+pub fn getdel(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let old = match ctx.read_string(argv[1]) {
+        Err(_) => return,
+        Ok(old) => old.map(|s| bytes_of(s)),
+    };
+    match old {
+        None => ctx.out.null(),
+        Some(b) => {
+            ctx.store.delete(ctx.db, argv[1]);
+            ctx.signal_modified(argv[1], 1);
+            ctx.out.bulk(&b);
+        }
+    }
+}
+
+/// GETEX key [EX s|PX ms|EXAT ts|PXAT ts-ms|PERSIST]
+pub fn getex(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let key = argv[1];
+    let mut expiry: Option<(Unit, &[u8])> = None;
+    let mut persist = false;
+    let mut i = 2;
+    while i < argv.len() {
+        let unit = Unit::from_option(argv[i]);
+        if is(argv[i], "persist") && expiry.is_none() {
+            persist = true;
+        } else if let (Some(unit), Some(&amount)) = (unit, argv.get(i + 1)) {
+            if persist || expiry.is_some_and(|(u, _)| u != unit) {
+                return ctx.syntax_error();
+            }
+            expiry = Some((unit, amount));
+            i += 1;
+        } else {
+            return ctx.syntax_error();
+        }
+        i += 1;
+    }
+    let at = match expiry {
+        Some((unit, raw)) => match deadline(ctx, raw, unit, "getex") {
+            Some(at) => Some(at),
+            None => return,
+        },
+        None => None,
+    };
+    let value = match ctx.read_string(key) {
+        Err(_) => return,
+        Ok(None) => return ctx.out.null(),
+        Ok(Some(s)) => bytes_of(s),
+    };
+    if let Some(at) = at {
+        if at <= ctx.now_ms() {
+            ctx.store.dbs[ctx.db].remove(key);
+        } else {
+            ctx.store.dbs[ctx.db].set_deadline(key, Some(at));
+        }
+        ctx.signal_modified(key, 1);
+    } else if persist && ctx.store.dbs[ctx.db].deadline(key).is_some() {
+        ctx.store.dbs[ctx.db].set_deadline(key, None);
+        ctx.signal_modified(key, 1);
+    }
+    ctx.out.bulk(&value);
+}
+
+/// MGET key [key ...]: nil for missing keys and keys of other types.
+pub fn mget(ctx: &mut Ctx, argv: &[&[u8]]) {
+    ctx.out.array(argv.len() - 1);
+    for key in &argv[1..] {
+        match ctx.store.lookup_read(ctx.db, key) {
+            Some(Value::Str(s)) => {
+                let b = bytes_of(s);
+                ctx.out.bulk(&b);
+            }
+            None => ctx.out.null(),
+        }
+    }
+}
+
+/// MSET key value [key value ...]
+pub fn mset(ctx: &mut Ctx, argv: &[&[u8]]) {
+    if argv.len().is_multiple_of(2) {
+        return ctx.out.err("wrong number of arguments for 'mset' command");
+    }
+    for pair in argv[1..].chunks(2) {
+        ctx.store
+            .insert(ctx.db, pair[0], Value::string(pair[1]), Ttl::Clear);
+        ctx.signal_modified(pair[0], 1);
+    }
+    ctx.out.ok();
+}
+
+/// MSETNX key value [key value ...]: all or none.
+pub fn msetnx(ctx: &mut Ctx, argv: &[&[u8]]) {
+    if argv.len().is_multiple_of(2) {
+        return ctx
+            .out
+            .err("wrong number of arguments for 'msetnx' command");
+    }
+    if argv[1..].chunks(2).any(|p| ctx.store.exists(ctx.db, p[0])) {
+        return ctx.out.int(0);
+    }
+    for pair in argv[1..].chunks(2) {
+        ctx.store
+            .insert(ctx.db, pair[0], Value::string(pair[1]), Ttl::Clear);
+        ctx.signal_modified(pair[0], 1);
+    }
+    ctx.out.int(1);
+}
+
+/// Whether a string of `len` bytes is allowed (proto-max-bulk-len); replies the error if not.
+fn check_length(ctx: &mut Ctx, len: u64) -> bool {
+    if len > ctx.srv.config.proto_max_bulk_len as u64 {
+        ctx.out
+            .err("string exceeds maximum allowed size (proto-max-bulk-len)");
+        return false;
+    }
+    true
+}
+
+/// APPEND key value
+pub fn append(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let (key, tail) = (argv[1], argv[2]);
+    let current_len = match ctx.write_string(key) {
+        Err(_) => return,
+        Ok(s) => s.map(|s| s.len()),
+    };
+    let Some(current_len) = current_len else {
+        ctx.store
+            .insert(ctx.db, key, Value::string(tail), Ttl::Keep);
+        ctx.signal_modified(key, 1);
+        return ctx.out.int(tail.len() as i64);
+    };
+    if !check_length(ctx, (current_len + tail.len()) as u64) {
+        return;
+    }
+    let Ok(Some(s)) = ctx.write_string(key) else {
+        unreachable!("checked above")
+    };
+    let buf = s.make_raw();
+    buf.extend_from_slice(tail);
+    let n = buf.len() as i64;
+    ctx.signal_modified(key, 1);
+    ctx.out.int(n);
+}
+
+/// STRLEN key
+pub fn strlen(ctx: &mut Ctx, argv: &[&[u8]]) {
+    match ctx.read_string(argv[1]) {
+        Err(_) => {}
+        Ok(s) => {
+            let n = s.map_or(0, |s| s.len());
+            ctx.out.int(n as i64)
+        }
+    }
+}
+
+/// GETRANGE key start end (and SUBSTR)
+pub fn getrange(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(mut start) = int_arg(ctx.out, argv[2]) else {
+        return;
+    };
+    let Some(mut end) = int_arg(ctx.out, argv[3]) else {
+        return;
+    };
+    let value = match ctx.read_string(argv[1]) {
+        Err(_) => return,
+        Ok(None) => return ctx.out.bulk(b""),
+        Ok(Some(s)) => bytes_of(s),
+    };
+    let len = value.len() as i64;
+    if start < 0 && end < 0 && start > end {
+        return ctx.out.bulk(b"");
+    }
+    if start < 0 {
+        start += len;
+    }
+    if end < 0 {
+        end += len;
+    }
+    start = start.max(0);
+    end = end.max(0);
+    if end >= len {
+        end = len - 1;
+    }
+    if start > end || len == 0 {
+        return ctx.out.bulk(b"");
+    }
+    ctx.out.bulk(&value[start as usize..=end as usize]);
+}
+
+/// SETRANGE key offset value
+pub fn setrange(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let (key, patch) = (argv[1], argv[3]);
+    let Some(offset) = int_arg(ctx.out, argv[2]) else {
+        return;
+    };
+    if offset < 0 {
+        return ctx.out.err("offset is out of range");
+    }
+    let current_len = match ctx.write_string(key) {
+        Err(_) => return,
+        Ok(s) => s.map(|s| s.len()),
+    };
+    if patch.is_empty() {
+        return ctx.out.int(current_len.unwrap_or(0) as i64);
+    }
+    let Some(end) = (offset as u64).checked_add(patch.len() as u64) else {
+        return ctx
+            .out
+            .err("string exceeds maximum allowed size (proto-max-bulk-len)");
+    };
+    if !check_length(ctx, end) {
+        return;
+    }
+    if current_len.is_none() {
+        ctx.store
+            .insert(ctx.db, key, Value::Str(RString::Raw(Vec::new())), Ttl::Keep);
+    }
+    let Ok(Some(s)) = ctx.write_string(key) else {
+        unreachable!("present")
+    };
+    let buf = s.make_raw();
+    let (offset, end) = (offset as usize, end as usize);
+    if buf.len() < end {
+        buf.resize(end, 0);
+    }
+    buf[offset..end].copy_from_slice(patch);
+    let n = buf.len() as i64;
+    ctx.signal_modified(key, 1);
+    ctx.out.int(n);
+}
+
+/// INCR / DECR / INCRBY / DECRBY on a key.
+fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) {
+    let current = match ctx.write_string(key) {
+        Err(_) => return,
+        Ok(None) => 0,
+        Ok(Some(s)) => match s.as_int() {
+            Some(n) => n,
+            None => return ctx.out.err("value is not an integer or out of range"),
+        },
+    };
+    let Some(n) = current.checked_add(delta) else {
+        return ctx.out.err("increment or decrement would overflow");
+    };
+    match ctx.write_string(key) {
+        Ok(Some(s)) => *s = RString::Int(n),
+        _ => ctx
+            .store
+            .insert(ctx.db, key, Value::Str(RString::Int(n)), Ttl::Keep),
+    }
+    ctx.signal_modified(key, 1);
+    ctx.out.int(n);
+}
+
+/// INCR key
+pub fn incr(ctx: &mut Ctx, argv: &[&[u8]]) {
+    incr_by(ctx, argv[1], 1);
+}
+
+/// DECR key
+pub fn decr(ctx: &mut Ctx, argv: &[&[u8]]) {
+    incr_by(ctx, argv[1], -1);
+}
+
+/// INCRBY key increment
+pub fn incrby(ctx: &mut Ctx, argv: &[&[u8]]) {
+    if let Some(d) = int_arg(ctx.out, argv[2]) {
+        incr_by(ctx, argv[1], d);
+    }
+}
+
+/// DECRBY key decrement
+pub fn decrby(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(d) = int_arg(ctx.out, argv[2]) else {
+        return;
+    };
+    if d == i64::MIN {
+        return ctx.out.err("decrement would overflow");
+    }
+    incr_by(ctx, argv[1], -d);
+}
+
+/// INCRBYFLOAT key increment
+pub fn incrbyfloat(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let key = argv[1];
+    let Some(incr) = parse_float(argv[2]) else {
+        return ctx.out.err("value is not a valid float");
+    };
+    let current = match ctx.write_string(key) {
+        Err(_) => return,
+        Ok(None) => b"0".to_vec(),
+        Ok(Some(s)) => bytes_of(s),
+    };
+    let Some(value) = parse_float(&current) else {
+        return ctx.out.err("value is not a valid float");
+    };
+    let sum = value + incr;
+    if !sum.is_finite() {
+        return ctx.out.err("increment would produce NaN or Infinity");
+    }
+    let text = decimal_sum(&current, argv[2]).unwrap_or_else(|| format_long_double(sum));
+    match ctx.write_string(key) {
+        Ok(Some(s)) => *s = RString::plain(text.as_bytes()),
+        _ => ctx.store.insert(
+            ctx.db,
+            key,
+            Value::Str(RString::plain(text.as_bytes())),
+            Ttl::Keep,
+        ),
+    }
+    ctx.signal_modified(key, 1);
+    ctx.out.bulk(text.as_bytes());
+}
+
+/// Parses a float as Redis's string2ld: no surrounding spaces, no trailing junk, not NaN.
+pub fn parse_float(b: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(b).ok()?;
+    if s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
+        return None;
+    }
+    let v: f64 = s.parse().ok()?;
+    (!v.is_nan()).then_some(v)
+}
+
+/// Redis prints INCRBYFLOAT results with `%.17Lf` (long double) and trims trailing zeros.
+/// For plain decimals the exact decimal sum is what that prints; this computes it without
+/// binary rounding. None when an operand is not a plain decimal or the sum needs more than
+/// 17 fractional digits.
+fn decimal_sum(a: &[u8], b: &[u8]) -> Option<String> {
+    fn parse(s: &[u8]) -> Option<(i128, u32)> {
+        let (neg, digits) = match s.split_first() {
+            Some((b'-', r)) => (true, r),
+            Some((b'+', r)) => (false, r),
+            _ => (false, s),
+        };
+        let mut mantissa: i128 = 0;
+        let mut scale = 0u32;
+        let mut seen_dot = false;
+        let mut seen_digit = false;
+        for &c in digits {
+            match c {
+                b'0'..=b'9' => {
+                    mantissa = mantissa
+                        .checked_mul(10)?
+                        .checked_add(i128::from(c - b'0'))?;
+                    seen_digit = true;
+                    if seen_dot {
+                        scale += 1;
+                    }
+                }
+                b'.' if !seen_dot => seen_dot = true,
+                _ => return None,
+            }
+        }
+        (seen_digit && scale <= 17).then_some((if neg { -mantissa } else { mantissa }, scale))
+    }
+    let (ma, sa) = parse(a)?;
+    let (mb, sb) = parse(b)?;
+    let scale = sa.max(sb);
+    let sum = ma
+        .checked_mul(10i128.checked_pow(scale - sa)?)?
+        .checked_add(mb.checked_mul(10i128.checked_pow(scale - sb)?)?)?;
+    // Long double holds about 19 significant digits; beyond that the exact sum would not be
+    // what Redis prints.
+    if sum.unsigned_abs() >= 10u128.pow(19) {
+        return None;
+    }
+    let digits = sum.unsigned_abs().to_string();
+    let (int_part, frac_part) = if digits.len() > scale as usize {
+        digits.split_at(digits.len() - scale as usize)
+    } else {
+        ("0", digits.as_str())
+    };
+    let frac = format!("{:0>width$}", frac_part, width = scale as usize);
+    let frac = frac.trim_end_matches('0');
+    let sign = if sum < 0 { "-" } else { "" };
+    Some(if frac.is_empty() {
+        format!("{sign}{int_part}")
+    } else {
+        format!("{sign}{int_part}.{frac}")
+    })
+}
+
+/// `%.17Lf` with trailing zeros trimmed, approximated with f64's shortest representation
+/// (exact for the values binary doubles hold exactly).
+fn format_long_double(v: f64) -> String {
+    let s = format!("{v}");
+    if s == "-0" {
+        "0".into()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_sums_print_like_redis() {
+        assert_eq!(decimal_sum(b"10.5", b"0.1").as_deref(), Some("10.6"));
+        assert_eq!(decimal_sum(b"0.1", b"0.2").as_deref(), Some("0.3"));
+        assert_eq!(decimal_sum(b"5", b"-5").as_deref(), Some("0"));
+        assert_eq!(decimal_sum(b"-1.5", b"0.25").as_deref(), Some("-1.25"));
+        assert_eq!(decimal_sum(b"3", b"1e3"), None);
+        assert_eq!(format_long_double(1e20), "100000000000000000000");
+    }
+
+    #[test]
+    fn floats_parse_like_string2ld() {
+        assert_eq!(parse_float(b"1.5"), Some(1.5));
+        assert_eq!(parse_float(b" 1"), None);
+        assert_eq!(parse_float(b"1x"), None);
+        assert_eq!(parse_float(b"nan"), None);
+        assert_eq!(parse_float(b""), None);
+        assert_eq!(parse_float(b"inf"), Some(f64::INFINITY));
     }
 }

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::{client, config, connection, introspection, keys, server, string, Ctx};
+use super::{
+    bits, client, config, connection, expire, introspection, keys, lcs, server, string, Ctx,
+};
 use crate::protocol::reply::Reply;
 
 /// A command implementation: gets the context and the whole argv (name included).
@@ -64,10 +66,65 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("time", server::time),
     ("wait", server::wait),
     // keys
+    ("copy", keys::copy),
     ("del", keys::del),
+    ("exists", keys::exists),
+    ("expire", expire::expire),
+    ("expireat", expire::expireat),
+    ("expiretime", expire::expiretime),
+    ("keys", keys::keys),
+    ("memory|help", keys::memory_help),
+    ("memory|usage", keys::memory_usage),
+    ("move", keys::move_),
+    ("object|encoding", keys::object_encoding),
+    ("object|freq", keys::object_freq),
+    ("object|help", keys::object_help),
+    ("object|idletime", keys::object_idletime),
+    ("object|refcount", keys::object_refcount),
+    ("persist", expire::persist),
+    ("pexpire", expire::pexpire),
+    ("pexpireat", expire::pexpireat),
+    ("pexpiretime", expire::pexpiretime),
+    ("pttl", expire::pttl),
+    ("randomkey", keys::randomkey),
+    ("rename", keys::rename),
+    ("renamenx", keys::renamenx),
+    ("scan", keys::scan),
+    ("touch", keys::touch),
+    ("ttl", expire::ttl),
+    ("type", keys::type_),
+    ("unlink", keys::unlink),
     // strings
+    ("append", string::append),
+    ("decr", string::decr),
+    ("decrby", string::decrby),
     ("get", string::get),
+    ("getdel", string::getdel),
+    ("getex", string::getex),
+    ("getrange", string::getrange),
+    ("getset", string::getset),
+    ("incr", string::incr),
+    ("incrby", string::incrby),
+    ("incrbyfloat", string::incrbyfloat),
+    ("mget", string::mget),
+    ("mset", string::mset),
+    ("msetnx", string::msetnx),
+    ("psetex", string::psetex),
     ("set", string::set),
+    ("setex", string::setex),
+    ("setnx", string::setnx),
+    ("setrange", string::setrange),
+    ("strlen", string::strlen),
+    ("substr", string::getrange),
+    // bits and LCS
+    ("bitcount", bits::bitcount),
+    ("bitfield", bits::bitfield),
+    ("bitfield_ro", bits::bitfield_ro),
+    ("bitop", bits::bitop),
+    ("bitpos", bits::bitpos),
+    ("getbit", bits::getbit),
+    ("lcs", lcs::lcs_command),
+    ("setbit", bits::setbit),
 ];
 
 /// Commands redust has that Redis 7.0 does not (CLIENT SETINFO and NO-TOUCH arrived in 7.2;

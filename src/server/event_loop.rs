@@ -55,7 +55,8 @@ impl Server {
             ));
         }
         let now = unix_ms();
-        let store = Store::new(config.databases as usize);
+        let mut store = Store::new(config.databases as usize);
+        store.lfu = config.lfu_params();
         let state = ServerState {
             config,
             clients: Slab::new(),
@@ -450,6 +451,17 @@ impl Server {
                 self.unpause();
             }
         }
+
+        // Reclaim expired keys nobody reads, within a quarter of the cron period.
+        if self.state.active_expire {
+            let budget = Duration::from_micros(period * 1000 / 4);
+            crate::store::expire::active_cycle(&mut self.store, budget);
+        }
+        // Shrink sparse tables and advance resizes a little (Redis's activerehashing).
+        for db in &mut self.store.dbs {
+            db.housekeeping(100);
+        }
+        self.store.lfu = self.state.config.lfu_params();
     }
 
     /// Ends CLIENT PAUSE: clients holding a postponed command run it.

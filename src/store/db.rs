@@ -1,14 +1,90 @@
 //! One numbered database: its keys and their expiry deadlines.
 
-use std::collections::HashMap;
-
+use super::dict::{Dict, Rng};
 use super::value::Value;
 
+/// Keys' access bookkeeping for OBJECT IDLETIME / FREQ, as Redis keeps in each object.
+#[derive(Debug)]
+struct Entry {
+    value: Value,
+    /// Last access, in seconds of the LRU clock (24 bits, wrapping, as in Redis).
+    lru: u32,
+    /// Logarithmic access counter, used while an LFU maxmemory-policy is set.
+    freq: u8,
+    /// When `freq` last decayed, in minutes (16 bits, wrapping).
+    freq_minutes: u16,
+}
+
+/// The LRU clock wraps at 24 bits, like Redis's.
+pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+/// A new key's LFU counter (Redis's LFU_INIT_VAL), so new keys are not evicted first.
+const LFU_INIT: u8 = 5;
+
+/// The LRU clock for `now_ms`.
+pub fn lru_clock(now_ms: u64) -> u32 {
+    ((now_ms / 1000) as u32) & LRU_CLOCK_MAX
+}
+
+fn minutes(now_ms: u64) -> u16 {
+    (now_ms / 60_000) as u16
+}
+
+/// How accesses are recorded: the clock, and the LFU parameters when an LFU policy is set.
+#[derive(Clone, Copy, Debug)]
+pub struct Access {
+    pub now_ms: u64,
+    /// `Some((log_factor, decay_minutes))` under an LFU maxmemory-policy.
+    pub lfu: Option<(u32, u32)>,
+}
+
+impl Entry {
+    fn new(value: Value, now_ms: u64) -> Entry {
+        Entry {
+            value,
+            lru: lru_clock(now_ms),
+            freq: LFU_INIT,
+            freq_minutes: minutes(now_ms),
+        }
+    }
+
+    /// The LFU counter after decay for the minutes since it was last updated.
+    fn decayed_freq(&self, now_ms: u64, decay_minutes: u32) -> u8 {
+        if decay_minutes == 0 {
+            return self.freq;
+        }
+        let elapsed = minutes(now_ms).wrapping_sub(self.freq_minutes) as u32;
+        let periods = elapsed / decay_minutes;
+        self.freq.saturating_sub(periods.min(255) as u8)
+    }
+
+    fn touch(&mut self, access: Access, rng: &mut Rng) {
+        self.lru = lru_clock(access.now_ms);
+        if let Some((log_factor, decay)) = access.lfu {
+            let mut counter = self.decayed_freq(access.now_ms, decay);
+            if counter < 255 {
+                // Redis's logarithmic increment: ever less likely as the counter grows.
+                let base = f64::from(counter.saturating_sub(LFU_INIT));
+                let p = 1.0 / (base * f64::from(log_factor) + 1.0);
+                let r = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                if r < p {
+                    counter += 1;
+                }
+            }
+            self.freq = counter;
+            self.freq_minutes = minutes(access.now_ms);
+        }
+    }
+}
+
 /// A database: the keyspace and, for keys with a time to live, their deadlines in Unix ms.
+/// As in Redis, deadlines live in a second table, so the active expiry cycle samples only
+/// keys that can expire.
 #[derive(Debug, Default)]
 pub struct Db {
-    keys: HashMap<Vec<u8>, Value>,
-    expires: HashMap<Vec<u8>, u64>,
+    keys: Dict<Entry>,
+    expires: Dict<u64>,
+    /// Where the active expiry cycle continues its walk of `expires`.
+    pub expire_cursor: u64,
 }
 
 impl Db {
@@ -29,39 +105,76 @@ impl Db {
 
     /// The value, without any expiry check.
     pub fn get(&self, key: &[u8]) -> Option<&Value> {
-        self.keys.get(key)
+        self.keys.get(key).map(|e| &e.value)
     }
 
     /// The value for writing, without any expiry check.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
-        self.keys.get_mut(key)
+        self.keys.get_mut(key).map(|e| &mut e.value)
+    }
+
+    /// The value for a command's access: records the access for IDLETIME / FREQ.
+    pub fn access(&mut self, key: &[u8], access: Access, rng: &mut Rng) -> Option<&mut Value> {
+        let e = self.keys.get_mut(key)?;
+        e.touch(access, rng);
+        Some(&mut e.value)
+    }
+
+    /// Seconds since the key was last accessed (OBJECT IDLETIME).
+    pub fn idle_seconds(&self, key: &[u8], now_ms: u64) -> Option<u64> {
+        let e = self.keys.get(key)?;
+        let now = lru_clock(now_ms);
+        let idle = if now >= e.lru {
+            now - e.lru
+        } else {
+            (LRU_CLOCK_MAX - e.lru) + now
+        };
+        Some(u64::from(idle))
+    }
+
+    /// The key's LFU counter after decay (OBJECT FREQ).
+    pub fn frequency(&self, key: &[u8], now_ms: u64, decay_minutes: u32) -> Option<u8> {
+        self.keys
+            .get(key)
+            .map(|e| e.decayed_freq(now_ms, decay_minutes))
     }
 
     /// The key's deadline in Unix ms, if it has one.
     pub fn deadline(&self, key: &[u8]) -> Option<u64> {
+        if self.expires.is_empty() {
+            return None;
+        }
         self.expires.get(key).copied()
     }
 
     /// Whether the key has a deadline at or before `now_ms`.
     pub fn is_expired(&self, key: &[u8], now_ms: u64) -> bool {
-        self.expires.get(key).is_some_and(|&d| d <= now_ms)
+        self.deadline(key).is_some_and(|d| d <= now_ms)
     }
 
-    /// Stores `value` at `key`, keeping or dropping its deadline as `ttl` says.
+    /// Stores `value` at `key`, keeping or dropping its deadline as `ttl` says. An existing
+    /// key keeps its access history.
     pub fn insert(&mut self, key: &[u8], value: Value, ttl: Ttl) {
+        self.insert_at(key, value, ttl, 0);
+    }
+
+    /// [`insert`](Self::insert) with the clock, so a new key starts with this access time.
+    pub fn insert_at(&mut self, key: &[u8], value: Value, ttl: Ttl, now_ms: u64) {
         match ttl {
             Ttl::Keep => {}
             Ttl::Clear => {
-                self.expires.remove(key);
+                if !self.expires.is_empty() {
+                    self.expires.remove(key);
+                }
             }
             Ttl::At(deadline) => {
-                self.expires.insert(key.to_vec(), deadline);
+                self.expires.insert(key, deadline);
             }
         }
         match self.keys.get_mut(key) {
-            Some(slot) => *slot = value,
+            Some(slot) => slot.value = value,
             None => {
-                self.keys.insert(key.to_vec(), value);
+                self.keys.insert(key, Entry::new(value, now_ms));
             }
         }
     }
@@ -73,7 +186,7 @@ impl Db {
         }
         match deadline {
             Some(d) => {
-                self.expires.insert(key.to_vec(), d);
+                self.expires.insert(key, d);
             }
             None => {
                 self.expires.remove(key);
@@ -84,25 +197,56 @@ impl Db {
 
     /// Removes the key and its deadline; returns the value.
     pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
-        let v = self.keys.remove(key)?;
-        self.expires.remove(key);
-        Some(v)
+        let e = self.keys.remove(key)?;
+        if !self.expires.is_empty() {
+            self.expires.remove(key);
+        }
+        Some(e.value)
     }
 
     /// Drops every key.
     pub fn clear(&mut self) {
-        self.keys = HashMap::new();
-        self.expires = HashMap::new();
+        self.keys.clear();
+        self.expires.clear();
+        self.expire_cursor = 0;
     }
 
     /// Every key (expired ones included).
     pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
-        self.keys.keys().map(|k| k.as_slice())
+        self.keys.iter().map(|(k, _)| k)
+    }
+
+    /// Every key with its value.
+    pub fn entries(&self) -> impl Iterator<Item = (&[u8], &Value)> {
+        self.keys.iter().map(|(k, e)| (k, &e.value))
     }
 
     /// Every deadline.
     pub fn deadlines(&self) -> impl Iterator<Item = (&[u8], u64)> {
-        self.expires.iter().map(|(k, &d)| (k.as_slice(), d))
+        self.expires.iter().map(|(k, &d)| (k, d))
+    }
+
+    /// One SCAN step over the keys (see [`Dict::scan`]).
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &Value)) -> u64 {
+        self.keys.scan(cursor, |k, e| f(k, &e.value))
+    }
+
+    /// One step of the walk over keys with deadlines (the active expiry cycle).
+    pub fn scan_expires(&self, cursor: u64, f: impl FnMut(&[u8], &u64)) -> u64 {
+        self.expires.scan(cursor, f)
+    }
+
+    /// A random key, or None if empty.
+    pub fn random_key(&mut self, rng: &mut Rng) -> Option<Vec<u8>> {
+        self.keys.random(rng).map(|(k, _)| k.to_vec())
+    }
+
+    /// Cron housekeeping: shrink sparse tables and move some buckets of ongoing resizes.
+    pub fn housekeeping(&mut self, buckets: usize) {
+        self.keys.shrink_if_needed();
+        self.expires.shrink_if_needed();
+        self.keys.rehash(buckets);
+        self.expires.rehash(buckets);
     }
 }
 

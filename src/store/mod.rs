@@ -2,10 +2,13 @@
 //! commands as `&mut`. Lookups expire keys lazily and keep the keyspace statistics.
 
 pub mod db;
+pub mod dict;
+pub mod expire;
 pub mod glob;
 pub mod value;
 
-pub use db::{Db, Ttl};
+pub use db::{Access, Db, Ttl};
+use dict::Rng;
 pub use value::{RString, Value};
 
 /// Counters INFO reports from the keyspace.
@@ -25,6 +28,11 @@ pub struct Store {
     /// Writes since the last successful save; save rules and INFO read it.
     pub dirty: u64,
     pub stats: KeyspaceStats,
+    /// `Some((lfu-log-factor, lfu-decay-time))` while an LFU maxmemory-policy is set.
+    pub lfu: Option<(u32, u32)>,
+    pub rng: Rng,
+    /// The database the active expiry cycle continues with.
+    pub expire_next_db: usize,
 }
 
 impl Store {
@@ -35,6 +43,9 @@ impl Store {
             now_ms: 0,
             dirty: 0,
             stats: KeyspaceStats::default(),
+            lfu: None,
+            rng: Rng::seeded(),
+            expire_next_db: 0,
         }
     }
 
@@ -53,7 +64,8 @@ impl Store {
     /// A key read by a command: expires it lazily and counts a hit or a miss.
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&mut Value> {
         self.expire_if_needed(db, key);
-        let v = self.dbs[db].get_mut(key);
+        let access = self.access();
+        let v = self.dbs[db].access(key, access, &mut self.rng);
         if v.is_some() {
             self.stats.hits += 1;
         } else {
@@ -65,7 +77,21 @@ impl Store {
     /// A key about to be written: expires it lazily, counts nothing.
     pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Value> {
         self.expire_if_needed(db, key);
-        self.dbs[db].get_mut(key)
+        let access = self.access();
+        self.dbs[db].access(key, access, &mut self.rng)
+    }
+
+    fn access(&self) -> Access {
+        Access {
+            now_ms: self.now_ms,
+            lfu: self.lfu,
+        }
+    }
+
+    /// Stores a value for a command: a new key starts with the current access time.
+    pub fn insert(&mut self, db: usize, key: &[u8], value: Value, ttl: Ttl) {
+        let now = self.now_ms;
+        self.dbs[db].insert_at(key, value, ttl, now);
     }
 
     /// Whether a live key exists (no hit or miss counted).

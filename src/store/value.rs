@@ -33,6 +33,15 @@ impl RString {
         }
     }
 
+    /// Bytes kept as a string even if they look like an integer (INCRBYFLOAT's result).
+    pub fn plain(b: &[u8]) -> RString {
+        if b.len() <= EMBSTR_MAX {
+            RString::Embstr(b.into())
+        } else {
+            RString::Raw(b.to_vec())
+        }
+    }
+
     /// The bytes (integers formatted).
     pub fn as_bytes(&self) -> Cow<'_, [u8]> {
         match self {

@@ -391,3 +391,99 @@ pub fn redis_cli(port: u16, args: &[&str], stdin: &[u8]) -> (bool, String) {
     text.push_str(&String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
 }
+
+/// Differential testing: the same commands to redis-server and redust, replies compared.
+pub mod diff {
+    use super::{encode, Raw, Server};
+
+    /// A named sequence of commands.
+    pub struct Case {
+        pub name: &'static str,
+        /// Each command's words, and whether its reply is compared as an unordered
+        /// multiset of lines (for replies in hash-table order such as KEYS or SCAN).
+        pub commands: Vec<(Vec<Vec<u8>>, bool)>,
+    }
+
+    /// Builds a case from lines split on spaces; `\s` in a word is a space, `\e` an empty
+    /// word, `\n` a newline; a line starting with `~ ` compares its reply unordered.
+    pub fn case(name: &'static str, lines: &[&str]) -> Case {
+        let commands = lines
+            .iter()
+            .map(|l| {
+                let (unordered, l) = match l.strip_prefix("~ ") {
+                    Some(rest) => (true, rest),
+                    None => (false, *l),
+                };
+                let words = l
+                    .split(' ')
+                    .map(|w| {
+                        if w == "\\e" {
+                            Vec::new()
+                        } else {
+                            w.replace("\\s", " ").replace("\\n", "\n").into_bytes()
+                        }
+                    })
+                    .collect();
+                (words, unordered)
+            })
+            .collect();
+        Case { name, commands }
+    }
+
+    fn normalize(reply: &[u8], unordered: bool) -> Vec<u8> {
+        if !unordered {
+            return reply.to_vec();
+        }
+        let text = String::from_utf8_lossy(reply);
+        let mut lines: Vec<&str> = text.split("\r\n").collect();
+        lines.sort();
+        lines.join("\r\n").into_bytes()
+    }
+
+    /// Runs every case against both servers (fresh connections, after FLUSHALL); returns
+    /// the mismatches.
+    pub fn run(cases: &[Case], resp3: bool, redust_args: &[&str]) -> Vec<String> {
+        let redis = Server::start_redis(&[]);
+        let ours = Server::start(redust_args);
+        let mut failures = Vec::new();
+        for c in cases {
+            let mut a = Raw::connect(redis.port);
+            let mut b = Raw::connect(ours.port);
+            for conn in [&mut a, &mut b] {
+                conn.cmd(&[b"FLUSHALL"]);
+                if resp3 {
+                    conn.cmd(&[b"HELLO", b"3"]);
+                }
+            }
+            for (cmd, unordered) in &c.commands {
+                let args: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
+                a.send(&encode(&args));
+                b.send(&encode(&args));
+                let (ra, rb) = (a.reply(), b.reply());
+                if normalize(&ra, *unordered) != normalize(&rb, *unordered) {
+                    failures.push(format!(
+                        "[{}] {:?}\n  redis:  {:?}\n  redust: {:?}",
+                        c.name,
+                        args.iter()
+                            .map(|a| String::from_utf8_lossy(a))
+                            .collect::<Vec<_>>(),
+                        String::from_utf8_lossy(&ra),
+                        String::from_utf8_lossy(&rb)
+                    ));
+                }
+            }
+        }
+        failures
+    }
+
+    /// Panics with every mismatch.
+    pub fn assert_same(cases: &[Case], resp3: bool) {
+        let failures = run(cases, resp3, &[]);
+        assert!(
+            failures.is_empty(),
+            "{} mismatches:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+}

@@ -1,0 +1,676 @@
+//! Bit commands on strings: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD, BITFIELD_RO.
+//!
+//! Bits are numbered from the most significant bit of the first byte, as in Redis. Reads past
+//! the end of a string see zero bits; writes zero-pad the string up to the byte they touch.
+//! Argument checks happen in Redis 7.0's order, since that order decides which error a
+//! client sees when several arguments are wrong.
+
+use super::{is, Ctx};
+use crate::protocol::parse::parse_i64;
+use crate::store::{RString, Ttl, Value};
+
+const OFFSET_ERR: &str = "bit offset is not an integer or out of range";
+const BIT_ERR: &str = "bit is not an integer or out of range";
+const SYNTAX: &str = "syntax error";
+const INT_ERR: &str = "value is not an integer or out of range";
+const TYPE_ERR: &str =
+    "Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+
+// ---------------------------------------------------------------------------------------------
+// Argument parsing
+
+/// Parses a bit offset. With `hash_bits` > 0 (BITFIELD), `#n` means `n * hash_bits`. Offsets
+/// whose byte would lie at or past `max_bulk_len` are refused: that is what bounds the memory
+/// a write may allocate.
+fn parse_offset(arg: &[u8], hash_bits: u32, max_bulk_len: i64) -> Option<u64> {
+    let hash = hash_bits > 0 && arg.first() == Some(&b'#');
+    let mut v = parse_i64(&arg[usize::from(hash)..])?;
+    if hash {
+        // Redis multiplies in C without an overflow check; the product wraps there as here,
+        // and a wrapped negative product is refused below.
+        v = v.wrapping_mul(i64::from(hash_bits));
+    }
+    if v < 0 || (v >> 3) >= max_bulk_len {
+        return None;
+    }
+    Some(v as u64)
+}
+
+/// A BITFIELD type such as `i16` or `u8`: (signed, width). Redis reads the width as a C
+/// string, so it ends at a NUL byte. `u64` is refused: its values do not fit a reply integer.
+fn parse_type(arg: &[u8]) -> Option<(bool, u32)> {
+    let (&sign, rest) = arg.split_first()?;
+    let signed = match sign {
+        b'i' => true,
+        b'u' => false,
+        _ => return None,
+    };
+    let rest = &rest[..rest.iter().position(|&b| b == 0).unwrap_or(rest.len())];
+    let bits = parse_i64(rest)?;
+    let max = if signed { 64 } else { 63 };
+    (1..=max).contains(&bits).then_some((signed, bits as u32))
+}
+
+/// The value paired with the keyword that `arg` names (case-insensitively), if any.
+fn keyword<T: Copy>(arg: &[u8], table: &[(&str, T)]) -> Option<T> {
+    table
+        .iter()
+        .find(|(name, _)| is(arg, name))
+        .map(|&(_, v)| v)
+}
+
+/// An integer argument, with Redis's error.
+fn int(arg: &[u8]) -> Result<i64, &'static str> {
+    parse_i64(arg).ok_or(INT_ERR)
+}
+
+/// An optional `BYTE` / `BIT` argument: whether ranges count bits.
+fn unit(arg: Option<&&[u8]>) -> Result<bool, &'static str> {
+    let units = [("bit", true), ("byte", false)];
+    arg.map_or(Ok(false), |u| keyword(u, &units).ok_or(SYNTAX))
+}
+
+/// Replies a result whose error was found after the key lookup.
+fn reply(ctx: &mut Ctx, r: Result<i64, &str>) {
+    match r {
+        Ok(n) => ctx.out.int(n),
+        Err(e) => ctx.out.err(e),
+    }
+}
+
+/// The offset argument at `arg`, or None after replying the offset error.
+fn offset_arg(ctx: &mut Ctx, arg: &[u8], hash_bits: u32) -> Option<u64> {
+    let v = parse_offset(arg, hash_bits, ctx.srv.config.proto_max_bulk_len);
+    if v.is_none() {
+        ctx.out.err(OFFSET_ERR);
+    }
+    v
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure bit algorithms
+
+/// Resolves an inclusive `start..=end` range over `len` units with Redis's rules: negative
+/// values count from the end, then both are clamped into the string. None when empty.
+pub fn resolve_range(start: i64, end: i64, len: i64) -> Option<(u64, u64)> {
+    let from_end = |v: i64| if v < 0 { (len + v).max(0) } else { v };
+    let (start, end) = (from_end(start), from_end(end).min(len - 1));
+    (start <= end).then_some((start as u64, end as u64))
+}
+
+/// Resolves `start..=end`, counted in bytes or in bits, over a string of `len` bytes to the
+/// inclusive bit range it covers.
+fn bit_span(len: usize, start: i64, end: i64, in_bits: bool) -> Option<(u64, u64)> {
+    let len = len as i64;
+    if in_bits {
+        resolve_range(start, end, len * 8)
+    } else {
+        resolve_range(start, end, len).map(|(a, b)| (a * 8, b * 8 + 7))
+    }
+}
+
+/// The mask of the bits of byte `byte` that lie within the bit range `first..=last`.
+fn byte_mask(byte: usize, first: u64, last: u64) -> u8 {
+    let skip_hi = u64::from(byte as u64 == first >> 3) * (first & 7);
+    let skip_lo = u64::from(byte as u64 == last >> 3) * (7 - (last & 7));
+    (0xff >> skip_hi) & (0xff << skip_lo)
+}
+
+/// Number of set bits in the bit range `first..=last` of `s` (which must cover it).
+pub fn count_bits(s: &[u8], first: u64, last: u64) -> u64 {
+    let (fb, lb) = ((first >> 3) as usize, (last >> 3) as usize);
+    let edge = |b: usize| u64::from((s[b] & byte_mask(b, first, last)).count_ones());
+    if fb == lb {
+        return edge(fb);
+    }
+    // A plain byte loop: the compiler vectorizes it.
+    let middle: u64 = s[fb + 1..lb]
+        .iter()
+        .map(|b| u64::from(b.count_ones()))
+        .sum();
+    middle + edge(fb) + edge(lb)
+}
+
+/// Position of the first bit equal to `bit` within the bit range `first..=last` of `s`.
+pub fn find_bit(s: &[u8], bit: bool, first: u64, last: u64) -> Option<u64> {
+    // Looking for a 0 is looking for a 1 in the complement.
+    let flip = if bit { 0 } else { 0xff };
+    let hit = |b: usize| {
+        let x = (s[b] ^ flip) & byte_mask(b, first, last);
+        (x != 0).then(|| b as u64 * 8 + u64::from(x.leading_zeros()))
+    };
+    let (fb, lb) = ((first >> 3) as usize, (last >> 3) as usize);
+    if fb == lb {
+        return hit(fb);
+    }
+    // The first byte, else the first whole byte in between holding a candidate, else the last.
+    let inner = s[fb + 1..lb].iter().position(|&b| b != flip);
+    hit(fb).or_else(|| hit(inner.map_or(lb, |i| fb + 1 + i)))
+}
+
+/// Reads `bits` bits at bit `offset` as an unsigned number, most significant first; bits past
+/// the end of `s` read as zero.
+pub fn get_unsigned(s: &[u8], offset: u64, bits: u32) -> u64 {
+    (offset..offset + u64::from(bits)).fold(0u64, |v, o| {
+        let byte = s.get((o >> 3) as usize).copied().unwrap_or(0);
+        (v << 1) | u64::from((byte >> (7 - (o & 7))) & 1)
+    })
+}
+
+/// The low `bits` bits of `v` as a two's complement number.
+fn sign_extend(v: u64, bits: u32) -> i64 {
+    let shift = 64 - bits;
+    ((v << shift) as i64) >> shift
+}
+
+/// Reads `bits` bits at bit `offset` as a two's complement number.
+pub fn get_signed(s: &[u8], offset: u64, bits: u32) -> i64 {
+    sign_extend(get_unsigned(s, offset, bits), bits)
+}
+
+/// Writes the low `bits` bits of `value` at bit `offset`; `s` must cover them.
+pub fn set_bits(s: &mut [u8], offset: u64, bits: u32, value: u64) {
+    for i in 0..u64::from(bits) {
+        let (o, mask) = (offset + i, 0x80u8 >> ((offset + i) & 7));
+        let on = (value >> (u64::from(bits) - 1 - i)) & 1 == 1;
+        let byte = &mut s[(o >> 3) as usize];
+        *byte = if on { *byte | mask } else { *byte & !mask };
+    }
+}
+
+/// What BITFIELD does when a value does not fit its type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overflow {
+    /// Modular arithmetic (the default).
+    Wrap,
+    /// Clamp to the type's minimum or maximum.
+    Sat,
+    /// Skip the write and reply null.
+    Fail,
+}
+
+/// Checks `value + incr` against an unsigned `bits`-wide type. Returns None if it fits, else
+/// the value to store under `Wrap` or `Sat` (meaningless under `Fail`). Mirrors Redis's
+/// arithmetic exactly, including SET of a negative number saturating to the maximum.
+pub fn unsigned_overflow(value: u64, incr: i64, bits: u32, ow: Overflow) -> Option<u64> {
+    let max = (1u64 << bits) - 1;
+    let max_incr = max.wrapping_sub(value) as i64;
+    let min_incr = (value as i64).wrapping_neg();
+    let wrapped = value.wrapping_add(incr as u64) & max;
+    if value > max || (incr > 0 && incr > max_incr) {
+        Some(if ow == Overflow::Sat { max } else { wrapped })
+    } else if incr < 0 && incr < min_incr {
+        Some(if ow == Overflow::Sat { 0 } else { wrapped })
+    } else {
+        None
+    }
+}
+
+/// Checks `value + incr` against a signed `bits`-wide type; as [`unsigned_overflow`].
+pub fn signed_overflow(value: i64, incr: i64, bits: u32, ow: Overflow) -> Option<i64> {
+    let max = if bits == 64 {
+        i64::MAX
+    } else {
+        (1i64 << (bits - 1)) - 1
+    };
+    let min = -max - 1;
+    // These can wrap, as in Redis; they only matter once `value` is known to be in range.
+    let max_incr = (max as u64).wrapping_sub(value as u64) as i64;
+    let min_incr = min.wrapping_sub(value);
+    let wrapped = sign_extend((value as u64).wrapping_add(incr as u64), bits);
+    let narrow = bits != 64;
+    if value > max || (narrow && incr > max_incr) || (value >= 0 && incr > 0 && incr > max_incr) {
+        Some(if ow == Overflow::Sat { max } else { wrapped })
+    } else if value < min
+        || (narrow && incr < min_incr)
+        || (value < 0 && incr < 0 && incr < min_incr)
+    {
+        Some(if ow == Overflow::Sat { min } else { wrapped })
+    } else {
+        None
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key access
+
+/// The string at `key` as a raw buffer of at least `bytes` bytes, created or zero-padded as
+/// needed (Redis's lookupStringForBitCommand), and whether it was created or grown. None
+/// after WRONGTYPE. Callers bound `bytes` by proto-max-bulk-len through [`parse_offset`].
+fn string_for_write<'c>(
+    ctx: &'c mut Ctx,
+    key: &[u8],
+    bytes: usize,
+) -> Option<(&'c mut Vec<u8>, bool)> {
+    let exists = match ctx.write_string(key) {
+        Err(_) => return None,
+        Ok(s) => s.is_some(),
+    };
+    if !exists {
+        let fresh = Value::Str(RString::Raw(vec![0; bytes]));
+        ctx.store.dbs[ctx.db].insert(key, fresh, Ttl::Clear);
+    }
+    let Ok(Some(s)) = ctx.write_string(key) else {
+        return None;
+    };
+    // In-place edits make the value raw even when nothing changes, as Redis unshares it.
+    let buf = s.make_raw();
+    let grew = !exists || buf.len() < bytes;
+    if buf.len() < bytes {
+        buf.resize(bytes, 0);
+    }
+    Some((buf, grew))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+/// SETBIT key offset value
+pub fn setbit(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(offset) = offset_arg(ctx, argv[2], 0) else {
+        return;
+    };
+    let on = match parse_i64(argv[3]) {
+        Some(v @ (0 | 1)) => v == 1,
+        _ => return ctx.out.err(BIT_ERR),
+    };
+    let Some((buf, grew)) = string_for_write(ctx, argv[1], (offset >> 3) as usize + 1) else {
+        return;
+    };
+    let was = get_unsigned(buf, offset, 1) == 1;
+    set_bits(buf, offset, 1, u64::from(on));
+    if grew || was != on {
+        ctx.signal_modified(argv[1], 1);
+    }
+    ctx.out.int(i64::from(was));
+}
+
+/// GETBIT key offset
+pub fn getbit(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(offset) = offset_arg(ctx, argv[2], 0) else {
+        return;
+    };
+    let bit = match ctx.read_string(argv[1]) {
+        Err(_) => return,
+        Ok(None) => 0,
+        Ok(Some(s)) => get_unsigned(&s.as_bytes(), offset, 1),
+    };
+    ctx.out.int(bit as i64);
+}
+
+/// Parses BITCOUNT's optional `start end [BYTE|BIT]`: Ok(None) for a range known to be empty.
+/// The error is replied only after the key lookup, as Redis 7.0 does.
+fn bitcount_args(argv: &[&[u8]]) -> Result<Option<(i64, i64, bool)>, &'static str> {
+    match argv.len() {
+        2 => Ok(Some((0, -1, false))),
+        4 | 5 => {
+            let (start, end) = (int(argv[2])?, int(argv[3])?);
+            // Both counted from the end but in the wrong order: Redis 7.0 answers 0 before it
+            // even reads the unit.
+            if start < 0 && end < 0 && start > end {
+                return Ok(None);
+            }
+            Ok(Some((start, end, unit(argv.get(4))?)))
+        }
+        _ => Err(SYNTAX),
+    }
+}
+
+/// BITCOUNT key [start end [BYTE|BIT]]
+pub fn bitcount(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let args = bitcount_args(argv);
+    let count = match ctx.read_string(argv[1]) {
+        Err(_) => return,
+        Ok(None) => Ok(0),
+        Ok(Some(s)) => args.map(|range| {
+            let s = s.as_bytes();
+            let span = range.and_then(|(start, end, bits)| bit_span(s.len(), start, end, bits));
+            span.map_or(0, |(first, last)| count_bits(&s, first, last) as i64)
+        }),
+    };
+    reply(ctx, count);
+}
+
+/// BITPOS key bit [start [end [BYTE|BIT]]]
+pub fn bitpos(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let bit = match parse_i64(argv[2]) {
+        None => return ctx.out.err(INT_ERR),
+        Some(b @ (0 | 1)) => b == 1,
+        Some(_) => return ctx.out.err("The bit argument must be 1 or 0."),
+    };
+    // Checked after the lookup, in Redis's order: start, unit, end.
+    let args = || -> Result<(Option<i64>, Option<i64>, bool), &'static str> {
+        if argv.len() > 6 {
+            return Err(SYNTAX);
+        }
+        let start = argv.get(3).map(|a| int(a)).transpose()?;
+        let in_bits = unit(argv.get(5))?;
+        let end = argv.get(4).map(|a| int(a)).transpose()?;
+        Ok((start, end, in_bits))
+    };
+    let pos = match ctx.read_string(argv[1]) {
+        Err(_) => return,
+        // A missing key is an endless run of zero bits.
+        Ok(None) => Ok(if bit { -1 } else { 0 }),
+        Ok(Some(s)) => args().map(|(start, end, in_bits)| {
+            let s = s.as_bytes();
+            let span = bit_span(s.len(), start.unwrap_or(0), end.unwrap_or(-1), in_bits);
+            match span.map(|(first, last)| (find_bit(&s, bit, first, last), last)) {
+                Some((Some(p), _)) => p as i64,
+                // No clear bit: without an explicit end the string continues with zeros.
+                Some((None, last)) if !bit && end.is_none() => last as i64 + 1,
+                _ => -1,
+            }
+        }),
+    };
+    reply(ctx, pos);
+}
+
+/// BITOP AND|OR|XOR|NOT destkey key [key ...]
+pub fn bitop(ctx: &mut Ctx, argv: &[&[u8]]) {
+    type Fold = fn(u8, u8) -> u8;
+    let ops: [(&str, Fold); 4] = [
+        ("and", |r, b| r & b),
+        ("or", |r, b| r | b),
+        ("xor", |r, b| r ^ b),
+        ("not", |_, b| !b),
+    ];
+    let Some(fold) = keyword(argv[1], &ops) else {
+        return ctx.syntax_error();
+    };
+    let not = is(argv[1], "not");
+    if not && argv.len() != 4 {
+        return ctx
+            .out
+            .err("BITOP NOT must be called with a single source key.");
+    }
+    // Folding key by key needs no copy of the sources. A missing key, or the part of the
+    // result past a key's end, counts as zero bytes.
+    let mut result: Vec<u8> = Vec::new();
+    for (i, key) in argv[3..].iter().enumerate() {
+        let s = match ctx.read_string(key) {
+            Err(_) => return,
+            Ok(s) => s.map(|s| s.as_bytes()),
+        };
+        let src: &[u8] = s.as_deref().unwrap_or(&[]);
+        if result.len() < src.len() {
+            result.resize(src.len(), 0);
+        }
+        let padded = src.iter().copied().chain(std::iter::repeat(0));
+        if i == 0 {
+            // The first key seeds the result (NOT complements it: its only key).
+            let seed = |(r, b): (&mut u8, u8)| *r = if not { !b } else { b };
+            result.iter_mut().zip(padded).for_each(seed);
+        } else {
+            let step = |(r, b): (&mut u8, u8)| *r = fold(*r, b);
+            result.iter_mut().zip(padded).for_each(step);
+        }
+    }
+    let dest = argv[2];
+    let len = result.len();
+    if len > 0 {
+        // The result replaces the destination whatever its type, and drops its TTL.
+        let value = Value::Str(RString::Raw(result));
+        ctx.store.dbs[ctx.db].insert(dest, value, Ttl::Clear);
+        ctx.signal_modified(dest, 1);
+    } else if ctx.store.delete(ctx.db, dest) {
+        ctx.signal_modified(dest, 1);
+    }
+    ctx.out.int(len as i64);
+}
+
+/// One parsed BITFIELD operation.
+#[derive(Clone, Copy, Debug)]
+struct FieldOp {
+    kind: FieldKind,
+    signed: bool,
+    bits: u32,
+    offset: u64,
+    /// SET's value or INCRBY's increment.
+    value: i64,
+    overflow: Overflow,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FieldKind {
+    Get,
+    Set,
+    Incrby,
+}
+
+/// Parses BITFIELD's operations, replying the first error as Redis does (None then).
+fn parse_field_ops(ctx: &mut Ctx, argv: &[&[u8]]) -> Option<Vec<FieldOp>> {
+    let mut ops = Vec::new();
+    let mut overflow = Overflow::Wrap;
+    let mut j = 2;
+    while j < argv.len() {
+        // (operation, or None for OVERFLOW; how many arguments it takes)
+        let subcommands = [
+            ("get", (Some(FieldKind::Get), 2)),
+            ("set", (Some(FieldKind::Set), 3)),
+            ("incrby", (Some(FieldKind::Incrby), 3)),
+            ("overflow", (None, 1)),
+        ];
+        let sub = keyword(argv[j], &subcommands).filter(|&(_, n)| j + n < argv.len());
+        let Some((kind, _)) = sub else {
+            ctx.syntax_error();
+            return None;
+        };
+        let Some(kind) = kind else {
+            let policies = [
+                ("wrap", Overflow::Wrap),
+                ("sat", Overflow::Sat),
+                ("fail", Overflow::Fail),
+            ];
+            let Some(p) = keyword(argv[j + 1], &policies) else {
+                ctx.out.err("Invalid OVERFLOW type specified");
+                return None;
+            };
+            overflow = p;
+            j += 2;
+            continue;
+        };
+        let Some((signed, bits)) = parse_type(argv[j + 1]) else {
+            ctx.out.err(TYPE_ERR);
+            return None;
+        };
+        let offset = offset_arg(ctx, argv[j + 2], bits)?;
+        let value = if kind == FieldKind::Get {
+            0
+        } else {
+            super::int_arg(ctx.out, argv[j + 3])?
+        };
+        ops.push(FieldOp {
+            kind,
+            signed,
+            bits,
+            offset,
+            value,
+            overflow,
+        });
+        j += if kind == FieldKind::Get { 3 } else { 4 };
+    }
+    Some(ops)
+}
+
+/// Runs one SET or INCRBY on `buf` (which covers it): the reply value, or None when the
+/// overflow policy is FAIL and the value does not fit; and whether the bits changed.
+fn apply_write(buf: &mut [u8], op: &FieldOp) -> (Option<i64>, bool) {
+    // Unsigned fields are at most 63 bits wide, so every value fits an i64.
+    let old = read_field(buf, op);
+    let incrby = op.kind == FieldKind::Incrby;
+    let (target, incr) = if incrby {
+        (old, op.value)
+    } else {
+        (op.value, 0)
+    };
+    let over = if op.signed {
+        signed_overflow(target, incr, op.bits, op.overflow)
+    } else {
+        unsigned_overflow(target as u64, incr, op.bits, op.overflow).map(|v| v as i64)
+    };
+    if over.is_some() && op.overflow == Overflow::Fail {
+        return (None, false);
+    }
+    let new = over.unwrap_or(target.wrapping_add(incr));
+    set_bits(buf, op.offset, op.bits, new as u64);
+    (Some(if incrby { new } else { old }), old != new)
+}
+
+/// BITFIELD and BITFIELD_RO: parse everything, look the key up once, then run in order.
+fn bitfield_generic(ctx: &mut Ctx, argv: &[&[u8]], read_only: bool) {
+    let Some(ops) = parse_field_ops(ctx, argv) else {
+        return;
+    };
+    let key = argv[1];
+    let writes = ops.iter().filter(|o| o.kind != FieldKind::Get);
+    let highest = writes.map(|o| o.offset + u64::from(o.bits) - 1).max();
+    let mut replies: Vec<Option<i64>> = Vec::with_capacity(ops.len());
+    let mut changes = 0;
+    match highest {
+        None => {
+            let s = match ctx.read_string(key) {
+                Err(_) => return,
+                Ok(s) => s.map(|s| s.as_bytes()),
+            };
+            let s: &[u8] = s.as_deref().unwrap_or(&[]);
+            replies.extend(ops.iter().map(|op| Some(read_field(s, op))));
+        }
+        Some(_) if read_only => {
+            return ctx.out.err("BITFIELD_RO only supports the GET subcommand");
+        }
+        Some(highest) => {
+            // The string grows once, up to the farthest bit any write touches.
+            let Some((buf, grew)) = string_for_write(ctx, key, (highest >> 3) as usize + 1) else {
+                return;
+            };
+            for op in &ops {
+                if op.kind == FieldKind::Get {
+                    replies.push(Some(read_field(buf, op)));
+                    continue;
+                }
+                let (reply, changed) = apply_write(buf, op);
+                if reply.is_some() && (grew || changed) {
+                    changes += 1;
+                }
+                replies.push(reply);
+            }
+        }
+    }
+    if changes > 0 {
+        ctx.signal_modified(key, changes);
+    }
+    ctx.out.array(replies.len());
+    for r in replies {
+        match r {
+            Some(n) => ctx.out.int(n),
+            None => ctx.out.null(),
+        }
+    }
+}
+
+/// A GET: the field's value, zero-extended past the end of the string.
+fn read_field(s: &[u8], op: &FieldOp) -> i64 {
+    if op.signed {
+        get_signed(s, op.offset, op.bits)
+    } else {
+        get_unsigned(s, op.offset, op.bits) as i64
+    }
+}
+
+/// BITFIELD key [GET type offset] [SET type offset value] [INCRBY type offset increment]
+/// [OVERFLOW WRAP|SAT|FAIL] ...
+pub fn bitfield(ctx: &mut Ctx, argv: &[&[u8]]) {
+    bitfield_generic(ctx, argv, false);
+}
+
+/// BITFIELD_RO key [GET type offset] ...
+pub fn bitfield_ro(ctx: &mut Ctx, argv: &[&[u8]]) {
+    bitfield_generic(ctx, argv, true);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsing() {
+        let max = 512 << 20;
+        assert_eq!(parse_offset(b"4294967295", 0, max), Some(4294967295));
+        assert_eq!(parse_offset(b"#2", 8, max), Some(16));
+        for bad in [
+            "4294967296",
+            "-1",
+            "01",
+            "#2",
+            "#",
+            "#-1",
+            "#9223372036854775807",
+        ] {
+            assert_eq!(parse_offset(bad.as_bytes(), 0, max), None, "{bad}");
+        }
+        assert_eq!(parse_offset(b"#9223372036854775807", 64, max), None);
+        assert_eq!(parse_type(b"i64"), Some((true, 64)));
+        assert_eq!(parse_type(b"u8\0junk"), Some((false, 8)));
+        for bad in ["u64", "i0", "I8", "i", "", "i65", "u08"] {
+            assert_eq!(parse_type(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(resolve_range(0, -1, 6), Some((0, 5)));
+        assert_eq!(resolve_range(i64::MIN, i64::MAX, 6), Some((0, 5)));
+        assert_eq!(resolve_range(3, 2, 6), None);
+        assert_eq!(resolve_range(0, -1, 0), None);
+        assert_eq!(bit_span(2, 0, -1, false), Some((0, 15)));
+        assert_eq!(bit_span(2, 3, -2, true), Some((3, 14)));
+    }
+
+    #[test]
+    fn counting_and_searching() {
+        assert_eq!(count_bits(b"foobar", 0, 47), 26);
+        assert_eq!(count_bits(b"foobar", 5, 30), 17);
+        let long: Vec<u8> = (0..100u8).collect();
+        let naive: u64 = long.iter().map(|b| u64::from(b.count_ones())).sum();
+        assert_eq!(count_bits(&long, 0, 799), naive);
+        assert_eq!(find_bit(&[0xff, 0xf0], false, 0, 15), Some(12));
+        assert_eq!(find_bit(&[0, 0, 1], true, 0, 23), Some(23));
+        assert_eq!(find_bit(&[0, 0, 1], true, 0, 22), None);
+        assert_eq!(find_bit(&[0x80], true, 1, 7), None);
+        let mut zeros = vec![0u8; 40];
+        zeros[33] = 0x10;
+        assert_eq!(find_bit(&zeros, true, 3, 319), Some(33 * 8 + 3));
+        assert_eq!(find_bit(&[0xff; 40], false, 0, 319), None);
+    }
+
+    #[test]
+    fn fields() {
+        let mut buf = vec![0u8; 10];
+        set_bits(&mut buf, 3, 13, 0x1abc);
+        assert_eq!(get_unsigned(&buf, 3, 13), 0x1abc);
+        set_bits(&mut buf, 7, 64, u64::MAX - 5);
+        assert_eq!(get_signed(&buf, 7, 64), -6);
+        assert_eq!(get_signed(&[0xff], 0, 4), -1);
+        assert_eq!(get_unsigned(&[0xff], 4, 8), 0xf0);
+    }
+
+    #[test]
+    fn overflow_rules() {
+        use Overflow::*;
+        assert_eq!(unsigned_overflow(250, 10, 8, Wrap), Some(4));
+        assert_eq!(unsigned_overflow(250, 10, 8, Sat), Some(255));
+        assert_eq!(unsigned_overflow(5, -10, 8, Sat), Some(0));
+        assert_eq!(unsigned_overflow(5, -10, 8, Wrap), Some(251));
+        // SET of a negative value saturates to the maximum, as in Redis.
+        assert_eq!(unsigned_overflow(u64::MAX, 0, 8, Sat), Some(255));
+        assert_eq!(unsigned_overflow(5, 250, 8, Fail), None);
+        assert_eq!(signed_overflow(120, 10, 8, Wrap), Some(-126));
+        assert_eq!(signed_overflow(120, 10, 8, Sat), Some(127));
+        assert_eq!(signed_overflow(-120, -10, 8, Sat), Some(-128));
+        assert_eq!(signed_overflow(i64::MAX, 1, 64, Wrap), Some(i64::MIN));
+        assert_eq!(signed_overflow(i64::MIN, -1, 64, Sat), Some(i64::MIN));
+        assert_eq!(signed_overflow(-5, 3, 64, Sat), None);
+        assert_eq!(signed_overflow(300, 0, 8, Wrap), Some(44));
+    }
+}
