@@ -188,4 +188,112 @@ mod tests {
         let p = b"*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b";
         assert!(!matches(p, &s));
     }
+
+    /// A token of a well-formed pattern, for the reference matcher.
+    enum Tok {
+        Star,
+        Any,
+        Lit(u8),
+        Class(bool, Vec<(u8, u8)>),
+    }
+
+    /// Tokenizes patterns without unterminated classes or dangling escapes.
+    fn tokens(p: &[u8]) -> Option<Vec<Tok>> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < p.len() {
+            match p[i] {
+                b'*' => out.push(Tok::Star),
+                b'?' => out.push(Tok::Any),
+                b'\\' => {
+                    i += 1;
+                    out.push(Tok::Lit(*p.get(i)?));
+                }
+                b'[' => {
+                    i += 1;
+                    let negate = p.get(i) == Some(&b'^');
+                    if negate {
+                        i += 1;
+                    }
+                    let mut items = Vec::new();
+                    loop {
+                        match *p.get(i)? {
+                            b']' => break,
+                            b'\\' => {
+                                i += 1;
+                                let c = *p.get(i)?;
+                                items.push((c, c));
+                            }
+                            c if p.get(i + 1) == Some(&b'-') && i + 2 < p.len() => {
+                                let d = p[i + 2];
+                                items.push((c.min(d), c.max(d)));
+                                i += 2;
+                            }
+                            c => items.push((c, c)),
+                        }
+                        i += 1;
+                    }
+                    out.push(Tok::Class(negate, items));
+                }
+                c => out.push(Tok::Lit(c)),
+            }
+            i += 1;
+        }
+        Some(out)
+    }
+
+    fn reference(t: &[Tok], s: &[u8]) -> bool {
+        match t.split_first() {
+            None => s.is_empty(),
+            Some((Tok::Star, rest)) => (0..=s.len()).any(|k| reference(rest, &s[k..])),
+            Some((tok, rest)) => {
+                let Some((&c, tail)) = s.split_first() else {
+                    return false;
+                };
+                let ok = match tok {
+                    Tok::Any => true,
+                    Tok::Lit(l) => *l == c,
+                    Tok::Class(neg, items) => {
+                        items.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *neg
+                    }
+                    Tok::Star => unreachable!(),
+                };
+                ok && reference(rest, tail)
+            }
+        }
+    }
+
+    /// Random patterns and strings over a small alphabet, against the model.
+    #[test]
+    fn matches_a_simple_model() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let pattern_alphabet = b"ab*?[]^-\\c";
+        let string_alphabet = b"abc-]";
+        let mut checked = 0;
+        while checked < 20_000 {
+            let plen = (next() % 7) as usize;
+            let p: Vec<u8> = (0..plen)
+                .map(|_| pattern_alphabet[(next() % pattern_alphabet.len() as u64) as usize])
+                .collect();
+            let Some(toks) = tokens(&p) else { continue };
+            let slen = (next() % 6) as usize;
+            let s: Vec<u8> = (0..slen)
+                .map(|_| string_alphabet[(next() % string_alphabet.len() as u64) as usize])
+                .collect();
+            assert_eq!(
+                matches(&p, &s),
+                reference(&toks, &s),
+                "pattern {:?} string {:?}",
+                String::from_utf8_lossy(&p),
+                String::from_utf8_lossy(&s)
+            );
+            checked += 1;
+        }
+    }
 }
