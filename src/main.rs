@@ -4,7 +4,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use redust::config::{Config, REDIS_VERSION};
+use redust::persistence;
 use redust::server::{event_loop, signals, Server};
+use redust::store::Store;
 
 fn usage() {
     eprintln!(
@@ -96,8 +98,30 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     event_loop::adjust_open_files_limit(&mut config);
+    let mut store = Store::new(config.databases as usize);
+    store.now_ms = redust::server::unix_ms();
+    let started = std::time::Instant::now();
+    let snapshot = std::path::Path::new(&config.dbfilename);
+    match persistence::load_at_start(&mut store, snapshot) {
+        Ok(Some(loaded)) => log::info!(
+            "DB loaded from disk: {:.3} seconds, {} keys loaded, {} expired keys dropped",
+            started.elapsed().as_secs_f64(),
+            loaded.keys,
+            loaded.expired
+        ),
+        Ok(None) => {}
+        Err(e) => {
+            log::warn!(
+                "Fatal error loading the DB in {}: {e}. Exiting.",
+                std::env::current_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default()
+            );
+            return ExitCode::FAILURE;
+        }
+    }
     signals::install();
-    let mut server = match Server::new(config) {
+    let mut server = match Server::new(config, store) {
         Ok(s) => s,
         Err(e) => {
             log::warn!("{e}");

@@ -156,16 +156,24 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             field(t, "lazyfree_pending_objects", 0);
         }
         "persistence" => {
+            let p = &srv.persistence;
             t.push_str("# Persistence\r\n");
             field(t, "loading", 0);
             field(t, "async_loading", 0);
             field(t, "rdb_changes_since_last_save", ctx.store.dirty);
-            field(t, "rdb_bgsave_in_progress", 0);
-            field(t, "rdb_last_save_time", srv.start_ms / 1000);
-            field(t, "rdb_last_bgsave_status", "ok");
-            field(t, "rdb_last_bgsave_time_sec", -1);
-            field(t, "rdb_current_bgsave_time_sec", -1);
-            field(t, "rdb_saves", 0);
+            field(t, "rdb_bgsave_in_progress", u8::from(p.child.is_some()));
+            field(t, "rdb_last_save_time", p.last_save_unix);
+            field(
+                t,
+                "rdb_last_bgsave_status",
+                if p.last_bgsave_ok { "ok" } else { "err" },
+            );
+            field(t, "rdb_last_bgsave_time_sec", p.last_bgsave_secs);
+            let current = p
+                .child
+                .map_or(-1, |c| (now.saturating_sub(c.started_ms) / 1000) as i64);
+            field(t, "rdb_current_bgsave_time_sec", current);
+            field(t, "rdb_saves", p.saves);
             field(t, "rdb_last_cow_size", 0);
             field(t, "aof_enabled", 0);
             field(t, "aof_rewrite_in_progress", 0);
@@ -211,8 +219,8 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             field(t, "keyspace_misses", ks.misses);
             field(t, "pubsub_channels", 0);
             field(t, "pubsub_patterns", 0);
-            field(t, "latest_fork_usec", 0);
-            field(t, "total_forks", 0);
+            field(t, "latest_fork_usec", srv.persistence.latest_fork_usec);
+            field(t, "total_forks", srv.persistence.total_forks);
             field(t, "total_error_replies", s.total_error_replies);
             field(
                 t,

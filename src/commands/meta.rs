@@ -118,6 +118,52 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "bgsave",
+        Doc::Array(&[
+            Doc::Bulk("bgsave"),
+            Doc::Int(-1),
+            Doc::Set(&[
+                Doc::Simple("admin"),
+                Doc::Simple("noscript"),
+                Doc::Simple("no_async_loading"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@admin"),
+                Doc::Simple("@slow"),
+                Doc::Simple("@dangerous"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Asynchronously save the dataset to disk")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("server")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("3.2.2"),
+                    Doc::Bulk("Added the `SCHEDULE` option."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("schedule")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("SCHEDULE")),
+                    (Doc::Bulk("since"), Doc::Bulk("3.2.2")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "bitcount",
         Doc::Array(&[
             Doc::Bulk("bitcount"),
@@ -3325,6 +3371,37 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "lastsave",
+        Doc::Array(&[
+            Doc::Bulk("lastsave"),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("loading"),
+                Doc::Simple("stale"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@admin"),
+                Doc::Simple("@fast"),
+                Doc::Simple("@dangerous"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the UNIX time stamp of the last successful save to disk")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("server")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+        ]),
+    ),
+    (
         "lcs",
         Doc::Array(&[
             Doc::Bulk("lcs"),
@@ -4809,6 +4886,36 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
             (Doc::Bulk("group"), Doc::Bulk("connection")),
             (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+        ]),
+    ),
+    (
+        "save",
+        Doc::Array(&[
+            Doc::Bulk("save"),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("admin"),
+                Doc::Simple("noscript"),
+                Doc::Simple("no_async_loading"),
+                Doc::Simple("no_multi"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@admin"),
+                Doc::Simple("@slow"),
+                Doc::Simple("@dangerous"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Synchronously save the dataset to disk")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("server")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the total number of keys in all databases")),
         ]),
     ),
     (

@@ -14,6 +14,7 @@ pub mod introspection;
 pub mod keys;
 pub mod lcs;
 pub mod meta;
+pub mod persistence;
 pub mod server;
 pub mod string;
 pub mod table;
@@ -206,8 +207,13 @@ fn check_call(srv: &ServerState, key: usize, cmd: &Command, argv: &[&[u8]]) -> O
     if !srv.clients[key].authenticated && cmd.flags & NO_AUTH == 0 {
         return Some("NOAUTH Authentication required.".into());
     }
+    if (cmd.flags & WRITE != 0 || cmd.name == "ping") && srv.writes_refused() {
+        return Some(MISCONF.into());
+    }
     None
 }
+
+const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
 /// `ERR unknown command` / `ERR unknown subcommand`, quoting arguments as Redis does.
 fn reject_unknown(out: &mut Reply, argv: &[&[u8]]) {

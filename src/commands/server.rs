@@ -60,6 +60,15 @@ pub fn flushall(ctx: &mut Ctx, argv: &[&[u8]]) {
         db.clear();
     }
     ctx.store.dirty += removed + 1;
+    // As Redis: a running background save is stopped, and with save rules set the empty
+    // dataset is saved at once so a restart does not bring the keys back.
+    let dir = ctx.srv.data_dir();
+    crate::persistence::kill_child(&mut ctx.srv.persistence, dir);
+    if !ctx.srv.config.save.0.is_empty() {
+        super::persistence::save_now(ctx);
+        // FLUSHALL itself still counts as a change, as in Redis.
+        ctx.store.dirty += 1;
+    }
     ctx.out.ok();
 }
 
@@ -194,6 +203,8 @@ pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
             &[
                 "LOG <message>",
                 "    Write <message> to the server log.",
+                "RELOAD",
+                "    Save the RDB on disk and reload it back to memory.",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -215,6 +226,8 @@ pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
     } else if is(sub, "log") && argv.len() == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(argv[2]));
         ctx.out.ok();
+    } else if is(sub, "reload") && argv.len() == 2 {
+        super::persistence::debug_reload(ctx);
     } else if is(sub, "set-active-expire") && argv.len() == 3 {
         ctx.srv.active_expire = argv[2] != b"0";
         ctx.out.ok();
@@ -282,5 +295,6 @@ pub fn shutdown(ctx: &mut Ctx, argv: &[&[u8]]) {
         return;
     }
     ctx.srv.shutdown = Some(request);
+    ctx.srv.shutdown_requester = Some(ctx.key);
     // Like Redis, no reply: the connection closes when the server exits.
 }

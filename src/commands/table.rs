@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::{
-    bits, client, config, connection, expire, introspection, keys, lcs, server, string, Ctx,
+    bits, client, config, connection, expire, introspection, keys, lcs, persistence, server,
+    string, Ctx,
 };
 use crate::protocol::reply::Reply;
 
@@ -56,7 +57,10 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("flushall", server::flushall),
     ("flushdb", server::flushdb),
     ("info", super::info::info),
+    ("bgsave", persistence::bgsave),
+    ("lastsave", persistence::lastsave),
     ("monitor", server::monitor),
+    ("save", persistence::save),
     ("shutdown", server::shutdown),
     ("slowlog|get", server::slowlog_get),
     ("slowlog|help", server::slowlog_help),

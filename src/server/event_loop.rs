@@ -19,6 +19,7 @@ use super::stats::{SlowLog, Stats};
 use super::{unix_ms, ServerState, ShutdownRequest, CLIENT_TOKEN_BASE};
 use crate::commands;
 use crate::config::Config;
+use crate::persistence;
 use crate::protocol::parse::{Limits, Parsed};
 use crate::store::Store;
 
@@ -44,7 +45,7 @@ pub struct Server {
 
 impl Server {
     /// Binds the listeners and prepares an empty store.
-    pub fn new(config: Config) -> io::Result<Server> {
+    pub fn new(config: Config, mut store: Store) -> io::Result<Server> {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let listeners = ServerState::bind_all(&registry, &config.bind, config.port as u16)?;
@@ -55,7 +56,6 @@ impl Server {
             ));
         }
         let now = unix_ms();
-        let mut store = Store::new(config.databases as usize);
         store.lfu = config.lfu_params();
         let state = ServerState {
             config,
@@ -70,6 +70,7 @@ impl Server {
             registry,
             pause: None,
             shutdown: None,
+            shutdown_requester: None,
             active_expire: true,
             monitors: Vec::new(),
             block_deadlines: Default::default(),
@@ -78,6 +79,7 @@ impl Server {
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
+            persistence: crate::persistence::Persistence::new(now),
         };
         Ok(Server {
             poll,
@@ -128,9 +130,19 @@ impl Server {
                 self.state.shutdown.get_or_insert(ShutdownRequest::Default);
             }
             self.before_sleep();
-            if self.state.shutdown.is_some() {
-                self.finish_shutdown();
-                return Ok(());
+            if let Some(request) = self.state.shutdown {
+                if self.prepare_shutdown(request) {
+                    self.finish_shutdown();
+                    return Ok(());
+                }
+                self.state.shutdown = None;
+                if let Some(key) = self.state.shutdown_requester.take() {
+                    if let Some(c) = self.state.clients.get_mut(key) {
+                        c.reply.err("Errors trying to SHUTDOWN. Check logs.");
+                    }
+                    queue_write(&mut self.state, key);
+                    self.before_sleep();
+                }
             }
         }
     }
@@ -452,6 +464,8 @@ impl Server {
             }
         }
 
+        self.persistence_cron();
+
         // Reclaim expired keys nobody reads, within a quarter of the cron period.
         if self.state.active_expire {
             let budget = Duration::from_micros(period * 1000 / 4);
@@ -462,6 +476,28 @@ impl Server {
             db.housekeeping(100);
         }
         self.store.lfu = self.state.config.lfu_params();
+    }
+
+    /// Reaps a finished background save, then starts one if a save rule (or a BGSAVE
+    /// SCHEDULE) calls for it.
+    fn persistence_cron(&mut self) {
+        let state = &mut self.state;
+        let dir = state.data_dir();
+        persistence::reap(&mut state.persistence, &mut self.store, dir);
+        if state.persistence.child.is_some() {
+            return;
+        }
+        let p = &mut state.persistence;
+        if p.scheduled || p.rules_due(&state.config.save.0, &self.store) {
+            p.scheduled = false;
+            if let Err(e) =
+                persistence::start_background_save(p, &self.store, dir, &state.config.dbfilename)
+            {
+                log::warn!("Can't save in background: fork: {e}");
+                p.last_bgsave_ok = false;
+                p.last_attempt_ms = self.store.now_ms;
+            }
+        }
     }
 
     /// Ends CLIENT PAUSE: clients holding a postponed command run it.
@@ -535,6 +571,32 @@ impl Server {
             .collect();
         for key in closing {
             self.close_client(key);
+        }
+    }
+
+    /// Stops a background save and, when asked or when save rules are set, saves. Returns
+    /// false (and stays up) if that save fails, as Redis does.
+    fn prepare_shutdown(&mut self, request: ShutdownRequest) -> bool {
+        let dir = self.state.data_dir();
+        persistence::kill_child(&mut self.state.persistence, dir);
+        let wants_save = match request {
+            ShutdownRequest::Save => true,
+            ShutdownRequest::NoSave => false,
+            ShutdownRequest::Default => !self.state.config.save.0.is_empty(),
+        };
+        if !wants_save {
+            return true;
+        }
+        log::info!("Saving the final snapshot before exiting.");
+        match persistence::save(&self.store, dir, &self.state.config.dbfilename) {
+            Ok(_) => {
+                log::info!("DB saved on disk");
+                true
+            }
+            Err(e) => {
+                log::warn!("Error trying to save the DB, can't exit: {e}");
+                false
+            }
         }
     }
 

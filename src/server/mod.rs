@@ -71,6 +71,8 @@ pub struct ServerState {
     pub registry: Registry,
     pub pause: Option<Pause>,
     pub shutdown: Option<ShutdownRequest>,
+    /// The client whose SHUTDOWN is pending (told if the shutdown fails).
+    pub shutdown_requester: Option<usize>,
     /// DEBUG SET-ACTIVE-EXPIRE.
     pub active_expire: bool,
     /// Slab keys of clients in MONITOR mode.
@@ -83,6 +85,7 @@ pub struct ServerState {
     pub pending_writes: Vec<usize>,
     /// The executable, for INFO.
     pub executable: String,
+    pub persistence: crate::persistence::Persistence,
 }
 
 impl ServerState {
@@ -92,6 +95,19 @@ impl ServerState {
             .iter()
             .filter(|(_, c)| c.blocked.is_some())
             .count()
+    }
+
+    /// The directory snapshots live in: the server changed into `dir` at start.
+    pub fn data_dir(&self) -> &'static std::path::Path {
+        std::path::Path::new(".")
+    }
+
+    /// Whether writes are refused because the last background save failed (Redis's
+    /// stop-writes-on-bgsave-error).
+    pub fn writes_refused(&self) -> bool {
+        self.config.stop_writes_on_bgsave_error
+            && !self.config.save.0.is_empty()
+            && !self.persistence.last_bgsave_ok
     }
 
     /// Whether a password is configured and thus AUTH required.

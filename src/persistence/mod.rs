@@ -1,0 +1,203 @@
+//! Snapshots on disk: the format ([`snapshot`]), synchronous saves (SAVE, SHUTDOWN,
+//! FLUSHALL, DEBUG RELOAD), forked background saves (BGSAVE and the save rules) and loading
+//! at start.
+//!
+//! Every save writes `temp-<pid>.rdb` in the data directory, fsyncs it, renames it over
+//! the snapshot and fsyncs the directory, so a crash at any moment leaves either the old
+//! snapshot or the new one, never a torn file. A failed save removes its temp file.
+
+pub mod snapshot;
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::store::Store;
+
+/// A running background save.
+#[derive(Clone, Copy, Debug)]
+pub struct SaveChild {
+    pub pid: libc::pid_t,
+    pub started_ms: u64,
+    /// The dirty counter when the child forked: what a successful save accounts for.
+    pub dirty_at_fork: u64,
+}
+
+/// Persistence state INFO and the save rules read.
+#[derive(Debug)]
+pub struct Persistence {
+    pub child: Option<SaveChild>,
+    /// Unix seconds of the last successful save (the start time before any).
+    pub last_save_unix: u64,
+    pub last_bgsave_ok: bool,
+    /// Duration of the last background save, -1 before any.
+    pub last_bgsave_secs: i64,
+    /// When a save was last attempted (a failed one is retried after a delay).
+    pub last_attempt_ms: u64,
+    pub saves: u64,
+    /// BGSAVE SCHEDULE arrived while a save was running.
+    pub scheduled: bool,
+    pub latest_fork_usec: u64,
+    pub total_forks: u64,
+}
+
+/// A failed background save is retried by the save rules after this long.
+const RETRY_DELAY_MS: u64 = 5000;
+
+impl Persistence {
+    /// State for a server started at `now_ms`.
+    pub fn new(now_ms: u64) -> Self {
+        Persistence {
+            child: None,
+            last_save_unix: now_ms / 1000,
+            last_bgsave_ok: true,
+            last_bgsave_secs: -1,
+            last_attempt_ms: 0,
+            saves: 0,
+            scheduled: false,
+            latest_fork_usec: 0,
+            total_forks: 0,
+        }
+    }
+
+    /// Records the outcome of a synchronous save.
+    pub fn record_save(&mut self, ok: bool, store: &mut Store, dirty_before: u64) {
+        self.last_attempt_ms = store.now_ms;
+        self.last_bgsave_ok = ok;
+        if ok {
+            store.dirty = store.dirty.saturating_sub(dirty_before);
+            self.last_save_unix = store.now_ms / 1000;
+            self.saves += 1;
+        }
+    }
+
+    /// Whether a save rule (`save <seconds> <changes>`) calls for a background save now.
+    pub fn rules_due(&self, rules: &[(u64, u64)], store: &Store) -> bool {
+        let now = store.now_ms;
+        let retry_ok =
+            self.last_bgsave_ok || now.saturating_sub(self.last_attempt_ms) > RETRY_DELAY_MS;
+        retry_ok
+            && rules.iter().any(|&(secs, changes)| {
+                store.dirty >= changes && (now / 1000).saturating_sub(self.last_save_unix) > secs
+            })
+    }
+}
+
+/// The temp file a process with `pid` writes.
+pub fn temp_path(dir: &Path, pid: u32) -> PathBuf {
+    dir.join(format!("temp-{pid}.rdb"))
+}
+
+/// Writes the snapshot to `dir/filename` through a temp file. Returns bytes written.
+pub fn save(store: &Store, dir: &Path, filename: &str) -> io::Result<u64> {
+    let tmp = temp_path(dir, std::process::id());
+    let result = (|| {
+        let file = File::create(&tmp)?;
+        let bytes = snapshot::write(store, &file, store.now_ms)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, dir.join(filename))?;
+        File::open(dir)?.sync_all()?;
+        Ok(bytes)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Forks a child that saves the store as it is now and exits; the parent returns at once.
+pub fn start_background_save(
+    p: &mut Persistence,
+    store: &Store,
+    dir: &Path,
+    filename: &str,
+) -> io::Result<()> {
+    let started = Instant::now();
+    // SAFETY: the server is single-threaded, so the child is a consistent copy-on-write
+    // image of it. The child only writes the snapshot and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if pid == 0 {
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| save(store, dir, filename)));
+        let code = match outcome {
+            Ok(Ok(_)) => 0,
+            Ok(Err(e)) => {
+                eprintln!("Background save failed: {e}");
+                1
+            }
+            Err(_) => 2,
+        };
+        // SAFETY: _exit ends the child without running destructors or atexit handlers,
+        // which would flush buffers and close resources it shares with the parent.
+        unsafe { libc::_exit(code) }
+    }
+    p.latest_fork_usec = started.elapsed().as_micros() as u64;
+    p.total_forks += 1;
+    p.last_attempt_ms = store.now_ms;
+    p.child = Some(SaveChild {
+        pid,
+        started_ms: store.now_ms,
+        dirty_at_fork: store.dirty,
+    });
+    log::info!("Background saving started by pid {pid}");
+    Ok(())
+}
+
+/// Collects a finished background save, if any. Returns its outcome.
+pub fn reap(p: &mut Persistence, store: &mut Store, dir: &Path) -> Option<bool> {
+    let child = p.child?;
+    let mut status: libc::c_int = 0;
+    // SAFETY: waitpid on our own child's pid, non-blocking; status is a local.
+    let r = unsafe { libc::waitpid(child.pid, &mut status, libc::WNOHANG) };
+    if r == 0 {
+        return None;
+    }
+    let exited_ok = r == child.pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    if !exited_ok {
+        // A child killed by a signal leaves its temp file behind.
+        let _ = std::fs::remove_file(temp_path(dir, child.pid as u32));
+        if r == child.pid && libc::WIFSIGNALED(status) {
+            log::warn!(
+                "Background saving terminated by signal {}",
+                libc::WTERMSIG(status)
+            );
+        } else {
+            log::warn!("Background saving error");
+        }
+    } else {
+        log::info!("Background saving terminated with success");
+    }
+    p.child = None;
+    p.last_bgsave_secs = (store.now_ms.saturating_sub(child.started_ms) / 1000) as i64;
+    p.record_save(exited_ok, store, child.dirty_at_fork);
+    Some(exited_ok)
+}
+
+/// Stops a running background save (SHUTDOWN, FLUSHALL) and removes its temp file.
+pub fn kill_child(p: &mut Persistence, dir: &Path) {
+    if let Some(child) = p.child.take() {
+        // SAFETY: signalling and reaping our own child.
+        unsafe {
+            libc::kill(child.pid, libc::SIGUSR1);
+            let mut status = 0;
+            libc::waitpid(child.pid, &mut status, 0);
+        }
+        let _ = std::fs::remove_file(temp_path(dir, child.pid as u32));
+    }
+}
+
+/// Loads `dir/filename` into `store` if it exists. Returns (keys, seconds) for the log.
+pub fn load_at_start(store: &mut Store, path: &Path) -> Result<Option<snapshot::Loaded>, String> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("Can't open {}: {e}", path.display())),
+    };
+    snapshot::load(file, store, store.now_ms)
+        .map(Some)
+        .map_err(|e| format!("Bad snapshot {}: {e}", path.display()))
+}

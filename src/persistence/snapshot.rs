@@ -1,0 +1,438 @@
+//! The snapshot format (docs/SNAPSHOT.md): writer and loader.
+//!
+//! The writer streams to any `io::Write`, so SAVE, the forked BGSAVE child and DEBUG RELOAD
+//! share it. The loader reads from any `io::Read` and never allocates by a length it has
+//! not received: strings grow as their bytes arrive, so a truncated or hostile file costs
+//! at most what it contains.
+
+use std::io::{self, BufReader, BufWriter, Read, Write};
+
+use crate::store::{Db, RString, Store, Ttl, Value};
+
+/// The file starts with these bytes...
+pub const MAGIC: &[u8; 6] = b"REDUST";
+/// ...then the format version as four ASCII digits.
+pub const VERSION: u16 = 1;
+
+/// Record opcodes.
+const OP_SELECT_DB: u8 = 0xFE;
+const OP_EXPIRE_MS: u8 = 0xFC;
+const OP_RESIZE: u8 = 0xFB;
+const OP_EOF: u8 = 0xFF;
+/// Value types.
+const TYPE_STRING: u8 = 0x00;
+const TYPE_INT: u8 = 0x01;
+
+/// A writer that keeps the CRC-32 of everything written through it.
+struct Checksummed<W: Write> {
+    inner: W,
+    crc: crc32fast::Hasher,
+    written: u64,
+}
+
+impl<W: Write> Write for Checksummed<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Redis-style length encoding: 6, 14, 32 or 64 bits depending on the value.
+fn write_len(w: &mut impl Write, n: u64) -> io::Result<()> {
+    if n < 1 << 6 {
+        w.write_all(&[n as u8])
+    } else if n < 1 << 14 {
+        w.write_all(&[0x40 | (n >> 8) as u8, n as u8])
+    } else if n <= u64::from(u32::MAX) {
+        w.write_all(&[0x80])?;
+        w.write_all(&(n as u32).to_be_bytes())
+    } else {
+        w.write_all(&[0x81])?;
+        w.write_all(&n.to_be_bytes())
+    }
+}
+
+fn write_bytes(w: &mut impl Write, b: &[u8]) -> io::Result<()> {
+    write_len(w, b.len() as u64)?;
+    w.write_all(b)
+}
+
+/// Zigzag so small negative integers stay small, then the length encoding.
+fn write_int(w: &mut impl Write, n: i64) -> io::Result<()> {
+    write_len(w, ((n << 1) ^ (n >> 63)) as u64)
+}
+
+/// Writes every database of `store` to `out`. Keys already expired at `now_ms` are left
+/// out. Returns the number of bytes written.
+pub fn write(store: &Store, out: impl Write, now_ms: u64) -> io::Result<u64> {
+    let mut w = Checksummed {
+        inner: BufWriter::with_capacity(1 << 16, out),
+        crc: crc32fast::Hasher::new(),
+        written: 0,
+    };
+    w.write_all(MAGIC)?;
+    w.write_all(format!("{VERSION:04}").as_bytes())?;
+    for (index, db) in store.dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        w.write_all(&[OP_SELECT_DB])?;
+        write_len(&mut w, index as u64)?;
+        w.write_all(&[OP_RESIZE])?;
+        write_len(&mut w, db.len() as u64)?;
+        write_len(&mut w, db.expires_len() as u64)?;
+        for (key, value) in db.entries() {
+            if let Some(deadline) = db.deadline(key) {
+                if deadline <= now_ms {
+                    continue;
+                }
+                w.write_all(&[OP_EXPIRE_MS])?;
+                w.write_all(&deadline.to_le_bytes())?;
+            }
+            write_value_with_key(&mut w, key, value)?;
+        }
+    }
+    w.write_all(&[OP_EOF])?;
+    let crc = w.crc.clone().finalize();
+    let total = w.written + 4;
+    let mut inner = w.inner;
+    inner.write_all(&crc.to_le_bytes())?;
+    inner.flush()?;
+    Ok(total)
+}
+
+/// A record is its type byte, the key, then the value's payload.
+fn write_value_with_key(w: &mut impl Write, key: &[u8], v: &Value) -> io::Result<()> {
+    match v {
+        Value::Str(RString::Int(n)) => {
+            w.write_all(&[TYPE_INT])?;
+            write_bytes(w, key)?;
+            write_int(w, *n)
+        }
+        Value::Str(s) => {
+            w.write_all(&[TYPE_STRING])?;
+            write_bytes(w, key)?;
+            write_bytes(w, &s.as_bytes())
+        }
+    }
+}
+
+/// Why a snapshot cannot be loaded, and where.
+#[derive(Debug, PartialEq, Eq)]
+pub struct LoadError {
+    /// Byte offset in the file where the problem was found.
+    pub offset: u64,
+    pub what: String,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at offset {}", self.what, self.offset)
+    }
+}
+
+/// What a successful load found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Loaded {
+    pub keys: u64,
+    /// Keys whose deadline had passed; not loaded.
+    pub expired: u64,
+}
+
+/// A reader that counts bytes and keeps the CRC-32 of what it returned.
+struct Source<R: Read> {
+    inner: BufReader<R>,
+    offset: u64,
+    crc: crc32fast::Hasher,
+}
+
+impl<R: Read> Source<R> {
+    fn fail<T>(&self, what: impl Into<String>) -> Result<T, LoadError> {
+        Err(LoadError {
+            offset: self.offset,
+            what: what.into(),
+        })
+    }
+
+    fn exact(&mut self, buf: &mut [u8]) -> Result<(), LoadError> {
+        match self.inner.read_exact(buf) {
+            Ok(()) => {
+                self.crc.update(buf);
+                self.offset += buf.len() as u64;
+                Ok(())
+            }
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                self.fail("unexpected end of file (truncated snapshot)")
+            }
+            Err(e) => self.fail(format!("read error: {e}")),
+        }
+    }
+
+    fn byte(&mut self) -> Result<u8, LoadError> {
+        let mut b = [0u8; 1];
+        self.exact(&mut b)?;
+        Ok(b[0])
+    }
+
+    fn len(&mut self) -> Result<u64, LoadError> {
+        let first = self.byte()?;
+        match first >> 6 {
+            0 => Ok(u64::from(first & 0x3f)),
+            1 => Ok(u64::from(first & 0x3f) << 8 | u64::from(self.byte()?)),
+            _ if first == 0x80 => {
+                let mut b = [0u8; 4];
+                self.exact(&mut b)?;
+                Ok(u64::from(u32::from_be_bytes(b)))
+            }
+            _ if first == 0x81 => {
+                let mut b = [0u8; 8];
+                self.exact(&mut b)?;
+                Ok(u64::from_be_bytes(b))
+            }
+            _ => self.fail(format!("invalid length encoding 0x{first:02x}")),
+        }
+    }
+
+    /// A length-prefixed string, read in chunks so that the declared length is never
+    /// allocated before the bytes are there.
+    fn bytes(&mut self) -> Result<Vec<u8>, LoadError> {
+        let n = self.len()?;
+        let mut out = Vec::with_capacity(n.min(4096) as usize);
+        let mut left = n;
+        let mut chunk = [0u8; 8192];
+        while left > 0 {
+            let take = left.min(chunk.len() as u64) as usize;
+            self.exact(&mut chunk[..take])?;
+            out.extend_from_slice(&chunk[..take]);
+            left -= take as u64;
+        }
+        Ok(out)
+    }
+}
+
+/// Loads a snapshot into `store` (which must be empty), dropping keys whose deadline is at
+/// or before `now_ms`. On error the store may hold part of the data; discard it.
+pub fn load(input: impl Read, store: &mut Store, now_ms: u64) -> Result<Loaded, LoadError> {
+    let mut src = Source {
+        inner: BufReader::with_capacity(1 << 16, input),
+        offset: 0,
+        crc: crc32fast::Hasher::new(),
+    };
+    let mut header = [0u8; 10];
+    src.exact(&mut header)
+        .or_else(|_| src.fail("file too short for a snapshot header"))?;
+    if &header[..5] == b"REDIS" {
+        return Err(LoadError {
+            offset: 0,
+            what: "this is a Redis RDB file, not a redust snapshot (redust cannot read RDB)".into(),
+        });
+    }
+    if &header[..6] != MAGIC {
+        return Err(LoadError {
+            offset: 0,
+            what: "not a redust snapshot (bad magic)".into(),
+        });
+    }
+    let version = std::str::from_utf8(&header[6..])
+        .ok()
+        .and_then(|s| s.parse::<u16>().ok());
+    match version {
+        Some(v) if (1..=VERSION).contains(&v) => {}
+        Some(v) => {
+            return Err(LoadError {
+                offset: 6,
+                what: format!(
+                    "snapshot format version {v} is newer than this redust reads ({VERSION})"
+                ),
+            })
+        }
+        None => {
+            return Err(LoadError {
+                offset: 6,
+                what: "unreadable snapshot format version".into(),
+            })
+        }
+    }
+    let mut loaded = Loaded::default();
+    let mut db_index: Option<usize> = None;
+    let mut deadline: Option<u64> = None;
+    loop {
+        let at = src.offset;
+        let op = src.byte()?;
+        match op {
+            OP_EOF => break,
+            OP_SELECT_DB => {
+                let n = src.len()?;
+                if n >= store.dbs.len() as u64 {
+                    return src.fail(format!(
+                        "database {n} does not exist (databases is {})",
+                        store.dbs.len()
+                    ));
+                }
+                db_index = Some(n as usize);
+            }
+            OP_RESIZE => {
+                // Sizes are hints only; nothing is allocated from them.
+                src.len()?;
+                src.len()?;
+            }
+            OP_EXPIRE_MS => {
+                let mut b = [0u8; 8];
+                src.exact(&mut b)?;
+                deadline = Some(u64::from_le_bytes(b));
+            }
+            TYPE_STRING | TYPE_INT => {
+                let Some(index) = db_index else {
+                    return src.fail("key before any database selector");
+                };
+                let key = src.bytes()?;
+                let value = if op == TYPE_INT {
+                    let z = src.len()?;
+                    Value::Str(RString::Int(((z >> 1) as i64) ^ -((z & 1) as i64)))
+                } else {
+                    Value::string(&src.bytes()?)
+                };
+                let ttl = match deadline.take() {
+                    Some(d) if d <= now_ms => {
+                        loaded.expired += 1;
+                        continue;
+                    }
+                    Some(d) => Ttl::At(d),
+                    None => Ttl::Clear,
+                };
+                let db: &mut Db = &mut store.dbs[index];
+                db.insert_at(&key, value, ttl, now_ms);
+                loaded.keys += 1;
+            }
+            other => {
+                return Err(LoadError {
+                    offset: at,
+                    what: format!("unknown record type 0x{other:02x}"),
+                })
+            }
+        }
+    }
+    let computed = src.crc.clone().finalize();
+    let mut stored = [0u8; 4];
+    let at = src.offset;
+    match src.inner.read_exact(&mut stored) {
+        Ok(()) => {}
+        Err(_) => {
+            return Err(LoadError {
+                offset: at,
+                what: "unexpected end of file (missing checksum)".into(),
+            })
+        }
+    }
+    if u32::from_le_bytes(stored) != computed {
+        return Err(LoadError {
+            offset: at,
+            what: format!(
+                "checksum mismatch (file says {:08x}, contents give {computed:08x})",
+                u32::from_le_bytes(stored)
+            ),
+        });
+    }
+    let mut extra = [0u8; 1];
+    if matches!(src.inner.read(&mut extra), Ok(n) if n > 0) {
+        return Err(LoadError {
+            offset: at + 4,
+            what: "trailing bytes after the checksum".into(),
+        });
+    }
+    Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Store {
+        let mut s = Store::new(16);
+        s.insert(0, b"plain", Value::string(b"hello"), Ttl::Clear);
+        s.insert(0, b"int", Value::string(b"-12345"), Ttl::Clear);
+        s.insert(0, b"big", Value::string(&vec![7u8; 100_000]), Ttl::Clear);
+        s.insert(
+            0,
+            b"\x00bin\xff",
+            Value::string(b"\r\n\x00"),
+            Ttl::At(u64::MAX / 2),
+        );
+        s.insert(3, b"other-db", Value::string(b"x"), Ttl::Clear);
+        s.insert(0, b"gone", Value::string(b"x"), Ttl::At(5));
+        s
+    }
+
+    fn roundtrip(s: &Store) -> (Store, Loaded) {
+        let mut buf = Vec::new();
+        write(s, &mut buf, 10).unwrap();
+        let mut t = Store::new(16);
+        let loaded = load(&buf[..], &mut t, 10).unwrap();
+        (t, loaded)
+    }
+
+    #[test]
+    fn round_trip_keeps_values_encodings_and_deadlines() {
+        let s = sample();
+        let (t, loaded) = roundtrip(&s);
+        assert_eq!(loaded.keys, 5);
+        for (i, db) in s.dbs.iter().enumerate() {
+            for (k, v) in db.entries() {
+                if k == b"gone" {
+                    assert!(t.dbs[i].get(k).is_none());
+                    continue;
+                }
+                assert_eq!(t.dbs[i].get(k), Some(v), "{k:?}");
+                assert_eq!(t.dbs[i].deadline(k), db.deadline(k));
+            }
+        }
+        assert_eq!(t.dbs[0].get(b"int").unwrap().encoding(), "int");
+    }
+
+    #[test]
+    fn every_flipped_byte_is_refused() {
+        let mut buf = Vec::new();
+        write(&sample(), &mut buf, 10).unwrap();
+        for i in 0..buf.len() {
+            let mut bad = buf.clone();
+            bad[i] ^= 0x20;
+            let mut t = Store::new(16);
+            assert!(load(&bad[..], &mut t, 10).is_err(), "flip at {i} accepted");
+        }
+    }
+
+    #[test]
+    fn every_truncation_is_refused() {
+        let mut buf = Vec::new();
+        write(&sample(), &mut buf, 10).unwrap();
+        for n in 0..buf.len() {
+            let mut t = Store::new(16);
+            let err = load(&buf[..n], &mut t, 10).unwrap_err();
+            assert!(err.offset <= n as u64, "{err}");
+        }
+    }
+
+    #[test]
+    fn redis_rdb_and_future_versions_are_named() {
+        let mut t = Store::new(16);
+        let err = load(&b"REDIS0010\xfa\x09redis-ver"[..], &mut t, 0).unwrap_err();
+        assert!(err.what.contains("Redis RDB file"), "{err}");
+        let err = load(&b"REDUST9999\xff\0\0\0\0"[..], &mut t, 0).unwrap_err();
+        assert!(err.what.contains("newer"), "{err}");
+    }
+
+    #[test]
+    fn huge_declared_lengths_allocate_nothing() {
+        // SELECT 0, then a string key claiming 2^63 bytes, then nothing.
+        let mut f = b"REDUST0001\xfe\x00\x00\x81".to_vec();
+        f.extend_from_slice(&(1u64 << 63).to_be_bytes());
+        let mut t = Store::new(16);
+        let err = load(&f[..], &mut t, 0).unwrap_err();
+        assert!(err.what.contains("truncated"), "{err}");
+    }
+}
