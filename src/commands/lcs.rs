@@ -163,6 +163,10 @@ pub fn lcs_command(ctx: &mut Ctx, argv: &[&[u8]]) {
             .out
             .err("If you want both the length and indexes, please just use IDX.");
     }
+    // The table holds u32 lengths (only reachable with a raised proto-max-bulk-len).
+    if a.len().max(b.len()) >= u32::MAX as usize - 1 {
+        return ctx.out.err("String too long for LCS");
+    }
     let limit = ctx.srv.config.proto_max_bulk_len.max(0) as u64;
     let result = match lcs(&a, &b, limit) {
         Ok(r) => r,

@@ -197,7 +197,8 @@ pub fn load_at_start(store: &mut Store, path: &Path) -> Result<Option<snapshot::
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("Can't open {}: {e}", path.display())),
     };
-    snapshot::load(file, store, store.now_ms)
+    let len = file.metadata().ok().map(|m| m.len());
+    snapshot::load(file, len, store, store.now_ms)
         .map(Some)
         .map_err(|e| format!("Bad snapshot {}: {e}", path.display()))
 }

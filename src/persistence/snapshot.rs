@@ -198,26 +198,35 @@ impl<R: Read> Source<R> {
         }
     }
 
-    /// A length-prefixed string, read in chunks so that the declared length is never
-    /// allocated before the bytes are there.
-    fn bytes(&mut self) -> Result<Vec<u8>, LoadError> {
+    /// A length-prefixed string into `out` (cleared first), read in chunks so that the
+    /// declared length is never allocated before the bytes are there.
+    fn bytes_into(&mut self, out: &mut Vec<u8>) -> Result<(), LoadError> {
         let n = self.len()?;
-        let mut out = Vec::with_capacity(n.min(4096) as usize);
+        out.clear();
         let mut left = n;
-        let mut chunk = [0u8; 8192];
         while left > 0 {
-            let take = left.min(chunk.len() as u64) as usize;
-            self.exact(&mut chunk[..take])?;
-            out.extend_from_slice(&chunk[..take]);
+            let take = left.min(8192) as usize;
+            let start = out.len();
+            out.resize(start + take, 0);
+            self.exact(&mut out[start..])?;
             left -= take as u64;
         }
-        Ok(out)
+        Ok(())
     }
 }
 
 /// Loads a snapshot into `store` (which must be empty), dropping keys whose deadline is at
 /// or before `now_ms`. On error the store may hold part of the data; discard it.
-pub fn load(input: impl Read, store: &mut Store, now_ms: u64) -> Result<Loaded, LoadError> {
+///
+/// `input_len`, when known, bounds the size hints the file gives (a key takes at least
+/// three bytes), so a hostile hint cannot make the loader preallocate more than the input
+/// justifies.
+pub fn load(
+    input: impl Read,
+    input_len: Option<u64>,
+    store: &mut Store,
+    now_ms: u64,
+) -> Result<Loaded, LoadError> {
     let mut src = Source {
         inner: BufReader::with_capacity(1 << 16, input),
         offset: 0,
@@ -259,6 +268,8 @@ pub fn load(input: impl Read, store: &mut Store, now_ms: u64) -> Result<Loaded, 
         }
     }
     let mut loaded = Loaded::default();
+    // Scratch buffers reused for every key and value: the stored copies are made once.
+    let (mut key, mut raw) = (Vec::new(), Vec::new());
     let mut db_index: Option<usize> = None;
     let mut deadline: Option<u64> = None;
     loop {
@@ -277,9 +288,11 @@ pub fn load(input: impl Read, store: &mut Store, now_ms: u64) -> Result<Loaded, 
                 db_index = Some(n as usize);
             }
             OP_RESIZE => {
-                // Sizes are hints only; nothing is allocated from them.
-                src.len()?;
-                src.len()?;
+                let (keys, expires) = (src.len()?, src.len()?);
+                if let (Some(index), Some(len)) = (db_index, input_len) {
+                    let cap = len / 3;
+                    store.dbs[index].reserve(keys.min(cap) as usize, expires.min(cap) as usize);
+                }
             }
             OP_EXPIRE_MS => {
                 let mut b = [0u8; 8];
@@ -290,12 +303,13 @@ pub fn load(input: impl Read, store: &mut Store, now_ms: u64) -> Result<Loaded, 
                 let Some(index) = db_index else {
                     return src.fail("key before any database selector");
                 };
-                let key = src.bytes()?;
+                src.bytes_into(&mut key)?;
                 let value = if op == TYPE_INT {
                     let z = src.len()?;
                     Value::Str(RString::Int(((z >> 1) as i64) ^ -((z & 1) as i64)))
                 } else {
-                    Value::string(&src.bytes()?)
+                    src.bytes_into(&mut raw)?;
+                    Value::string(&raw)
                 };
                 let ttl = match deadline.take() {
                     Some(d) if d <= now_ms => {
@@ -368,11 +382,23 @@ mod tests {
         s
     }
 
+    /// Every record kind, small enough to corrupt at each byte (the 32-bit length form
+    /// included: one 20 KB value).
+    fn small_sample() -> Store {
+        let mut s = Store::new(16);
+        s.insert(0, b"plain", Value::string(b"hello"), Ttl::Clear);
+        s.insert(0, b"int", Value::string(b"-12345"), Ttl::Clear);
+        s.insert(0, b"mid", Value::string(&vec![7u8; 20_000]), Ttl::Clear);
+        s.insert(0, b"\x00bin", Value::string(b"\r\n"), Ttl::At(u64::MAX / 2));
+        s.insert(3, b"other-db", Value::string(b"x"), Ttl::Clear);
+        s
+    }
+
     fn roundtrip(s: &Store) -> (Store, Loaded) {
         let mut buf = Vec::new();
         write(s, &mut buf, 10).unwrap();
         let mut t = Store::new(16);
-        let loaded = load(&buf[..], &mut t, 10).unwrap();
+        let loaded = load(&buf[..], None, &mut t, 10).unwrap();
         (t, loaded)
     }
 
@@ -397,22 +423,26 @@ mod tests {
     #[test]
     fn every_flipped_byte_is_refused() {
         let mut buf = Vec::new();
-        write(&sample(), &mut buf, 10).unwrap();
-        for i in 0..buf.len() {
+        write(&small_sample(), &mut buf, 10).unwrap();
+        // Every byte outside the long value, and a stride through it.
+        for i in (0..buf.len()).filter(|i| *i < 60 || *i > buf.len() - 80 || i % 997 == 0) {
             let mut bad = buf.clone();
             bad[i] ^= 0x20;
             let mut t = Store::new(16);
-            assert!(load(&bad[..], &mut t, 10).is_err(), "flip at {i} accepted");
+            assert!(
+                load(&bad[..], None, &mut t, 10).is_err(),
+                "flip at {i} accepted"
+            );
         }
     }
 
     #[test]
     fn every_truncation_is_refused() {
         let mut buf = Vec::new();
-        write(&sample(), &mut buf, 10).unwrap();
-        for n in 0..buf.len() {
+        write(&small_sample(), &mut buf, 10).unwrap();
+        for n in (0..buf.len()).filter(|i| *i < 60 || *i > buf.len() - 80 || i % 997 == 0) {
             let mut t = Store::new(16);
-            let err = load(&buf[..n], &mut t, 10).unwrap_err();
+            let err = load(&buf[..n], None, &mut t, 10).unwrap_err();
             assert!(err.offset <= n as u64, "{err}");
         }
     }
@@ -420,9 +450,9 @@ mod tests {
     #[test]
     fn redis_rdb_and_future_versions_are_named() {
         let mut t = Store::new(16);
-        let err = load(&b"REDIS0010\xfa\x09redis-ver"[..], &mut t, 0).unwrap_err();
+        let err = load(&b"REDIS0010\xfa\x09redis-ver"[..], None, &mut t, 0).unwrap_err();
         assert!(err.what.contains("Redis RDB file"), "{err}");
-        let err = load(&b"REDUST9999\xff\0\0\0\0"[..], &mut t, 0).unwrap_err();
+        let err = load(&b"REDUST9999\xff\0\0\0\0"[..], None, &mut t, 0).unwrap_err();
         assert!(err.what.contains("newer"), "{err}");
     }
 
@@ -432,7 +462,7 @@ mod tests {
         let mut f = b"REDUST0001\xfe\x00\x00\x81".to_vec();
         f.extend_from_slice(&(1u64 << 63).to_be_bytes());
         let mut t = Store::new(16);
-        let err = load(&f[..], &mut t, 0).unwrap_err();
+        let err = load(&f[..], None, &mut t, 0).unwrap_err();
         assert!(err.what.contains("truncated"), "{err}");
     }
 }

@@ -171,12 +171,19 @@ impl Db {
                 self.expires.insert(key, deadline);
             }
         }
-        match self.keys.get_mut(key) {
-            Some(slot) => slot.value = value,
-            None => {
-                self.keys.insert(key, Entry::new(value, now_ms));
-            }
+        let mut value = Some(value);
+        let (entry, inserted) = self
+            .keys
+            .get_or_insert_with(key, || Entry::new(value.take().expect("once"), now_ms));
+        if !inserted {
+            entry.value = value.take().expect("not consumed");
         }
+    }
+
+    /// Prepares for `keys` keys, `expires` of them with a deadline (snapshot loading).
+    pub fn reserve(&mut self, keys: usize, expires: usize) {
+        self.keys.reserve(keys);
+        self.expires.reserve(expires);
     }
 
     /// Sets or clears the deadline of an existing key. Returns false if the key is absent.

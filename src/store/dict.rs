@@ -234,6 +234,38 @@ impl<V> Dict<V> {
         None
     }
 
+    /// The value at `key`, inserting `make()` first if absent; says whether it inserted.
+    /// One hash for both cases (a get_mut then insert would hash and walk twice).
+    pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> (&mut V, bool) {
+        self.rehash_step();
+        let h = self.hash(key);
+        if let Some(t) = (0..2).find(|&t| self.tables[t].find(h, key).is_some()) {
+            let node = self.tables[t].find_mut(h, key).expect("just found");
+            return (&mut node.value, false);
+        }
+        self.expand_if_needed();
+        let target = usize::from(self.is_rehashing());
+        let node = Box::new(Node {
+            key: key.into(),
+            value: make(),
+            next: None,
+        });
+        self.tables[target].push(h, node);
+        let b = self.tables[target].bucket_of(h);
+        let head = self.tables[target].buckets[b]
+            .as_mut()
+            .expect("just pushed");
+        (&mut head.value, true)
+    }
+
+    /// Sizes an empty table for `n` entries up front (loading a snapshot), so it is not
+    /// rehashed while it fills.
+    pub fn reserve(&mut self, n: usize) {
+        if self.is_empty() && !self.is_rehashing() && n > self.tables[0].size() {
+            self.tables[0] = Table::with_size(n.next_power_of_two().max(INITIAL_SIZE));
+        }
+    }
+
     /// Removes `key`; returns its value.
     pub fn remove(&mut self, key: &[u8]) -> Option<V> {
         if self.is_empty() {
