@@ -7,6 +7,8 @@
 
 pub mod commands;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzz_harness;
 pub mod persistence;
 pub mod protocol;
 pub mod server;

@@ -8,14 +8,12 @@
 
 use std::io::{self, Read, Write};
 use std::mem;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mio::{Events, Interest, Poll, Token};
-use slab::Slab;
 
 use super::client::{BlockReason, Client};
 use super::signals;
-use super::stats::{SlowLog, Stats};
 use super::{unix_ms, ServerState, ShutdownRequest, CLIENT_TOKEN_BASE};
 use crate::commands;
 use crate::config::Config;
@@ -57,30 +55,7 @@ impl Server {
         }
         let now = unix_ms();
         store.lfu = config.lfu_params();
-        let state = ServerState {
-            config,
-            clients: Slab::new(),
-            stats: Stats::default(),
-            slowlog: SlowLog::default(),
-            start_ms: now,
-            started: Instant::now(),
-            run_id: run_id(),
-            next_client_id: 1,
-            listeners,
-            registry,
-            pause: None,
-            shutdown: None,
-            shutdown_requester: None,
-            active_expire: true,
-            monitors: Vec::new(),
-            block_deadlines: Default::default(),
-            resume: Vec::new(),
-            pending_writes: Vec::new(),
-            executable: std::env::current_exe()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            persistence: crate::persistence::Persistence::new(now),
-        };
+        let state = ServerState::new(config, registry, listeners, now);
         Ok(Server {
             poll,
             store,
@@ -632,15 +607,6 @@ pub fn queue_write(state: &mut ServerState, key: usize) {
 }
 
 const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a bind address or an authentication password. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
-
-/// A 40-hex-digit run id, like Redis's.
-fn run_id() -> String {
-    let mut bytes = [0u8; 20];
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        let _ = f.read_exact(&mut bytes);
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Raises RLIMIT_NOFILE to maxclients + 32 as Redis does; if the system refuses, lowers
 /// maxclients to what fits and says so.

@@ -89,6 +89,34 @@ pub struct ServerState {
 }
 
 impl ServerState {
+    /// Fresh state for a server started at `now_ms`, listening on `listeners`.
+    pub fn new(config: Config, registry: Registry, listeners: Vec<Listener>, now_ms: u64) -> Self {
+        ServerState {
+            config,
+            clients: Slab::new(),
+            stats: Stats::default(),
+            slowlog: SlowLog::default(),
+            start_ms: now_ms,
+            started: Instant::now(),
+            run_id: run_id(),
+            next_client_id: 1,
+            listeners,
+            registry,
+            pause: None,
+            shutdown: None,
+            shutdown_requester: None,
+            active_expire: true,
+            monitors: Vec::new(),
+            block_deadlines: Default::default(),
+            resume: Vec::new(),
+            pending_writes: Vec::new(),
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            persistence: crate::persistence::Persistence::new(now_ms),
+        }
+    }
+
     /// The number of clients blocked (INFO blocked_clients).
     pub fn blocked_clients(&self) -> usize {
         self.clients
@@ -191,6 +219,16 @@ impl ServerState {
 fn bind_one(addr: SocketAddr) -> std::io::Result<TcpListener> {
     // mio's TcpListener::bind sets SO_REUSEADDR, as Redis does.
     TcpListener::bind(addr)
+}
+
+/// A 40-hex-digit run id, like Redis's.
+fn run_id() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 20];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        let _ = f.read_exact(&mut bytes);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Milliseconds since the Unix epoch.
