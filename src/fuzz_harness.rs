@@ -79,7 +79,7 @@ fn cuts_for(data: &[u8]) -> Vec<usize> {
         h ^= h >> 7;
         h ^= h << 17;
         // Mostly tiny pieces (byte-by-byte delivery), sometimes large ones.
-        let step = if h % 4 == 0 {
+        let step = if h.is_multiple_of(4) {
             (h >> 8) % 4096
         } else {
             (h >> 8) % 5
@@ -130,8 +130,11 @@ pub fn resp_request(data: &[u8]) {
 // ---------------------------------------------------------------------------------------
 // snapshot_load
 
+/// One database's keys with their value's debug form and deadline.
+type DbDump = BTreeMap<Vec<u8>, (String, Option<u64>)>;
+
 /// Every key of every database with its value's debug form and deadline.
-fn dump(store: &Store) -> Vec<BTreeMap<Vec<u8>, (String, Option<u64>)>> {
+fn dump(store: &Store) -> Vec<DbDump> {
     store
         .dbs
         .iter()
