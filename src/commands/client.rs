@@ -69,23 +69,31 @@ pub fn info(ctx: &mut Ctx, _argv: &[&[u8]]) {
     ctx.out.verbatim("txt", line.as_bytes());
 }
 
+/// Parses a client type (CLIENT LIST / KILL TYPE). Every client here is "normal"; the
+/// other types exist in Redis but never match. None after replying Redis's error.
+fn client_type_is_normal(ctx: &mut Ctx, t: &[u8]) -> Option<bool> {
+    match t.to_ascii_lowercase().as_slice() {
+        b"normal" => Some(true),
+        b"master" | b"replica" | b"slave" | b"pubsub" => Some(false),
+        _ => {
+            let mut msg = b"ERR Unknown client type '".to_vec();
+            msg.extend_from_slice(t);
+            msg.push(b'\'');
+            ctx.out.error_bytes(&msg);
+            None
+        }
+    }
+}
+
 /// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]]
 pub fn list(ctx: &mut Ctx, argv: &[&[u8]]) {
     let mut ids: Option<Vec<u64>> = None;
     let mut only_normal: Option<bool> = None;
     if argv.len() == 4 && is(argv[2], "type") {
-        let t = argv[3].to_ascii_lowercase();
-        only_normal = match t.as_slice() {
-            b"normal" => Some(true),
-            b"master" | b"replica" | b"slave" | b"pubsub" => Some(false),
-            _ => {
-                let mut msg = b"ERR Unknown client type '".to_vec();
-                msg.extend_from_slice(argv[3]);
-                msg.push(b'\'');
-                ctx.out.error_bytes(&msg);
-                return;
-            }
+        let Some(normal) = client_type_is_normal(ctx, argv[3]) else {
+            return;
         };
+        only_normal = Some(normal);
     } else if argv.len() >= 4 && is(argv[2], "id") {
         let mut v = Vec::new();
         for a in &argv[3..] {
@@ -156,18 +164,10 @@ pub fn kill(ctx: &mut Ctx, argv: &[&[u8]]) {
                 }
             }
         } else if is(opt, "type") {
-            let t = val.to_ascii_lowercase();
-            normal_only = match t.as_slice() {
-                b"normal" => Some(true),
-                b"master" | b"replica" | b"slave" | b"pubsub" => Some(false),
-                _ => {
-                    let mut msg = b"ERR Unknown client type '".to_vec();
-                    msg.extend_from_slice(val);
-                    msg.push(b'\'');
-                    ctx.out.error_bytes(&msg);
-                    return;
-                }
+            let Some(normal) = client_type_is_normal(ctx, val) else {
+                return;
             };
+            normal_only = Some(normal);
         } else if is(opt, "addr") {
             addr = Some(val);
         } else if is(opt, "laddr") {

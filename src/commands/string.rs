@@ -66,6 +66,43 @@ fn deadline(ctx: &mut Ctx, raw: &[u8], unit: Unit, command: &str) -> Option<u64>
     }
 }
 
+/// The expire options SET and GETEX share, as parsed so far.
+#[derive(Default)]
+struct ExpireOptions<'a> {
+    /// EX / PX / EXAT / PXAT with its raw amount.
+    at: Option<(Unit, &'a [u8])>,
+    /// KEEPTTL (SET) or PERSIST (GETEX): excludes the others.
+    keep_or_persist: bool,
+}
+
+impl<'a> ExpireOptions<'a> {
+    /// Tries `argv[*i]` as an expire option (`flag` is KEEPTTL or PERSIST). Returns
+    /// Some(true) if it was one (advancing past its amount), Some(false) if it is not an
+    /// expire option, None on a conflict (a syntax error, as in Redis).
+    fn take(&mut self, argv: &[&'a [u8]], i: &mut usize, flag: &str) -> Option<bool> {
+        let opt = argv[*i];
+        if is(opt, flag) {
+            if self.at.is_some() {
+                return None;
+            }
+            self.keep_or_persist = true;
+            return Some(true);
+        }
+        match (Unit::from_option(opt), argv.get(*i + 1)) {
+            (Some(unit), Some(&amount)) => {
+                // The same option may repeat (the last wins); different ones conflict.
+                if self.keep_or_persist || self.at.is_some_and(|(u, _)| u != unit) {
+                    return None;
+                }
+                self.at = Some((unit, amount));
+                *i += 1;
+                Some(true)
+            }
+            _ => Some(false),
+        }
+    }
+}
+
 /// The bytes of a string value, for replies that need them owned.
 fn bytes_of(s: &RString) -> Vec<u8> {
     s.as_bytes().into_owned()
@@ -74,38 +111,28 @@ fn bytes_of(s: &RString) -> Vec<u8> {
 /// SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ts-ms|KEEPTTL]
 pub fn set(ctx: &mut Ctx, argv: &[&[u8]]) {
     let (key, value) = (argv[1], argv[2]);
-    let (mut nx, mut xx, mut get, mut keep_ttl) = (false, false, false, false);
-    let mut expiry: Option<(Unit, &[u8])> = None;
+    let (mut nx, mut xx, mut get) = (false, false, false);
+    let mut expire = ExpireOptions::default();
     let mut i = 3;
     while i < argv.len() {
         let opt = argv[i];
-        let unit = Unit::from_option(opt);
         if is(opt, "nx") && !xx {
             nx = true;
         } else if is(opt, "xx") && !nx {
             xx = true;
         } else if is(opt, "get") {
             get = true;
-        } else if is(opt, "keepttl") && expiry.is_none() {
-            keep_ttl = true;
-        } else if let (Some(unit), Some(&amount)) = (unit, argv.get(i + 1)) {
-            // The same option may repeat (the last wins); different ones conflict.
-            if keep_ttl || expiry.is_some_and(|(u, _)| u != unit) {
-                return ctx.syntax_error();
-            }
-            expiry = Some((unit, amount));
-            i += 1;
-        } else {
+        } else if expire.take(argv, &mut i, "keepttl") != Some(true) {
             return ctx.syntax_error();
         }
         i += 1;
     }
-    let ttl = match expiry {
+    let ttl = match expire.at {
         Some((unit, raw)) => match deadline(ctx, raw, unit, "set") {
             Some(at) => Ttl::At(at),
             None => return,
         },
-        None if keep_ttl => Ttl::Keep,
+        None if expire.keep_or_persist => Ttl::Keep,
         None => Ttl::Clear,
     };
     let old = match ctx.write_string(key) {
@@ -197,25 +224,16 @@ pub fn getdel(ctx: &mut Ctx, argv: &[&[u8]]) {
 /// GETEX key [EX s|PX ms|EXAT ts|PXAT ts-ms|PERSIST]
 pub fn getex(ctx: &mut Ctx, argv: &[&[u8]]) {
     let key = argv[1];
-    let mut expiry: Option<(Unit, &[u8])> = None;
-    let mut persist = false;
+    let mut expire = ExpireOptions::default();
     let mut i = 2;
     while i < argv.len() {
-        let unit = Unit::from_option(argv[i]);
-        if is(argv[i], "persist") && expiry.is_none() {
-            persist = true;
-        } else if let (Some(unit), Some(&amount)) = (unit, argv.get(i + 1)) {
-            if persist || expiry.is_some_and(|(u, _)| u != unit) {
-                return ctx.syntax_error();
-            }
-            expiry = Some((unit, amount));
-            i += 1;
-        } else {
+        if expire.take(argv, &mut i, "persist") != Some(true) {
             return ctx.syntax_error();
         }
         i += 1;
     }
-    let at = match expiry {
+    let persist = expire.keep_or_persist;
+    let at = match expire.at {
         Some((unit, raw)) => match deadline(ctx, raw, unit, "getex") {
             Some(at) => Some(at),
             None => return,

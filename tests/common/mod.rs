@@ -404,8 +404,41 @@ pub mod diff {
         pub commands: Vec<(Vec<Vec<u8>>, bool)>,
     }
 
-    /// Builds a case from lines split on spaces; `\s` in a word is a space, `\e` an empty
-    /// word, `\n` a newline; a line starting with `~ ` compares its reply unordered.
+    /// Decodes one word: `\e` alone is the empty word; inside a word `\s` is a space,
+    /// `\n` a newline and `\xHH` the byte HH.
+    pub fn word(w: &str) -> Vec<u8> {
+        if w == "\\e" {
+            return Vec::new();
+        }
+        let b = w.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            match (b[i], b.get(i + 1)) {
+                (b'\\', Some(b's')) => {
+                    out.push(b' ');
+                    i += 2;
+                }
+                (b'\\', Some(b'n')) => {
+                    out.push(b'\n');
+                    i += 2;
+                }
+                (b'\\', Some(b'x')) if i + 4 <= b.len() => {
+                    let hex = std::str::from_utf8(&b[i + 2..i + 4]).unwrap();
+                    out.push(u8::from_str_radix(hex, 16).expect("\\xHH escape"));
+                    i += 4;
+                }
+                _ => {
+                    out.push(b[i]);
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// Builds a case from lines split on spaces into [`word`]s; a line starting with `~ `
+    /// compares its reply unordered.
     pub fn case(name: &'static str, lines: &[&str]) -> Case {
         let commands = lines
             .iter()
@@ -414,17 +447,7 @@ pub mod diff {
                     Some(rest) => (true, rest),
                     None => (false, *l),
                 };
-                let words = l
-                    .split(' ')
-                    .map(|w| {
-                        if w == "\\e" {
-                            Vec::new()
-                        } else {
-                            w.replace("\\s", " ").replace("\\n", "\n").into_bytes()
-                        }
-                    })
-                    .collect();
-                (words, unordered)
+                (l.split(' ').map(word).collect(), unordered)
             })
             .collect();
         Case { name, commands }
