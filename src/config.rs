@@ -513,6 +513,18 @@ impl Config {
             .then_some((self.lfu_log_factor as u32, self.lfu_decay_time as u32))
     }
 
+    /// The collection encoding thresholds.
+    pub fn encoding_limits(&self) -> crate::store::types::Limits {
+        let n = |v: i64| v.max(0) as usize;
+        crate::store::types::Limits {
+            hash_entries: n(self.hash_max_listpack_entries),
+            hash_value: n(self.hash_max_listpack_value),
+            set_intset_entries: n(self.set_max_intset_entries),
+            zset_entries: n(self.zset_max_listpack_entries),
+            zset_value: n(self.zset_max_listpack_value),
+        }
+    }
+
     /// Brings values into the ranges Redis silently clamps them to (`hz` to 1..=500).
     pub fn clamp(&mut self) {
         self.hz = self.hz.clamp(1, 500);

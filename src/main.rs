@@ -99,6 +99,7 @@ fn main() -> ExitCode {
     }
     event_loop::adjust_open_files_limit(&mut config);
     let mut store = Store::new(config.databases as usize);
+    store.limits = config.encoding_limits();
     store.now_ms = redust::server::unix_ms();
     let started = std::time::Instant::now();
     let snapshot = std::path::Path::new(&config.dbfilename);

@@ -363,9 +363,15 @@ const ENTRY_OVERHEAD: usize = 48;
 
 /// An estimate of the bytes a key and its value occupy.
 pub fn memory_usage_of(key: &[u8], value: &Value) -> usize {
+    /// Per-element overhead of a collection's node or slot.
+    const ELEMENT: usize = 16;
     let value_bytes = match value {
         Value::Str(RString::Int(_)) => 0,
         Value::Str(s) => s.len(),
+        Value::List(l) => l.items.iter().map(|e| e.len() + ELEMENT).sum(),
+        Value::Hash(h) => h.iter().map(|(f, v)| f.len() + v.len() + ELEMENT).sum(),
+        Value::Set(s) => s.members().iter().map(|m| m.len() + ELEMENT).sum(),
+        Value::ZSet(z) => z.iter().map(|(m, _)| m.len() + 8 + ELEMENT).sum(),
     };
     ENTRY_OVERHEAD + key.len() + value_bytes
 }

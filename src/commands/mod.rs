@@ -25,6 +25,7 @@ use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::Reply;
 use crate::server::client::ReplyMode;
 use crate::server::{Client, PauseMode, ServerState};
+use crate::store::types::{Hash, List, Set, ZSet};
 use crate::store::{RString, Store, Value};
 use table::{Command, ADMIN, MAY_REPLICATE, NO_AUTH, SKIP_MONITOR, SKIP_SLOWLOG, WRITE};
 
@@ -79,6 +80,7 @@ impl Ctx<'_> {
         match self.store.lookup_read(self.db, key) {
             None => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s)),
+            Some(_) => Err(wrong_type(self.out)),
         }
     }
 
@@ -87,9 +89,100 @@ impl Ctx<'_> {
         match self.store.lookup_write(self.db, key) {
             None => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s)),
+            Some(_) => Err(wrong_type(self.out)),
         }
     }
+
+    /// The collection at `key` for reading (counts a hit or miss); `Err` after WRONGTYPE.
+    pub fn read_as<T: Collection>(&mut self, key: &[u8]) -> Result<Option<&mut T>, WrongType> {
+        match self.store.lookup_read(self.db, key) {
+            None => Ok(None),
+            Some(v) => match T::of(v) {
+                Some(t) => Ok(Some(t)),
+                None => Err(wrong_type(self.out)),
+            },
+        }
+    }
+
+    /// The collection at `key` for writing; `Err` after WRONGTYPE.
+    pub fn write_as<T: Collection>(&mut self, key: &[u8]) -> Result<Option<&mut T>, WrongType> {
+        match self.store.lookup_write(self.db, key) {
+            None => Ok(None),
+            Some(v) => match T::of(v) {
+                Some(t) => Ok(Some(t)),
+                None => Err(wrong_type(self.out)),
+            },
+        }
+    }
+
+    /// The collection at `key`, created empty if absent; `Err` after WRONGTYPE.
+    pub fn write_or_create<T: Collection>(&mut self, key: &[u8]) -> Result<&mut T, WrongType> {
+        if self.store.lookup_write(self.db, key).is_none() {
+            self.store.insert(
+                self.db,
+                key,
+                T::default().into_value(),
+                crate::store::Ttl::Clear,
+            );
+        }
+        let v = self.store.dbs[self.db].get_mut(key).expect("present");
+        match T::of(v) {
+            Some(t) => Ok(t),
+            None => Err(wrong_type(self.out)),
+        }
+    }
+
+    /// Deletes `key` if it holds an empty collection (Redis never stores one). Returns
+    /// whether it did.
+    pub fn remove_if_empty(&mut self, key: &[u8]) -> bool {
+        let empty = match self.store.dbs[self.db].get(key) {
+            Some(Value::List(l)) => l.is_empty(),
+            Some(Value::Hash(h)) => h.is_empty(),
+            Some(Value::Set(s)) => s.is_empty(),
+            Some(Value::ZSet(z)) => z.is_empty(),
+            _ => false,
+        };
+        if empty {
+            self.store.dbs[self.db].remove(key);
+        }
+        empty
+    }
 }
+
+/// Replies WRONGTYPE.
+fn wrong_type(out: &mut Reply) -> WrongType {
+    out.error("WRONGTYPE Operation against a key holding the wrong kind of value");
+    WrongType
+}
+
+/// A collection type commands can look up by key ([`Ctx::read_as`] and friends).
+pub trait Collection: Default {
+    /// The collection inside `v`, if `v` is one of these.
+    fn of(v: &mut Value) -> Option<&mut Self>;
+    /// Wraps the collection as a value.
+    fn into_value(self) -> Value;
+}
+
+macro_rules! collection {
+    ($ty:ty, $variant:ident) => {
+        impl Collection for $ty {
+            fn of(v: &mut Value) -> Option<&mut Self> {
+                match v {
+                    Value::$variant(c) => Some(c),
+                    _ => None,
+                }
+            }
+            fn into_value(self) -> Value {
+                Value::$variant(Box::new(self))
+            }
+        }
+    };
+}
+
+collection!(List, List);
+collection!(Hash, Hash);
+collection!(Set, Set);
+collection!(ZSet, ZSet);
 
 /// Parses an integer argument; on failure replies Redis's error and returns None.
 pub fn int_arg(out: &mut Reply, arg: &[u8]) -> Option<i64> {

@@ -268,7 +268,7 @@ pub fn mget(ctx: &mut Ctx, argv: &[&[u8]]) {
                 let b = bytes_of(s);
                 ctx.out.bulk(&b);
             }
-            None => ctx.out.null(),
+            _ => ctx.out.null(),
         }
     }
 }

@@ -7,12 +7,14 @@
 
 use std::io::{self, BufReader, BufWriter, Read, Write};
 
+use crate::store::types::{Hash, Limits, List, Set, ZSet};
 use crate::store::{Db, RString, Store, Ttl, Value};
 
 /// The file starts with these bytes...
 pub const MAGIC: &[u8; 6] = b"REDUST";
 /// ...then the format version as four ASCII digits.
-pub const VERSION: u16 = 1;
+/// Version 2 added the list, hash, set and sorted-set records; version 1 files still load.
+pub const VERSION: u16 = 2;
 
 /// Record opcodes.
 const OP_SELECT_DB: u8 = 0xFE;
@@ -22,6 +24,10 @@ const OP_EOF: u8 = 0xFF;
 /// Value types.
 const TYPE_STRING: u8 = 0x00;
 const TYPE_INT: u8 = 0x01;
+const TYPE_LIST: u8 = 0x02;
+const TYPE_HASH: u8 = 0x03;
+const TYPE_SET: u8 = 0x04;
+const TYPE_ZSET: u8 = 0x05;
 
 /// A writer that keeps the CRC-32 of everything written through it.
 struct Checksummed<W: Write> {
@@ -119,6 +125,36 @@ fn write_value_with_key(w: &mut impl Write, key: &[u8], v: &Value) -> io::Result
             write_bytes(w, key)?;
             write_bytes(w, &s.as_bytes())
         }
+        Value::List(l) => {
+            w.write_all(&[TYPE_LIST])?;
+            write_bytes(w, key)?;
+            write_len(w, l.len() as u64)?;
+            l.items.iter().try_for_each(|e| write_bytes(w, e))
+        }
+        Value::Hash(h) => {
+            w.write_all(&[TYPE_HASH])?;
+            write_bytes(w, key)?;
+            write_len(w, h.len() as u64)?;
+            h.iter().try_for_each(|(f, v)| {
+                write_bytes(w, f)?;
+                write_bytes(w, v)
+            })
+        }
+        Value::Set(s) => {
+            w.write_all(&[TYPE_SET])?;
+            write_bytes(w, key)?;
+            write_len(w, s.len() as u64)?;
+            s.members().iter().try_for_each(|m| write_bytes(w, m))
+        }
+        Value::ZSet(z) => {
+            w.write_all(&[TYPE_ZSET])?;
+            write_bytes(w, key)?;
+            write_len(w, z.len() as u64)?;
+            z.iter().try_for_each(|(m, score)| {
+                write_bytes(w, m)?;
+                w.write_all(&score.to_bits().to_le_bytes())
+            })
+        }
     }
 }
 
@@ -215,6 +251,68 @@ impl<R: Read> Source<R> {
     }
 }
 
+/// Reads a collection's elements. The declared count is never used to preallocate: each
+/// element must actually arrive. Duplicates and empty collections are corruption.
+fn read_collection<R: Read>(
+    src: &mut Source<R>,
+    op: u8,
+    limits: &Limits,
+) -> Result<Value, LoadError> {
+    let count = src.len()?;
+    if count == 0 {
+        return src.fail("empty collection");
+    }
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let duplicate = |src: &Source<R>| src.fail::<Value>("duplicate element in a collection");
+    match op {
+        TYPE_LIST => {
+            let mut l = List::new();
+            for _ in 0..count {
+                src.bytes_into(&mut a)?;
+                l.items.push_back(a.clone());
+            }
+            Ok(Value::List(Box::new(l)))
+        }
+        TYPE_HASH => {
+            let mut h = Hash::default();
+            for _ in 0..count {
+                src.bytes_into(&mut a)?;
+                src.bytes_into(&mut b)?;
+                if !h.insert(&a, &b, limits) {
+                    return duplicate(src);
+                }
+            }
+            Ok(Value::Hash(Box::new(h)))
+        }
+        TYPE_SET => {
+            let mut s = Set::default();
+            for _ in 0..count {
+                src.bytes_into(&mut a)?;
+                if !s.insert(&a, limits) {
+                    return duplicate(src);
+                }
+            }
+            Ok(Value::Set(Box::new(s)))
+        }
+        _ => {
+            let mut z = ZSet::default();
+            for _ in 0..count {
+                src.bytes_into(&mut a)?;
+                let mut bits = [0u8; 8];
+                src.exact(&mut bits)?;
+                let score = f64::from_bits(u64::from_le_bytes(bits));
+                if score.is_nan() {
+                    return src.fail("NaN score in a sorted set");
+                }
+                if !z.insert(&a, score, limits) {
+                    return duplicate(src);
+                }
+            }
+            Ok(Value::ZSet(Box::new(z)))
+        }
+    }
+}
+
 /// Loads a snapshot into `store` (which must be empty), dropping keys whose deadline is at
 /// or before `now_ms`. On error the store may hold part of the data; discard it.
 ///
@@ -250,8 +348,8 @@ pub fn load(
     let version = std::str::from_utf8(&header[6..])
         .ok()
         .and_then(|s| s.parse::<u16>().ok());
-    match version {
-        Some(v) if (1..=VERSION).contains(&v) => {}
+    let version = match version {
+        Some(v) if (1..=VERSION).contains(&v) => v,
         Some(v) => {
             return Err(LoadError {
                 offset: 6,
@@ -266,7 +364,7 @@ pub fn load(
                 what: "unreadable snapshot format version".into(),
             })
         }
-    }
+    };
     let mut loaded = Loaded::default();
     // Scratch buffers reused for every key and value: the stored copies are made once.
     let (mut key, mut raw) = (Vec::new(), Vec::new());
@@ -299,17 +397,27 @@ pub fn load(
                 src.exact(&mut b)?;
                 deadline = Some(u64::from_le_bytes(b));
             }
-            TYPE_STRING | TYPE_INT => {
+            TYPE_STRING | TYPE_INT | TYPE_LIST | TYPE_HASH | TYPE_SET | TYPE_ZSET => {
                 let Some(index) = db_index else {
                     return src.fail("key before any database selector");
                 };
+                if op > TYPE_INT && version < 2 {
+                    return Err(LoadError {
+                        offset: at,
+                        what: format!("unknown record type 0x{op:02x}"),
+                    });
+                }
                 src.bytes_into(&mut key)?;
-                let value = if op == TYPE_INT {
-                    let z = src.len()?;
-                    Value::Str(RString::Int(((z >> 1) as i64) ^ -((z & 1) as i64)))
-                } else {
-                    src.bytes_into(&mut raw)?;
-                    Value::string(&raw)
+                let value = match op {
+                    TYPE_INT => {
+                        let z = src.len()?;
+                        Value::Str(RString::Int(((z >> 1) as i64) ^ -((z & 1) as i64)))
+                    }
+                    TYPE_STRING => {
+                        src.bytes_into(&mut raw)?;
+                        Value::string(&raw)
+                    }
+                    _ => read_collection(&mut src, op, &store.limits)?,
                 };
                 let ttl = match deadline.take() {
                     Some(d) if d <= now_ms => {
@@ -418,6 +526,49 @@ mod tests {
             }
         }
         assert_eq!(t.dbs[0].get(b"int").unwrap().encoding(), "int");
+    }
+
+    #[test]
+    fn collections_round_trip_with_their_encodings() {
+        let limits = crate::store::types::Limits::default();
+        let mut s = Store::new(16);
+        let mut l = List::new();
+        l.items
+            .extend([b"a".to_vec(), b"".to_vec(), b"\x00\xff".to_vec()]);
+        s.insert(0, b"list", Value::List(Box::new(l)), Ttl::Clear);
+        let mut small = Hash::default();
+        small.insert(b"f", b"v", &limits);
+        s.insert(
+            0,
+            b"hash",
+            Value::Hash(Box::new(small)),
+            Ttl::At(u64::MAX / 2),
+        );
+        let mut big = Hash::default();
+        for i in 0..600 {
+            big.insert(format!("f{i}").as_bytes(), b"v", &limits);
+        }
+        s.insert(0, b"bighash", Value::Hash(Box::new(big)), Ttl::Clear);
+        let mut ints = Set::default();
+        ints.insert(b"1", &limits);
+        ints.insert(b"-7", &limits);
+        s.insert(0, b"ints", Value::Set(Box::new(ints)), Ttl::Clear);
+        let mut words = Set::default();
+        words.insert(b"x", &limits);
+        s.insert(1, b"words", Value::Set(Box::new(words)), Ttl::Clear);
+        let mut z = ZSet::default();
+        z.insert(b"m", 1.5, &limits);
+        z.insert(b"n", f64::NEG_INFINITY, &limits);
+        s.insert(1, b"z", Value::ZSet(Box::new(z)), Ttl::Clear);
+        let (t, loaded) = roundtrip(&s);
+        assert_eq!(loaded.keys, 6);
+        for (i, db) in s.dbs.iter().enumerate() {
+            for (k, v) in db.entries() {
+                let got = t.dbs[i].get(k).unwrap();
+                assert_eq!(got, v, "{k:?}");
+                assert_eq!(got.encoding(), v.encoding(), "{k:?}");
+            }
+        }
     }
 
     #[test]

@@ -55,6 +55,7 @@ impl Server {
         }
         let now = unix_ms();
         store.lfu = config.lfu_params();
+        store.limits = config.encoding_limits();
         let state = ServerState::new(config, registry, listeners, now);
         Ok(Server {
             poll,
@@ -451,6 +452,7 @@ impl Server {
             db.housekeeping(100);
         }
         self.store.lfu = self.state.config.lfu_params();
+        self.store.limits = self.state.config.encoding_limits();
     }
 
     /// Reaps a finished background save, then starts one if a save rule (or a BGSAVE

@@ -5,6 +5,7 @@ pub mod db;
 pub mod dict;
 pub mod expire;
 pub mod glob;
+pub mod types;
 pub mod value;
 
 pub use db::{Access, Db, Ttl};
@@ -33,6 +34,8 @@ pub struct Store {
     pub rng: Rng,
     /// The database the active expiry cycle continues with.
     pub expire_next_db: usize,
+    /// Encoding thresholds for collections, from the configuration.
+    pub limits: types::Limits,
 }
 
 impl Store {
@@ -46,6 +49,7 @@ impl Store {
             lfu: None,
             rng: Rng::seeded(),
             expire_next_db: 0,
+            limits: types::Limits::default(),
         }
     }
 

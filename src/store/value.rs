@@ -5,6 +5,8 @@ use std::borrow::Cow;
 use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::push_int;
 
+use super::types::{Hash, List, Set, ZSet};
+
 /// Strings up to this long are "embstr" in OBJECT ENCODING, as in Redis.
 const EMBSTR_MAX: usize = 44;
 
@@ -104,11 +106,16 @@ impl RString {
     }
 }
 
-/// A key's value. The data-types issue adds lists, hashes, sets and sorted sets.
+/// A key's value. Collections are boxed so that a value (and so every string key's
+/// entry) stays as small as a string.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
     /// A binary-safe string.
     Str(RString),
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
 }
 
 impl Value {
@@ -121,6 +128,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -128,6 +139,10 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }

@@ -1,0 +1,144 @@
+//! Sets: a sorted vector of integers while every member is an integer and the set is small
+//! (Redis's intset), a [`Dict`] otherwise.
+
+use super::Limits;
+use crate::protocol::parse::parse_i64;
+use crate::protocol::reply::push_int;
+use crate::store::dict::Dict;
+
+/// A set value.
+#[derive(Debug)]
+pub enum Set {
+    /// Sorted, distinct.
+    Intset(Vec<i64>),
+    Table(Dict<()>),
+}
+
+impl Default for Set {
+    fn default() -> Self {
+        Set::Intset(Vec::new())
+    }
+}
+
+impl Clone for Set {
+    fn clone(&self) -> Self {
+        match self {
+            Set::Intset(v) => Set::Intset(v.clone()),
+            Set::Table(d) => {
+                let mut t = Dict::new();
+                for (k, _) in d.iter() {
+                    t.insert(k, ());
+                }
+                Set::Table(t)
+            }
+        }
+    }
+}
+
+impl PartialEq for Set {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.members().iter().all(|m| other.contains(m))
+    }
+}
+
+impl Eq for Set {}
+
+impl Set {
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        match self {
+            Set::Intset(v) => v.len(),
+            Set::Table(d) => d.len(),
+        }
+    }
+
+    /// Whether there are no members.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `m` is a member.
+    pub fn contains(&self, m: &[u8]) -> bool {
+        match self {
+            Set::Intset(v) => intset_value(m).is_some_and(|n| v.binary_search(&n).is_ok()),
+            Set::Table(d) => d.contains_key(m),
+        }
+    }
+
+    /// Adds `m`; returns true if it is new. Converts past the intset limits.
+    pub fn insert(&mut self, m: &[u8], limits: &Limits) -> bool {
+        if let Set::Intset(v) = self {
+            if let Some(n) = intset_value(m) {
+                match v.binary_search(&n) {
+                    Ok(_) => return false,
+                    Err(at) => v.insert(at, n),
+                }
+                if v.len() > limits.set_intset_entries {
+                    self.convert();
+                }
+                return true;
+            }
+            self.convert();
+        }
+        match self {
+            Set::Table(d) => d.insert(m, ()).is_none(),
+            Set::Intset(_) => unreachable!("converted above"),
+        }
+    }
+
+    /// Removes `m`; returns whether it was a member.
+    pub fn remove(&mut self, m: &[u8]) -> bool {
+        match self {
+            Set::Intset(v) => match intset_value(m).map(|n| v.binary_search(&n)) {
+                Some(Ok(at)) => {
+                    v.remove(at);
+                    true
+                }
+                _ => false,
+            },
+            Set::Table(d) => d.remove(m).is_some(),
+        }
+    }
+
+    /// Every member as bytes.
+    pub fn members(&self) -> Vec<Vec<u8>> {
+        match self {
+            Set::Intset(v) => v
+                .iter()
+                .map(|n| {
+                    let mut b = Vec::new();
+                    push_int(&mut b, *n);
+                    b
+                })
+                .collect(),
+            Set::Table(d) => d.iter().map(|(k, _)| k.to_vec()).collect(),
+        }
+    }
+
+    fn convert(&mut self) {
+        if let Set::Intset(_) = self {
+            let members = self.members();
+            let mut d = Dict::new();
+            for m in members {
+                d.insert(&m, ());
+            }
+            *self = Set::Table(d);
+        }
+    }
+
+    /// OBJECT ENCODING.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Set::Intset(_) => "intset",
+            Set::Table(_) => "hashtable",
+        }
+    }
+}
+
+/// The integer an intset can hold for `m`: canonical decimal form only.
+fn intset_value(m: &[u8]) -> Option<i64> {
+    if m.len() > 20 {
+        return None;
+    }
+    parse_i64(m)
+}
