@@ -711,6 +711,47 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
+                    Doc::Bulk("client|id"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|unblock"),
+                    Doc::Int(-3),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
                     Doc::Bulk("client|info"),
                     Doc::Int(2),
                     Doc::Set(&[
@@ -728,25 +769,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[
                         Doc::Bulk("nondeterministic_output"),
                     ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|id"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
                     Doc::Set(&[]),
                     Doc::Set(&[]),
                 ]),
@@ -816,9 +838,10 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("client|reply"),
+                    Doc::Bulk("client|no-evict"),
                     Doc::Int(3),
                     Doc::Set(&[
+                        Doc::Simple("admin"),
                         Doc::Simple("noscript"),
                         Doc::Simple("loading"),
                         Doc::Simple("stale"),
@@ -827,7 +850,31 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Int(0),
                     Doc::Int(0),
                     Doc::Set(&[
+                        Doc::Simple("@admin"),
                         Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|kill"),
+                    Doc::Int(-3),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
                         Doc::Simple("@connection"),
                     ]),
                     Doc::Set(&[]),
@@ -876,28 +923,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("client|no-evict"),
-                    Doc::Int(3),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
                     Doc::Bulk("client|help"),
                     Doc::Int(2),
                     Doc::Set(&[
@@ -916,10 +941,9 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("client|kill"),
-                    Doc::Int(-3),
+                    Doc::Bulk("client|reply"),
+                    Doc::Int(3),
                     Doc::Set(&[
-                        Doc::Simple("admin"),
                         Doc::Simple("noscript"),
                         Doc::Simple("loading"),
                         Doc::Simple("stale"),
@@ -928,31 +952,7 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Int(0),
                     Doc::Int(0),
                     Doc::Set(&[
-                        Doc::Simple("@admin"),
                         Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|unblock"),
-                    Doc::Int(-3),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
                         Doc::Simple("@connection"),
                     ]),
                     Doc::Set(&[]),
@@ -967,15 +967,46 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("connection")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
-                (Doc::Bulk("client|info"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Returns information about the current client connection.")),
-                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
                 (Doc::Bulk("client|id"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Returns the client ID for the current connection")),
                     (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("client|unblock"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Unblock a client blocked in a blocking command from a different connection")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(log N) where N is the number of client connections")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("client-id")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("timeout_error")),
+                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                            ])),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("timeout")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("TIMEOUT")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("error")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("ERROR")),
+                                ]),
+                            ])),
+                        ]),
+                    ])),
+                ])),
+                (Doc::Bulk("client|info"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Returns information about the current client connection.")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
                     (Doc::Bulk("group"), Doc::Bulk("connection")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
@@ -1106,53 +1137,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("client|reply"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Instruct the server whether to reply to commands")),
-                    (Doc::Bulk("since"), Doc::Bulk("3.2.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("on_off_skip")),
-                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
-                            (Doc::Bulk("arguments"), Doc::Array(&[
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("on")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("ON")),
-                                ]),
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("off")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("OFF")),
-                                ]),
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("skip")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("SKIP")),
-                                ]),
-                            ])),
-                        ]),
-                    ])),
-                ])),
-                (Doc::Bulk("client|unpause"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Resume processing of clients that were paused")),
-                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) Where N is the number of paused clients")),
-                ])),
-                (Doc::Bulk("client|setname"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Set the current connection name")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.6.9")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("connection-name")),
-                            (Doc::Bulk("type"), Doc::Bulk("string")),
-                        ]),
-                    ])),
-                ])),
                 (Doc::Bulk("client|no-evict"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Set client eviction mode for the current connection")),
                     (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
@@ -1176,12 +1160,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ])),
-                ])),
-                (Doc::Bulk("client|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
                 (Doc::Bulk("client|kill"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Kill the connection of a client")),
@@ -1313,32 +1291,54 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("client|unblock"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Unblock a client blocked in a blocking command from a different connection")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                (Doc::Bulk("client|unpause"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Resume processing of clients that were paused")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
                     (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(log N) where N is the number of client connections")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) Where N is the number of paused clients")),
+                ])),
+                (Doc::Bulk("client|setname"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Set the current connection name")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.6.9")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                     (Doc::Bulk("arguments"), Doc::Array(&[
                         Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("client-id")),
-                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                            (Doc::Bulk("name"), Doc::Bulk("connection-name")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
                         ]),
+                    ])),
+                ])),
+                (Doc::Bulk("client|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("client|reply"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Instruct the server whether to reply to commands")),
+                    (Doc::Bulk("since"), Doc::Bulk("3.2.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
                         Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("timeout_error")),
+                            (Doc::Bulk("name"), Doc::Bulk("on_off_skip")),
                             (Doc::Bulk("type"), Doc::Bulk("oneof")),
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("optional"),
-                            ])),
                             (Doc::Bulk("arguments"), Doc::Array(&[
                                 Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("timeout")),
+                                    (Doc::Bulk("name"), Doc::Bulk("on")),
                                     (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("TIMEOUT")),
+                                    (Doc::Bulk("token"), Doc::Bulk("ON")),
                                 ]),
                                 Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("error")),
+                                    (Doc::Bulk("name"), Doc::Bulk("off")),
                                     (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("ERROR")),
+                                    (Doc::Bulk("token"), Doc::Bulk("OFF")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("skip")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("SKIP")),
                                 ]),
                             ])),
                         ]),
@@ -1368,6 +1368,24 @@ pub static META: &[(&str, Doc, Doc)] = &[
             ]),
             Doc::Set(&[]),
             Doc::Array(&[
+                Doc::Array(&[
+                    Doc::Bulk("command|count"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
                 Doc::Array(&[
                     Doc::Bulk("command|docs"),
                     Doc::Int(-2),
@@ -1409,8 +1427,8 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("command|getkeysandflags"),
-                    Doc::Int(-4),
+                    Doc::Bulk("command|list"),
+                    Doc::Int(-2),
                     Doc::Set(&[
                         Doc::Simple("loading"),
                         Doc::Simple("stale"),
@@ -1422,12 +1440,14 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         Doc::Simple("@slow"),
                         Doc::Simple("@connection"),
                     ]),
-                    Doc::Set(&[]),
+                    Doc::Set(&[
+                        Doc::Bulk("nondeterministic_output_order"),
+                    ]),
                     Doc::Set(&[]),
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("command|getkeys"),
+                    Doc::Bulk("command|getkeysandflags"),
                     Doc::Int(-4),
                     Doc::Set(&[
                         Doc::Simple("loading"),
@@ -1463,8 +1483,8 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("command|count"),
-                    Doc::Int(2),
+                    Doc::Bulk("command|getkeys"),
+                    Doc::Int(-4),
                     Doc::Set(&[
                         Doc::Simple("loading"),
                         Doc::Simple("stale"),
@@ -1477,26 +1497,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         Doc::Simple("@connection"),
                     ]),
                     Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("command|list"),
-                    Doc::Int(-2),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("nondeterministic_output_order"),
-                    ]),
                     Doc::Set(&[]),
                     Doc::Set(&[]),
                 ]),
@@ -1508,6 +1508,12 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("server")),
             (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the total number of Redis commands")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
+                (Doc::Bulk("command|count"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get total number of Redis commands")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
                 (Doc::Bulk("command|docs"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get array of specific Redis command documentation")),
                     (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
@@ -1546,30 +1552,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("command|getkeysandflags"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys and access flags given a full Redis command")),
-                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
-                ])),
-                (Doc::Bulk("command|getkeys"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys given a full Redis command")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
-                ])),
-                (Doc::Bulk("command|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("command|count"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get total number of Redis commands")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
                 (Doc::Bulk("command|list"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get an array of Redis command names")),
                     (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
@@ -1603,6 +1585,24 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
+                (Doc::Bulk("command|getkeysandflags"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys and access flags given a full Redis command")),
+                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
+                ])),
+                (Doc::Bulk("command|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("command|getkeys"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys given a full Redis command")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
+                ])),
             ])),
         ]),
     ),
@@ -1622,8 +1622,8 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
-                    Doc::Bulk("config|set"),
-                    Doc::Int(-4),
+                    Doc::Bulk("config|rewrite"),
+                    Doc::Int(2),
                     Doc::Set(&[
                         Doc::Simple("admin"),
                         Doc::Simple("noscript"),
@@ -1638,10 +1638,24 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         Doc::Simple("@slow"),
                         Doc::Simple("@dangerous"),
                     ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("config|help"),
+                    Doc::Int(2),
                     Doc::Set(&[
-                        Doc::Bulk("request_policy:all_nodes"),
-                        Doc::Bulk("response_policy:all_succeeded"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
                     ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[]),
                     Doc::Set(&[]),
                     Doc::Set(&[]),
                 ]),
@@ -1688,25 +1702,8 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("config|help"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("config|rewrite"),
-                    Doc::Int(2),
+                    Doc::Bulk("config|set"),
+                    Doc::Int(-4),
                     Doc::Set(&[
                         Doc::Simple("admin"),
                         Doc::Simple("noscript"),
@@ -1721,7 +1718,10 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         Doc::Simple("@slow"),
                         Doc::Simple("@dangerous"),
                     ]),
-                    Doc::Set(&[]),
+                    Doc::Set(&[
+                        Doc::Bulk("request_policy:all_nodes"),
+                        Doc::Bulk("response_policy:all_succeeded"),
+                    ]),
                     Doc::Set(&[]),
                     Doc::Set(&[]),
                 ]),
@@ -1733,36 +1733,17 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("server")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
-                (Doc::Bulk("config|set"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Set configuration parameters to the given values")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+                (Doc::Bulk("config|rewrite"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Rewrite the configuration file with the in memory configuration")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) when N is the number of configuration parameters provided")),
-                    (Doc::Bulk("history"), Doc::Set(&[
-                        Doc::Array(&[
-                            Doc::Bulk("7.0.0"),
-                            Doc::Bulk("Added the ability to set multiple parameters in one call."),
-                        ]),
-                    ])),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("parameter_value")),
-                            (Doc::Bulk("type"), Doc::Bulk("block")),
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("multiple"),
-                            ])),
-                            (Doc::Bulk("arguments"), Doc::Array(&[
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("parameter")),
-                                    (Doc::Bulk("type"), Doc::Bulk("string")),
-                                ]),
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("value")),
-                                    (Doc::Bulk("type"), Doc::Bulk("string")),
-                                ]),
-                            ])),
-                        ]),
-                    ])),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("config|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
                 (Doc::Bulk("config|get"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get the values of configuration parameters")),
@@ -1797,17 +1778,36 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
-                (Doc::Bulk("config|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                (Doc::Bulk("config|set"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Set configuration parameters to the given values")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("config|rewrite"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Rewrite the configuration file with the in memory configuration")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) when N is the number of configuration parameters provided")),
+                    (Doc::Bulk("history"), Doc::Set(&[
+                        Doc::Array(&[
+                            Doc::Bulk("7.0.0"),
+                            Doc::Bulk("Added the ability to set multiple parameters in one call."),
+                        ]),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("parameter_value")),
+                            (Doc::Bulk("type"), Doc::Bulk("block")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("multiple"),
+                            ])),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("parameter")),
+                                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("value")),
+                                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                                ]),
+                            ])),
+                        ]),
+                    ])),
                 ])),
             ])),
         ]),
@@ -3509,23 +3509,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
-                    Doc::Bulk("memory|help"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
                     Doc::Bulk("memory|usage"),
                     Doc::Int(-3),
                     Doc::Set(&[
@@ -3562,6 +3545,23 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     ]),
                     Doc::Set(&[]),
                 ]),
+                Doc::Array(&[
+                    Doc::Bulk("memory|help"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
             ]),
         ]),
         Doc::Map(&[
@@ -3570,12 +3570,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("server")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
-                (Doc::Bulk("memory|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
                 (Doc::Bulk("memory|usage"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Estimate the memory usage of a key")),
                     (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
@@ -3596,6 +3590,12 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ])),
+                ])),
+                (Doc::Bulk("memory|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
             ])),
         ]),
@@ -3951,24 +3951,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("object|help"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@keyspace"),
-                        Doc::Simple("@slow"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
                     Doc::Bulk("object|freq"),
                     Doc::Int(3),
                     Doc::Set(&[
@@ -4006,6 +3988,24 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("object|help"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@keyspace"),
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
@@ -4109,12 +4109,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("object|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("generic")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
                 (Doc::Bulk("object|freq"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get the logarithmic access frequency counter of a Redis object")),
                     (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
@@ -4127,6 +4121,12 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             (Doc::Bulk("key_spec_index"), Doc::Int(0)),
                         ]),
                     ])),
+                ])),
+                (Doc::Bulk("object|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("generic")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
                 (Doc::Bulk("object|encoding"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Inspect the internal encoding of a Redis object")),
@@ -5524,29 +5524,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
-                    Doc::Bulk("slowlog|reset"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("request_policy:all_nodes"),
-                        Doc::Bulk("response_policy:all_succeeded"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
                     Doc::Bulk("slowlog|help"),
                     Doc::Int(2),
                     Doc::Set(&[
@@ -5587,6 +5564,29 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
+                    Doc::Bulk("slowlog|reset"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("request_policy:all_nodes"),
+                        Doc::Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
                     Doc::Bulk("slowlog|len"),
                     Doc::Int(2),
                     Doc::Set(&[
@@ -5618,12 +5618,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("server")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
-                (Doc::Bulk("slowlog|reset"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Clear all entries from the slow log")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.2.12")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of entries in the slowlog")),
-                ])),
                 (Doc::Bulk("slowlog|help"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
                     (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
@@ -5650,6 +5644,12 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ])),
+                ])),
+                (Doc::Bulk("slowlog|reset"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Clear all entries from the slow log")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.2.12")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of entries in the slowlog")),
                 ])),
                 (Doc::Bulk("slowlog|len"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get the slow log's length")),
@@ -6128,6 +6128,2668 @@ pub static META: &[(&str, Doc, Doc)] = &[
                 Doc::Map(&[
                     (Doc::Bulk("name"), Doc::Bulk("timeout")),
                     (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zadd",
+        Doc::Array(&[
+            Doc::Bulk("zadd"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Add one or more members to a sorted set, or update its score if it already exists")),
+            (Doc::Bulk("since"), Doc::Bulk("1.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)) for each item added, where N is the number of elements in the sorted set.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.4.0"),
+                    Doc::Bulk("Accepts multiple elements."),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("3.0.2"),
+                    Doc::Bulk("Added the `XX`, `NX`, `CH` and `INCR` options."),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("6.2.0"),
+                    Doc::Bulk("Added the `GT` and `LT` options."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("condition")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("since"), Doc::Bulk("3.0.2")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("nx")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("NX")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("xx")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("XX")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("comparison")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("gt")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("GT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("lt")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("LT")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("change")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("CH")),
+                    (Doc::Bulk("since"), Doc::Bulk("3.0.2")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("increment")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("INCR")),
+                    (Doc::Bulk("since"), Doc::Bulk("3.0.2")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("score_member")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("score")),
+                            (Doc::Bulk("type"), Doc::Bulk("double")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("member")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zcard",
+        Doc::Array(&[
+            Doc::Bulk("zcard"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the number of members in a sorted set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zcount",
+        Doc::Array(&[
+            Doc::Bulk("zcount"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Count the members in a sorted set with scores within the given values")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)) with N being the number of elements in the sorted set.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("min")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("max")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zdiff",
+        Doc::Array(&[
+            Doc::Bulk("zdiff"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("keynum")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("keynumidx"), Doc::Int(0)),
+                            (Doc::Bulk("firstkey"), Doc::Int(1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Subtract multiple sorted sets")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("numkeys")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("withscores")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("WITHSCORES")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zdiffstore",
+        Doc::Array(&[
+            Doc::Bulk("zdiffstore"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("keynum")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("keynumidx"), Doc::Int(0)),
+                            (Doc::Bulk("firstkey"), Doc::Int(1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Subtract multiple sorted sets and store the resulting sorted set in a new key")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("numkeys")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zincrby",
+        Doc::Array(&[
+            Doc::Bulk("zincrby"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Increment the score of a member in a sorted set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)) where N is the number of elements in the sorted set.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("increment")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zinter",
+        Doc::Array(&[
+            Doc::Bulk("zinter"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("keynum")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("keynumidx"), Doc::Int(0)),
+                            (Doc::Bulk("firstkey"), Doc::Int(1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Intersect multiple sorted sets")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("numkeys")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("weight")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("WEIGHTS")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("aggregate")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("token"), Doc::Bulk("AGGREGATE")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("sum")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("SUM")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("min")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("MIN")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("max")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("MAX")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("withscores")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("WITHSCORES")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zintercard",
+        Doc::Array(&[
+            Doc::Bulk("zintercard"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("keynum")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("keynumidx"), Doc::Int(0)),
+                            (Doc::Bulk("firstkey"), Doc::Int(1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Intersect multiple sorted sets and return the cardinality of the result")),
+            (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("numkeys")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("limit")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("LIMIT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zinterstore",
+        Doc::Array(&[
+            Doc::Bulk("zinterstore"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("keynum")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("keynumidx"), Doc::Int(0)),
+                            (Doc::Bulk("firstkey"), Doc::Int(1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Intersect multiple sorted sets and store the resulting sorted set in a new key")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("numkeys")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("weight")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("WEIGHTS")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("aggregate")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("token"), Doc::Bulk("AGGREGATE")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("sum")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("SUM")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("min")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("MIN")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("max")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("MAX")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zlexcount",
+        Doc::Array(&[
+            Doc::Bulk("zlexcount"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Count the number of members in a sorted set between a given lexicographical range")),
+            (Doc::Bulk("since"), Doc::Bulk("2.8.9")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)) with N being the number of elements in the sorted set.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("min")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("max")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zmpop",
+        Doc::Array(&[
+            Doc::Bulk("zmpop"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("keynum")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("keynumidx"), Doc::Int(0)),
+                            (Doc::Bulk("firstkey"), Doc::Int(1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove and return members with scores in a sorted set")),
+            (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("numkeys")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("where")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("min")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("MIN")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("max")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("MAX")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("COUNT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zmscore",
+        Doc::Array(&[
+            Doc::Bulk("zmscore"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the score associated with the given members in a sorted set")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of members being requested.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zpopmax",
+        Doc::Array(&[
+            Doc::Bulk("zpopmax"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove and return members with the highest scores in a sorted set")),
+            (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zpopmin",
+        Doc::Array(&[
+            Doc::Bulk("zpopmin"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove and return members with the lowest scores in a sorted set")),
+            (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zrandmember",
+        Doc::Array(&[
+            Doc::Bulk("zrandmember"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get one or multiple random elements from a sorted set")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of elements returned")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("options")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("count")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("withscores")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("WITHSCORES")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                            ])),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zrange",
+        Doc::Array(&[
+            Doc::Bulk("zrange"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Return a range of members in a sorted set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("6.2.0"),
+                    Doc::Bulk("Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("start")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("stop")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("sortby")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("byscore")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("BYSCORE")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("bylex")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("BYLEX")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("rev")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("REV")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("offset_count")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("token"), Doc::Bulk("LIMIT")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("offset")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("count")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("withscores")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("WITHSCORES")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zrangebylex",
+        Doc::Array(&[
+            Doc::Bulk("zrangebylex"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Return a range of members in a sorted set, by lexicographical range")),
+            (Doc::Bulk("since"), Doc::Bulk("2.8.9")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")),
+            (Doc::Bulk("doc_flags"), Doc::Set(&[
+                Doc::Simple("deprecated"),
+            ])),
+            (Doc::Bulk("deprecated_since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("replaced_by"), Doc::Bulk("`ZRANGE` with the `BYLEX` argument")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("min")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("max")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("offset_count")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("token"), Doc::Bulk("LIMIT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("offset")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("count")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zrangebyscore",
+        Doc::Array(&[
+            Doc::Bulk("zrangebyscore"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Return a range of members in a sorted set, by score")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.5")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")),
+            (Doc::Bulk("doc_flags"), Doc::Set(&[
+                Doc::Simple("deprecated"),
+            ])),
+            (Doc::Bulk("deprecated_since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("replaced_by"), Doc::Bulk("`ZRANGE` with the `BYSCORE` argument")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.0.0"),
+                    Doc::Bulk("Added the `WITHSCORES` modifier."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("min")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("max")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("withscores")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("WITHSCORES")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("offset_count")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("token"), Doc::Bulk("LIMIT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("offset")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("count")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zrangestore",
+        Doc::Array(&[
+            Doc::Bulk("zrangestore"),
+            Doc::Int(-5),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Store a range of members from sorted set into another key")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("dst")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("src")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("min")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("max")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("sortby")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("byscore")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("BYSCORE")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("bylex")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("BYLEX")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("rev")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("REV")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("offset_count")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("token"), Doc::Bulk("LIMIT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("offset")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("count")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zrank",
+        Doc::Array(&[
+            Doc::Bulk("zrank"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Determine the index of a member in a sorted set")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N))")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zrem",
+        Doc::Array(&[
+            Doc::Bulk("zrem"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove one or more members from a sorted set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.4.0"),
+                    Doc::Bulk("Accepts multiple elements."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zremrangebylex",
+        Doc::Array(&[
+            Doc::Bulk("zremrangebylex"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove all members in a sorted set between the given lexicographical range")),
+            (Doc::Bulk("since"), Doc::Bulk("2.8.9")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("min")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("max")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zremrangebyrank",
+        Doc::Array(&[
+            Doc::Bulk("zremrangebyrank"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove all members in a sorted set within the given indexes")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("start")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("stop")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zremrangebyscore",
+        Doc::Array(&[
+            Doc::Bulk("zremrangebyscore"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove all members in a sorted set within the given scores")),
+            (Doc::Bulk("since"), Doc::Bulk("1.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("min")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("max")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zrevrange",
+        Doc::Array(&[
+            Doc::Bulk("zrevrange"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Return a range of members in a sorted set, by index, with scores ordered from high to low")),
+            (Doc::Bulk("since"), Doc::Bulk("1.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.")),
+            (Doc::Bulk("doc_flags"), Doc::Set(&[
+                Doc::Simple("deprecated"),
+            ])),
+            (Doc::Bulk("deprecated_since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("replaced_by"), Doc::Bulk("`ZRANGE` with the `REV` argument")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("start")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("stop")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("withscores")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("WITHSCORES")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zrevrangebylex",
+        Doc::Array(&[
+            Doc::Bulk("zrevrangebylex"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.")),
+            (Doc::Bulk("since"), Doc::Bulk("2.8.9")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")),
+            (Doc::Bulk("doc_flags"), Doc::Set(&[
+                Doc::Simple("deprecated"),
+            ])),
+            (Doc::Bulk("deprecated_since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("replaced_by"), Doc::Bulk("`ZRANGE` with the `REV` and `BYLEX` arguments")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("max")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("min")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("offset_count")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("token"), Doc::Bulk("LIMIT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("offset")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("count")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zrevrangebyscore",
+        Doc::Array(&[
+            Doc::Bulk("zrevrangebyscore"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Return a range of members in a sorted set, by score, with scores ordered from high to low")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")),
+            (Doc::Bulk("doc_flags"), Doc::Set(&[
+                Doc::Simple("deprecated"),
+            ])),
+            (Doc::Bulk("deprecated_since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("replaced_by"), Doc::Bulk("`ZRANGE` with the `REV` and `BYSCORE` arguments")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.1.6"),
+                    Doc::Bulk("`min` and `max` can be exclusive."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("max")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("min")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("withscores")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("WITHSCORES")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("offset_count")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("token"), Doc::Bulk("LIMIT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("offset")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("count")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zrevrank",
+        Doc::Array(&[
+            Doc::Bulk("zrevrank"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Determine the index of a member in a sorted set, with scores ordered from high to low")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N))")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zscan",
+        Doc::Array(&[
+            Doc::Bulk("zscan"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Incrementally iterate sorted sets elements and associated scores")),
+            (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("cursor")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("type"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("token"), Doc::Bulk("MATCH")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("COUNT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zscore",
+        Doc::Array(&[
+            Doc::Bulk("zscore"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the score associated with the given member in a sorted set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zunion",
+        Doc::Array(&[
+            Doc::Bulk("zunion"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("keynum")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("keynumidx"), Doc::Int(0)),
+                            (Doc::Bulk("firstkey"), Doc::Int(1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Add multiple sorted sets")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("numkeys")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("weight")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("WEIGHTS")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("aggregate")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("token"), Doc::Bulk("AGGREGATE")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("sum")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("SUM")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("min")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("MIN")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("max")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("MAX")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("withscores")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("WITHSCORES")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "zunionstore",
+        Doc::Array(&[
+            Doc::Bulk("zunionstore"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("keynum")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("keynumidx"), Doc::Int(0)),
+                            (Doc::Bulk("firstkey"), Doc::Int(1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Add multiple sorted sets and store the resulting sorted set in a new key")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("numkeys")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("weight")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("WEIGHTS")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("aggregate")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("token"), Doc::Bulk("AGGREGATE")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("sum")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("SUM")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("min")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("MIN")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("max")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("MAX")),
+                        ]),
+                    ])),
                 ]),
             ])),
         ]),

@@ -18,6 +18,9 @@ pub mod persistence;
 pub mod server;
 pub mod string;
 pub mod table;
+pub mod zset;
+pub mod zset_ops;
+pub mod zset_range;
 
 use std::time::Instant;
 

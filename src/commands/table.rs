@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use super::{
     bits, client, config, connection, expire, introspection, keys, lcs, persistence, server,
-    string, Ctx,
+    string, zset, zset_ops, zset_range, Ctx,
 };
 use crate::protocol::reply::Reply;
 
@@ -120,6 +120,39 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("setrange", string::setrange),
     ("strlen", string::strlen),
     ("substr", string::getrange),
+    // sorted sets
+    ("zadd", zset::zadd),
+    ("zcard", zset::zcard),
+    ("zcount", zset::zcount),
+    ("zdiff", zset_ops::zdiff),
+    ("zdiffstore", zset_ops::zdiffstore),
+    ("zincrby", zset::zincrby),
+    ("zinter", zset_ops::zinter),
+    ("zintercard", zset_ops::zintercard),
+    ("zinterstore", zset_ops::zinterstore),
+    ("zlexcount", zset::zlexcount),
+    ("zmpop", zset::zmpop),
+    ("zmscore", zset::zmscore),
+    ("zpopmax", zset::zpopmax),
+    ("zpopmin", zset::zpopmin),
+    ("zrandmember", zset::zrandmember),
+    ("zrange", zset_range::zrange),
+    ("zrangebylex", zset_range::zrangebylex),
+    ("zrangebyscore", zset_range::zrangebyscore),
+    ("zrangestore", zset_range::zrangestore),
+    ("zrank", zset::zrank),
+    ("zrem", zset::zrem),
+    ("zremrangebylex", zset::zremrangebylex),
+    ("zremrangebyrank", zset::zremrangebyrank),
+    ("zremrangebyscore", zset::zremrangebyscore),
+    ("zrevrange", zset_range::zrevrange),
+    ("zrevrangebylex", zset_range::zrevrangebylex),
+    ("zrevrangebyscore", zset_range::zrevrangebyscore),
+    ("zrevrank", zset::zrevrank),
+    ("zscan", zset::zscan),
+    ("zscore", zset::zscore),
+    ("zunion", zset_ops::zunion),
+    ("zunionstore", zset_ops::zunionstore),
     // bits and LCS
     ("bitcount", bits::bitcount),
     ("bitfield", bits::bitfield),

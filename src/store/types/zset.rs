@@ -1,8 +1,7 @@
 //! Sorted sets: a vector sorted by (score, member) while small (Redis's listpack), an
-//! ordered tree plus a member index beyond the thresholds (Redis's skiplist encoding).
+//! order-statistic treap plus a member index beyond the thresholds (Redis's skiplist encoding).
 
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
 
 use super::Limits;
 use crate::store::dict::Dict;
@@ -31,7 +30,7 @@ pub enum ZSet {
     /// Sorted by (score, member).
     Listpack(Vec<(Score, Vec<u8>)>),
     Skiplist {
-        order: BTreeSet<(Score, Vec<u8>)>,
+        order: Tree,
         scores: Dict<f64>,
     },
 }
@@ -46,14 +45,14 @@ impl Clone for ZSet {
     fn clone(&self) -> Self {
         match self {
             ZSet::Listpack(v) => ZSet::Listpack(v.clone()),
-            ZSet::Skiplist { order, .. } => {
-                let mut scores = Dict::new();
-                for (s, m) in order {
-                    scores.insert(m, s.0);
+            ZSet::Skiplist { order, scores } => {
+                let mut copy = Dict::new();
+                for (m, s) in scores.iter() {
+                    copy.insert(m, *s);
                 }
                 ZSet::Skiplist {
                     order: order.clone(),
-                    scores,
+                    scores: copy,
                 }
             }
         }
@@ -103,7 +102,7 @@ impl ZSet {
                 }
             }
             ZSet::Skiplist { order, scores } => {
-                order.insert((Score(score), member.to_vec()));
+                order.insert(score, member.to_vec());
                 scores.insert(member, score);
             }
         }
@@ -119,7 +118,7 @@ impl ZSet {
             }
             ZSet::Skiplist { order, scores } => {
                 let s = scores.remove(member)?;
-                order.remove(&(Score(s), member.to_vec()));
+                order.remove(s, member);
                 Some(s)
             }
         }
@@ -127,10 +126,80 @@ impl ZSet {
 
     /// Members with their scores, in ascending (score, member) order.
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
+        self.iter_from(0, false)
+    }
+
+    /// Members from rank `start` (0-based, ascending order) on: ascending, or towards rank 0
+    /// when `rev`. O(log N) to start.
+    pub fn iter_from(
+        &self,
+        start: usize,
+        rev: bool,
+    ) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
         match self {
-            ZSet::Listpack(v) => Box::new(v.iter().map(|(s, m)| (m.as_slice(), s.0))),
+            ZSet::Listpack(v) => {
+                if rev {
+                    let end = (start + 1).min(v.len());
+                    Box::new(v[..end].iter().rev().map(|(s, m)| (m.as_slice(), s.0)))
+                } else {
+                    let start = start.min(v.len());
+                    Box::new(v[start..].iter().map(|(s, m)| (m.as_slice(), s.0)))
+                }
+            }
             ZSet::Skiplist { order, .. } => {
-                Box::new(order.iter().map(|(s, m)| (m.as_slice(), s.0)))
+                if start >= order.len() {
+                    if rev && !order.is_empty() {
+                        return Box::new(order.iter_from(order.len() - 1, true));
+                    }
+                    return Box::new(std::iter::empty());
+                }
+                Box::new(order.iter_from(start, rev))
+            }
+        }
+    }
+
+    /// The 0-based ascending rank of `member` with its score.
+    pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
+        match self {
+            ZSet::Listpack(v) => v
+                .iter()
+                .position(|(_, m)| m == member)
+                .map(|i| (i, v[i].0 .0)),
+            ZSet::Skiplist { order, scores } => {
+                let s = *scores.get(member)?;
+                Some((order.rank(s, member), s))
+            }
+        }
+    }
+
+    /// How many members satisfy `pred`, which must hold on a prefix of the order.
+    pub fn partition_point(&self, mut pred: impl FnMut(&[u8], f64) -> bool) -> usize {
+        match self {
+            ZSet::Listpack(v) => v.partition_point(|(s, m)| pred(m, s.0)),
+            ZSet::Skiplist { order, .. } => order.partition_point(pred),
+        }
+    }
+
+    /// Removes the members of ranks `start..end`; returns how many.
+    pub fn remove_ranks(&mut self, start: usize, end: usize) -> usize {
+        if start >= end {
+            return 0;
+        }
+        match self {
+            ZSet::Listpack(v) => {
+                let end = end.min(v.len());
+                v.drain(start..end).count()
+            }
+            ZSet::Skiplist { .. } => {
+                let doomed: Vec<Vec<u8>> = self
+                    .iter_from(start, false)
+                    .take(end - start)
+                    .map(|(m, _)| m.to_vec())
+                    .collect();
+                for m in &doomed {
+                    self.remove(m);
+                }
+                doomed.len()
             }
         }
     }
@@ -138,10 +207,10 @@ impl ZSet {
     fn convert(&mut self) {
         if let ZSet::Listpack(v) = self {
             let mut scores = Dict::new();
-            let mut order = BTreeSet::new();
+            let mut order = Tree::default();
             for (s, m) in v.drain(..) {
                 scores.insert(&m, s.0);
-                order.insert((s, m));
+                order.insert(s.0, m);
             }
             *self = ZSet::Skiplist { order, scores };
         }
@@ -153,5 +222,185 @@ impl ZSet {
             ZSet::Listpack(_) => "listpack",
             ZSet::Skiplist { .. } => "skiplist",
         }
+    }
+}
+
+/// An order-statistic treap keyed by (score, member): O(log N) insert, remove, rank and
+/// select, which is what Redis's skiplist spans give ZRANK and ranges by rank.
+#[derive(Clone, Debug, Default)]
+pub struct Tree {
+    root: Link,
+    seed: u64,
+}
+
+type Link = Option<Box<Node>>;
+
+#[derive(Clone, Debug)]
+struct Node {
+    score: Score,
+    member: Vec<u8>,
+    prio: u64,
+    size: usize,
+    left: Link,
+    right: Link,
+}
+
+fn size(l: &Link) -> usize {
+    l.as_ref().map_or(0, |n| n.size)
+}
+
+fn fix(n: &mut Node) {
+    n.size = 1 + size(&n.left) + size(&n.right);
+}
+
+fn less(n: &Node, score: f64, member: &[u8]) -> bool {
+    (n.score, n.member.as_slice()) < (Score(score), member)
+}
+
+/// Splits into (elements for which `go_left` holds, the rest); `go_left` must hold on a
+/// prefix of the order.
+fn split(t: Link, go_left: &mut impl FnMut(&Node) -> bool) -> (Link, Link) {
+    match t {
+        None => (None, None),
+        Some(mut n) => {
+            if go_left(&n) {
+                let (a, b) = split(n.right.take(), go_left);
+                n.right = a;
+                fix(&mut n);
+                (Some(n), b)
+            } else {
+                let (a, b) = split(n.left.take(), go_left);
+                n.left = b;
+                fix(&mut n);
+                (a, Some(n))
+            }
+        }
+    }
+}
+
+fn merge(a: Link, b: Link) -> Link {
+    match (a, b) {
+        (None, b) => b,
+        (a, None) => a,
+        (Some(mut x), Some(mut y)) => {
+            if x.prio > y.prio {
+                x.right = merge(x.right.take(), Some(y));
+                fix(&mut x);
+                Some(x)
+            } else {
+                y.left = merge(Some(x), y.left.take());
+                fix(&mut y);
+                Some(y)
+            }
+        }
+    }
+}
+
+impl Tree {
+    pub fn len(&self) -> usize {
+        size(&self.root)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.root.is_none()
+    }
+
+    fn next_prio(&mut self) -> u64 {
+        // splitmix64
+        self.seed = self.seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.seed;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Inserts (the pair must not be present).
+    pub fn insert(&mut self, score: f64, member: Vec<u8>) {
+        let prio = self.next_prio();
+        let (l, r) = split(self.root.take(), &mut |n| less(n, score, &member));
+        let node = Box::new(Node {
+            score: Score(score),
+            member,
+            prio,
+            size: 1,
+            left: None,
+            right: None,
+        });
+        self.root = merge(merge(l, Some(node)), r);
+    }
+
+    /// Removes the pair if present.
+    pub fn remove(&mut self, score: f64, member: &[u8]) -> bool {
+        let (l, r) = split(self.root.take(), &mut |n| less(n, score, member));
+        let (m, r) = split(r, &mut |n| n.score == Score(score) && n.member == member);
+        let found = m.is_some();
+        self.root = merge(l, r);
+        found
+    }
+
+    /// How many elements satisfy `pred`, which must hold on a prefix of the order.
+    pub fn partition_point(&self, mut pred: impl FnMut(&[u8], f64) -> bool) -> usize {
+        let mut at = &self.root;
+        let mut count = 0;
+        while let Some(n) = at {
+            if pred(&n.member, n.score.0) {
+                count += size(&n.left) + 1;
+                at = &n.right;
+            } else {
+                at = &n.left;
+            }
+        }
+        count
+    }
+
+    /// The 0-based rank of (score, member), which must be present.
+    pub fn rank(&self, score: f64, member: &[u8]) -> usize {
+        self.partition_point(|m, s| (Score(s), m) < (Score(score), member))
+    }
+
+    /// Iterates from rank `start`, ascending, or descending when `rev`.
+    pub fn iter_from(&self, start: usize, rev: bool) -> TreeIter<'_> {
+        let mut stack = Vec::new();
+        let mut at = &self.root;
+        let mut k = start;
+        while let Some(n) = at {
+            let ls = size(&n.left);
+            if k == ls {
+                stack.push(&**n);
+                break;
+            }
+            if k < ls {
+                if !rev {
+                    stack.push(&**n);
+                }
+                at = &n.left;
+            } else {
+                if rev {
+                    stack.push(&**n);
+                }
+                k -= ls + 1;
+                at = &n.right;
+            }
+        }
+        TreeIter { stack, rev }
+    }
+}
+
+pub struct TreeIter<'a> {
+    stack: Vec<&'a Node>,
+    rev: bool,
+}
+
+impl<'a> Iterator for TreeIter<'a> {
+    type Item = (&'a [u8], f64);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let n = self.stack.pop()?;
+        let mut at = if self.rev { &n.left } else { &n.right };
+        while let Some(c) = at {
+            self.stack.push(c);
+            at = if self.rev { &c.right } else { &c.left };
+        }
+        Some((n.member.as_slice(), n.score.0))
     }
 }

@@ -1,0 +1,738 @@
+//! Sorted set commands: ZADD and the single-member family, counts, rank, removal by range,
+//! ZPOP*/ZMPOP, ZRANDMEMBER, ZSCAN. Ranges live in `zset_range.rs`, set algebra in
+//! `zset_ops.rs`.
+
+use super::{int_arg, is, Ctx};
+use crate::protocol::parse::parse_i64;
+use crate::protocol::reply::format_double;
+use crate::store::types::ZSet;
+use crate::store::Value;
+
+/// C's strtod over the whole argument, as Redis parses range bounds: leading whitespace is
+/// skipped, an empty string is 0, NaN is refused.
+pub fn strtod(b: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(b).ok()?;
+    let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    if s.is_empty() {
+        return Some(0.0);
+    }
+    let (neg, body) = match s.as_bytes()[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let v = if body.len() > 2 && (body.starts_with("0x") || body.starts_with("0X")) {
+        let mut v = 0f64;
+        for c in body[2..].chars() {
+            v = v * 16.0 + f64::from(c.to_digit(16)?);
+        }
+        v
+    } else {
+        if body.starts_with(['+', '-']) || body.is_empty() {
+            return None;
+        }
+        body.parse::<f64>().ok()?
+    };
+    let v = if neg { -v } else { v };
+    (!v.is_nan()).then_some(v)
+}
+
+/// A score argument as ZADD and ZINCRBY read it (no surrounding whitespace, not empty).
+pub fn score_arg(b: &[u8]) -> Option<f64> {
+    if b.is_empty() || b[0].is_ascii_whitespace() {
+        return None;
+    }
+    strtod(b)
+}
+
+/// A score range bound: `(` makes it exclusive.
+#[derive(Clone, Copy, Debug)]
+pub struct ScoreRange {
+    pub min: f64,
+    pub max: f64,
+    pub minex: bool,
+    pub maxex: bool,
+}
+
+impl ScoreRange {
+    pub fn parse(min: &[u8], max: &[u8]) -> Option<ScoreRange> {
+        fn bound(b: &[u8]) -> Option<(f64, bool)> {
+            match b.split_first() {
+                Some((b'(', rest)) => Some((strtod(rest)?, true)),
+                _ => Some((strtod(b)?, false)),
+            }
+        }
+        let (min, minex) = bound(min)?;
+        let (max, maxex) = bound(max)?;
+        Some(ScoreRange {
+            min,
+            max,
+            minex,
+            maxex,
+        })
+    }
+
+    /// Whether `s` is below the range's start.
+    pub fn below(&self, s: f64) -> bool {
+        if self.minex {
+            s <= self.min
+        } else {
+            s < self.min
+        }
+    }
+
+    /// Whether `s` is within the range's end.
+    pub fn within_max(&self, s: f64) -> bool {
+        if self.maxex {
+            s < self.max
+        } else {
+            s <= self.max
+        }
+    }
+
+    /// Ranks `start..end` of the members in range.
+    pub fn ranks(&self, z: &ZSet) -> (usize, usize) {
+        let start = z.partition_point(|_, s| self.below(s));
+        let end = z.partition_point(|_, s| self.within_max(s));
+        (start, end.max(start))
+    }
+}
+
+/// A lex range bound.
+#[derive(Clone, Debug)]
+pub enum Lex {
+    Min,
+    Max,
+    Incl(Vec<u8>),
+    Excl(Vec<u8>),
+}
+
+#[derive(Clone, Debug)]
+pub struct LexRange {
+    pub min: Lex,
+    pub max: Lex,
+}
+
+impl LexRange {
+    pub fn parse(min: &[u8], max: &[u8]) -> Option<LexRange> {
+        fn item(b: &[u8]) -> Option<Lex> {
+            match b.split_first() {
+                Some((b'+', [])) => Some(Lex::Max),
+                Some((b'-', [])) => Some(Lex::Min),
+                Some((b'(', r)) => Some(Lex::Excl(r.to_vec())),
+                Some((b'[', r)) => Some(Lex::Incl(r.to_vec())),
+                _ => None,
+            }
+        }
+        Some(LexRange {
+            min: item(min)?,
+            max: item(max)?,
+        })
+    }
+
+    fn below(&self, m: &[u8]) -> bool {
+        match &self.min {
+            Lex::Min => false,
+            Lex::Max => true,
+            Lex::Incl(b) => m < b.as_slice(),
+            Lex::Excl(b) => m <= b.as_slice(),
+        }
+    }
+
+    fn within_max(&self, m: &[u8]) -> bool {
+        match &self.max {
+            Lex::Min => false,
+            Lex::Max => true,
+            Lex::Incl(b) => m <= b.as_slice(),
+            Lex::Excl(b) => m < b.as_slice(),
+        }
+    }
+
+    /// Ranks `start..end` of the members in range (members compared as bytes; meaningful
+    /// when all scores are equal, as in Redis).
+    pub fn ranks(&self, z: &ZSet) -> (usize, usize) {
+        let start = z.partition_point(|m, _| self.below(m));
+        let end = z.partition_point(|m, _| self.within_max(m));
+        (start, end.max(start))
+    }
+}
+
+pub const NOT_FLOAT: &str = "min or max is not a float";
+pub const NOT_LEX: &str = "min or max not valid string range item";
+
+/// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
+pub fn zadd(ctx: &mut Ctx, argv: &[&[u8]]) {
+    zadd_generic(ctx, argv, false);
+}
+
+/// ZINCRBY key increment member
+pub fn zincrby(ctx: &mut Ctx, argv: &[&[u8]]) {
+    zadd_generic(ctx, argv, true);
+}
+
+fn zadd_generic(ctx: &mut Ctx, argv: &[&[u8]], zincrby: bool) {
+    let (mut nx, mut xx, mut gt, mut lt, mut ch, mut incr) =
+        (false, false, false, false, false, zincrby);
+    let mut i = 2;
+    if !zincrby {
+        while i < argv.len() {
+            let a = argv[i];
+            if is(a, "nx") {
+                nx = true;
+            } else if is(a, "xx") {
+                xx = true;
+            } else if is(a, "gt") {
+                gt = true;
+            } else if is(a, "lt") {
+                lt = true;
+            } else if is(a, "ch") {
+                ch = true;
+            } else if is(a, "incr") {
+                incr = true;
+            } else {
+                break;
+            }
+            i += 1;
+        }
+    }
+    let elements = argv.len() - i;
+    if elements == 0 || elements % 2 == 1 {
+        return ctx.syntax_error();
+    }
+    if nx && xx {
+        return ctx
+            .out
+            .err("XX and NX options at the same time are not compatible");
+    }
+    if ((gt || lt) && nx) || (gt && lt) {
+        return ctx
+            .out
+            .err("GT, LT, and/or NX options at the same time are not compatible");
+    }
+    if incr && elements > 2 {
+        return ctx
+            .out
+            .err("INCR option supports a single increment-element pair");
+    }
+    let mut pairs = Vec::with_capacity(elements / 2);
+    for p in argv[i..].chunks(2) {
+        let Some(s) = score_arg(p[0]) else {
+            return ctx.out.err("value is not a valid float");
+        };
+        pairs.push((s, p[1]));
+    }
+    let key = argv[1];
+    let exists = match ctx.write_as::<ZSet>(key) {
+        Err(_) => return,
+        Ok(z) => z.is_some(),
+    };
+    if !exists && xx {
+        if incr {
+            ctx.out.null();
+        } else {
+            ctx.out.int(0);
+        }
+        return;
+    }
+    let limits = ctx.store.limits;
+    let Ok(z) = ctx.write_or_create::<ZSet>(key) else {
+        return;
+    };
+    let (mut added, mut updated, mut processed) = (0u64, 0u64, 0u64);
+    let mut last = 0.0;
+    let mut nan = false;
+    for (score, member) in pairs {
+        match z.score(member) {
+            Some(cur) => {
+                if nx {
+                    continue;
+                }
+                let new = if incr { cur + score } else { score };
+                if new.is_nan() {
+                    nan = true;
+                    break;
+                }
+                if (gt && new <= cur) || (lt && new >= cur) {
+                    continue;
+                }
+                last = new;
+                processed += 1;
+                if new != cur {
+                    z.insert(member, new, &limits);
+                    updated += 1;
+                }
+            }
+            None => {
+                if xx {
+                    continue;
+                }
+                z.insert(member, score, &limits);
+                last = score;
+                added += 1;
+                processed += 1;
+            }
+        }
+    }
+    ctx.remove_if_empty(key);
+    if added + updated > 0 {
+        ctx.signal_modified(key, added + updated);
+    }
+    if nan {
+        return ctx.out.err("resulting score is not a number (NaN)");
+    }
+    if incr {
+        if processed > 0 {
+            ctx.out.double(last);
+        } else {
+            ctx.out.null();
+        }
+    } else {
+        ctx.out
+            .int((if ch { added + updated } else { added }) as i64);
+    }
+}
+
+/// ZREM key member [member ...]
+pub fn zrem(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let key = argv[1];
+    let Ok(z) = ctx.write_as::<ZSet>(key) else {
+        return;
+    };
+    let Some(z) = z else {
+        return ctx.out.int(0);
+    };
+    let mut n = 0;
+    for m in &argv[2..] {
+        if z.remove(m).is_some() {
+            n += 1;
+        }
+    }
+    ctx.remove_if_empty(key);
+    if n > 0 {
+        ctx.signal_modified(key, n);
+    }
+    ctx.out.int(n as i64);
+}
+
+/// ZSCORE key member
+pub fn zscore(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Ok(z) = ctx.read_as::<ZSet>(argv[1]) else {
+        return;
+    };
+    match z.and_then(|z| z.score(argv[2])) {
+        Some(s) => ctx.out.double(s),
+        None => ctx.out.null(),
+    }
+}
+
+/// ZMSCORE key member [member ...]
+pub fn zmscore(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Ok(z) = ctx.read_as::<ZSet>(argv[1]) else {
+        return;
+    };
+    let scores: Vec<Option<f64>> = argv[2..]
+        .iter()
+        .map(|m| z.as_ref().and_then(|z| z.score(m)))
+        .collect();
+    ctx.out.array(scores.len());
+    for s in scores {
+        match s {
+            Some(s) => ctx.out.double(s),
+            None => ctx.out.null(),
+        }
+    }
+}
+
+/// ZCARD key
+pub fn zcard(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Ok(z) = ctx.read_as::<ZSet>(argv[1]) else {
+        return;
+    };
+    let n = z.map_or(0, |z| z.len());
+    ctx.out.int(n as i64);
+}
+
+/// ZCOUNT key min max
+pub fn zcount(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(range) = ScoreRange::parse(argv[2], argv[3]) else {
+        return ctx.out.err(NOT_FLOAT);
+    };
+    let Ok(z) = ctx.read_as::<ZSet>(argv[1]) else {
+        return;
+    };
+    let n = z.map_or(0, |z| {
+        let (a, b) = range.ranks(z);
+        b - a
+    });
+    ctx.out.int(n as i64);
+}
+
+/// ZLEXCOUNT key min max
+pub fn zlexcount(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(range) = LexRange::parse(argv[2], argv[3]) else {
+        return ctx.out.err(NOT_LEX);
+    };
+    let Ok(z) = ctx.read_as::<ZSet>(argv[1]) else {
+        return;
+    };
+    let n = z.map_or(0, |z| {
+        let (a, b) = range.ranks(z);
+        b - a
+    });
+    ctx.out.int(n as i64);
+}
+
+/// ZRANK key member
+pub fn zrank(ctx: &mut Ctx, argv: &[&[u8]]) {
+    rank_generic(ctx, argv, false);
+}
+
+/// ZREVRANK key member
+pub fn zrevrank(ctx: &mut Ctx, argv: &[&[u8]]) {
+    rank_generic(ctx, argv, true);
+}
+
+fn rank_generic(ctx: &mut Ctx, argv: &[&[u8]], rev: bool) {
+    let Ok(z) = ctx.read_as::<ZSet>(argv[1]) else {
+        return;
+    };
+    let r = z.and_then(|z| {
+        z.rank(argv[2])
+            .map(|(r, _)| if rev { z.len() - 1 - r } else { r })
+    });
+    match r {
+        Some(r) => ctx.out.int(r as i64),
+        None => ctx.out.null(),
+    }
+}
+
+/// ZREMRANGEBYRANK key start stop
+pub fn zremrangebyrank(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(start) = int_arg(ctx.out, argv[2]) else {
+        return;
+    };
+    let Some(end) = int_arg(ctx.out, argv[3]) else {
+        return;
+    };
+    remrange(ctx, argv[1], |z| {
+        let len = z.len() as i64;
+        let (mut s, mut e) = (start, end);
+        if s < 0 {
+            s += len;
+        }
+        if e < 0 {
+            e += len;
+        }
+        if s < 0 {
+            s = 0;
+        }
+        if s > e || s >= len {
+            return (0, 0);
+        }
+        if e >= len {
+            e = len - 1;
+        }
+        (s as usize, e as usize + 1)
+    });
+}
+
+/// ZREMRANGEBYSCORE key min max
+pub fn zremrangebyscore(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(range) = ScoreRange::parse(argv[2], argv[3]) else {
+        return ctx.out.err(NOT_FLOAT);
+    };
+    remrange(ctx, argv[1], |z| range.ranks(z));
+}
+
+/// ZREMRANGEBYLEX key min max
+pub fn zremrangebylex(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(range) = LexRange::parse(argv[2], argv[3]) else {
+        return ctx.out.err(NOT_LEX);
+    };
+    remrange(ctx, argv[1], |z| range.ranks(z));
+}
+
+fn remrange(ctx: &mut Ctx, key: &[u8], ranks: impl FnOnce(&ZSet) -> (usize, usize)) {
+    let Ok(z) = ctx.write_as::<ZSet>(key) else {
+        return;
+    };
+    let Some(z) = z else {
+        return ctx.out.int(0);
+    };
+    let (a, b) = ranks(z);
+    let n = z.remove_ranks(a, b);
+    ctx.remove_if_empty(key);
+    if n > 0 {
+        ctx.signal_modified(key, n as u64);
+    }
+    ctx.out.int(n as i64);
+}
+
+/// Writes member/score pairs: flat in RESP2 (or when `flat`), an array of pairs in RESP3.
+pub fn reply_pairs(ctx: &mut Ctx, items: &[(Vec<u8>, f64)], flat: bool) {
+    let resp3 = ctx.out.resp == crate::protocol::reply::Resp::Three;
+    reply_pairs_nested(ctx, items, resp3 && !flat);
+}
+
+/// Writes member/score pairs as an array of pairs when `nested`, else flat.
+pub fn reply_pairs_nested(ctx: &mut Ctx, items: &[(Vec<u8>, f64)], nested: bool) {
+    if nested {
+        ctx.out.array(items.len());
+        for (m, s) in items {
+            ctx.out.array(2);
+            ctx.out.bulk(m);
+            ctx.out.double(*s);
+        }
+    } else {
+        ctx.out.array(items.len() * 2);
+        for (m, s) in items {
+            ctx.out.bulk(m);
+            ctx.out.double(*s);
+        }
+    }
+}
+
+/// Pops up to `count` members from one end of the set at `key` (which must hold a set).
+fn pop(ctx: &mut Ctx, key: &[u8], max: bool, count: usize) -> Vec<(Vec<u8>, f64)> {
+    let Ok(Some(z)) = ctx.write_as::<ZSet>(key) else {
+        return Vec::new();
+    };
+    let n = count.min(z.len());
+    let start = if max { z.len() - 1 } else { 0 };
+    let items: Vec<(Vec<u8>, f64)> = z
+        .iter_from(start, max)
+        .take(n)
+        .map(|(m, s)| (m.to_vec(), s))
+        .collect();
+    for (m, _) in &items {
+        z.remove(m);
+    }
+    ctx.remove_if_empty(key);
+    ctx.signal_modified(key, items.len() as u64);
+    items
+}
+
+/// ZPOPMIN key [count]
+pub fn zpopmin(ctx: &mut Ctx, argv: &[&[u8]]) {
+    zpop_generic(ctx, argv, false);
+}
+
+/// ZPOPMAX key [count]
+pub fn zpopmax(ctx: &mut Ctx, argv: &[&[u8]]) {
+    zpop_generic(ctx, argv, true);
+}
+
+fn zpop_generic(ctx: &mut Ctx, argv: &[&[u8]], max: bool) {
+    if argv.len() > 3 {
+        return ctx.syntax_error();
+    }
+    let mut count = 1;
+    if argv.len() == 3 {
+        match parse_i64(argv[2]) {
+            Some(n) if n >= 0 => count = n as usize,
+            _ => return ctx.out.err("value is out of range, must be positive"),
+        }
+        if count == 0 {
+            return ctx.out.array(0);
+        }
+    }
+    match ctx.write_as::<ZSet>(argv[1]) {
+        Err(_) => return,
+        Ok(None) => return ctx.out.array(0),
+        Ok(Some(_)) => {}
+    }
+    let items = pop(ctx, argv[1], max, count);
+    reply_pairs(ctx, &items, argv.len() == 2);
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
+pub fn zmpop(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let numkeys = match parse_i64(argv[1]) {
+        Some(n) if n > 0 => n as usize,
+        _ => return ctx.out.err("numkeys should be greater than 0"),
+    };
+    let where_idx = 2 + numkeys;
+    if where_idx >= argv.len() {
+        return ctx.syntax_error();
+    }
+    let max = if is(argv[where_idx], "min") {
+        false
+    } else if is(argv[where_idx], "max") {
+        true
+    } else {
+        return ctx.syntax_error();
+    };
+    let mut count = 1usize;
+    let mut seen = false;
+    let mut j = where_idx + 1;
+    while j < argv.len() {
+        if !seen && is(argv[j], "count") && j + 1 < argv.len() {
+            match parse_i64(argv[j + 1]) {
+                Some(n) if n > 0 => count = n as usize,
+                _ => return ctx.out.err("count should be greater than 0"),
+            }
+            seen = true;
+            j += 2;
+        } else {
+            return ctx.syntax_error();
+        }
+    }
+    for &key in &argv[2..where_idx] {
+        match ctx.write_as::<ZSet>(key) {
+            Err(_) => return,
+            Ok(None) => continue,
+            Ok(Some(_)) => {}
+        }
+        let items = pop(ctx, key, max, count);
+        ctx.out.array(2);
+        ctx.out.bulk(key);
+        // Nested pairs in RESP2 too.
+        return reply_pairs_nested(ctx, &items, true);
+    }
+    ctx.out.null_array();
+}
+
+/// The set at `key` without touching the access statistics again.
+fn peek_zset<'a>(ctx: &'a Ctx, key: &[u8]) -> Option<&'a ZSet> {
+    match ctx.store.dbs[ctx.db].get(key) {
+        Some(Value::ZSet(z)) => Some(z),
+        _ => None,
+    }
+}
+
+/// ZRANDMEMBER key [count [WITHSCORES]]
+pub fn zrandmember(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let key = argv[1];
+    let mut count = 1;
+    let mut withscores = false;
+    if argv.len() > 2 {
+        let Some(c) = int_arg(ctx.out, argv[2]) else {
+            return;
+        };
+        count = c;
+        withscores = match argv.len() {
+            3 => false,
+            4 if is(argv[3], "withscores") => true,
+            _ => return ctx.syntax_error(),
+        };
+        if count == i64::MIN {
+            return ctx.out.err("value is out of range, value must between -9223372036854775807 and 9223372036854775807");
+        }
+        if withscores && count < -(i64::MAX / 2) {
+            return ctx.out.err("value is out of range");
+        }
+    }
+    let len = match ctx.read_as::<ZSet>(key) {
+        Err(_) => return,
+        Ok(None) => {
+            return if argv.len() == 2 {
+                ctx.out.null()
+            } else {
+                ctx.out.array(0)
+            }
+        }
+        Ok(Some(z)) => z.len(),
+    };
+    let rng = &mut ctx.store.rng;
+    let mut picks: Vec<usize> = Vec::new();
+    if count < 0 {
+        for _ in 0..count.unsigned_abs() {
+            picks.push((rng.next_u64() % len as u64) as usize);
+        }
+    } else if count as usize >= len {
+        picks.extend(0..len);
+    } else {
+        // A partial Fisher-Yates shuffle of the ranks.
+        let mut all: Vec<usize> = (0..len).collect();
+        for i in 0..count as usize {
+            let j = i + (rng.next_u64() % (len - i) as u64) as usize;
+            all.swap(i, j);
+        }
+        all.truncate(count as usize);
+        picks = all;
+    }
+    let z = peek_zset(ctx, key).expect("looked up");
+    let items: Vec<(Vec<u8>, f64)> = picks
+        .iter()
+        .map(|&i| {
+            let (m, s) = z.iter_from(i, false).next().expect("rank in range");
+            (m.to_vec(), s)
+        })
+        .collect();
+    if argv.len() == 2 {
+        ctx.out.bulk(&items[0].0);
+    } else if withscores {
+        reply_pairs(ctx, &items, false);
+    } else {
+        ctx.out.array(items.len());
+        for (m, _) in &items {
+            ctx.out.bulk(m);
+        }
+    }
+}
+
+/// ZSCAN key cursor [MATCH pattern] [COUNT count]
+pub fn zscan(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(cursor) = super::keys::parse_cursor(argv[2]) else {
+        return ctx.out.err("invalid cursor");
+    };
+    match ctx.read_as::<ZSet>(argv[1]) {
+        Err(_) => return,
+        Ok(None) => {
+            ctx.out.array(2);
+            ctx.out.bulk(b"0");
+            return ctx.out.array(0);
+        }
+        Ok(Some(_)) => {}
+    }
+    let mut pattern: Option<&[u8]> = None;
+    let mut count: i64 = 10;
+    let mut i = 3;
+    while i < argv.len() {
+        let Some(&value) = argv.get(i + 1) else {
+            return ctx.syntax_error();
+        };
+        if is(argv[i], "match") {
+            pattern = Some(value);
+        } else if is(argv[i], "count") {
+            let Some(n) = int_arg(ctx.out, value) else {
+                return;
+            };
+            if n < 1 {
+                return ctx.syntax_error();
+            }
+            count = n;
+        } else {
+            return ctx.syntax_error();
+        }
+        i += 2;
+    }
+    let mut found: Vec<(Vec<u8>, f64)> = Vec::new();
+    let mut cursor = cursor;
+    match peek_zset(ctx, argv[1]).expect("looked up") {
+        z @ ZSet::Listpack(_) => {
+            found = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+            cursor = 0;
+        }
+        ZSet::Skiplist { scores, .. } => {
+            let mut max_buckets = count.saturating_mul(10);
+            loop {
+                cursor = scores.scan(cursor, |m, s| found.push((m.to_vec(), *s)));
+                max_buckets -= 1;
+                if cursor == 0 || max_buckets <= 0 || found.len() as i64 >= count {
+                    break;
+                }
+            }
+        }
+    }
+    if let Some(p) = pattern {
+        found.retain(|(m, _)| crate::store::glob::matches(p, m));
+    }
+    ctx.out.array(2);
+    ctx.out.bulk(cursor.to_string().as_bytes());
+    ctx.out.array(found.len() * 2);
+    for (m, s) in &found {
+        ctx.out.bulk(m);
+        ctx.out.bulk(format_double(*s).as_bytes());
+    }
+}
