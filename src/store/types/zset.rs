@@ -404,3 +404,137 @@ impl<'a> Iterator for TreeIter<'a> {
         Some((n.member.as_slice(), n.score.0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Gen(u64);
+
+    impl Gen {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    type Model = Vec<(Score, Vec<u8>)>;
+
+    fn check(z: &ZSet, model: &Model, g: &mut Gen) {
+        assert_eq!(z.len(), model.len());
+        let got: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+        let want: Vec<(Vec<u8>, f64)> = model.iter().map(|(s, m)| (m.clone(), s.0)).collect();
+        assert_eq!(got, want);
+        if model.is_empty() {
+            return;
+        }
+        for _ in 0..5 {
+            let i = g.below(model.len() as u64) as usize;
+            let (s, m) = &model[i];
+            assert_eq!(z.rank(m), Some((i, s.0)));
+            assert_eq!(z.score(m), Some(s.0));
+            let n = g.below(10) as usize;
+            let fwd: Vec<_> = z
+                .iter_from(i, false)
+                .take(n)
+                .map(|(m, s)| (m.to_vec(), s))
+                .collect();
+            assert_eq!(fwd, want[i..(i + n).min(want.len())].to_vec());
+            let rev: Vec<_> = z
+                .iter_from(i, true)
+                .take(n)
+                .map(|(m, s)| (m.to_vec(), s))
+                .collect();
+            let lo = (i + 1).saturating_sub(n);
+            let mut exp = want[lo..=i].to_vec();
+            exp.reverse();
+            assert_eq!(rev, exp);
+            let bound = Score(g.below(40) as f64);
+            assert_eq!(
+                z.partition_point(|_, s| Score(s) < bound),
+                model.partition_point(|(s, _)| *s < bound)
+            );
+        }
+        assert_eq!(z.rank(b"absent-member"), None);
+    }
+
+    #[test]
+    fn zset_matches_a_sorted_vec_model_across_encodings() {
+        let limits = Limits {
+            zset_entries: 16,
+            ..Limits::default()
+        };
+        let mut converted = 0;
+        for seed in 0..40u64 {
+            let mut g = Gen(seed);
+            let mut z = ZSet::default();
+            let mut model: Model = Vec::new();
+            let mut was_skiplist = false;
+            for step in 0..400 {
+                let member = format!("m{}", g.below(60)).into_bytes();
+                match g.below(10) {
+                    0..=5 => {
+                        let score = match g.below(20) {
+                            0 => f64::INFINITY,
+                            1 => f64::NEG_INFINITY,
+                            _ => g.below(30) as f64 / 2.0,
+                        };
+                        let new = z.insert(&member, score, &limits);
+                        let old = model.iter().position(|(_, m)| *m == member);
+                        assert_eq!(new, old.is_none());
+                        if let Some(i) = old {
+                            model.remove(i);
+                        }
+                        let key = (Score(score), member);
+                        let at = model.binary_search(&key).unwrap_or_else(|e| e);
+                        model.insert(at, key);
+                    }
+                    6..=8 => {
+                        let got = z.remove(&member);
+                        let old = model.iter().position(|(_, m)| *m == member);
+                        assert_eq!(got, old.map(|i| model.remove(i).0 .0));
+                    }
+                    _ => {
+                        let a = g.below(model.len() as u64 + 1) as usize;
+                        let b = a + g.below(5) as usize;
+                        let n = z.remove_ranks(a, b);
+                        let b = b.min(model.len());
+                        assert_eq!(n, b.saturating_sub(a));
+                        if a < b {
+                            model.drain(a..b);
+                        }
+                    }
+                }
+                if z.encoding() == "skiplist" {
+                    was_skiplist = true;
+                } else {
+                    // Never converts back.
+                    assert!(!was_skiplist, "seed {seed} step {step}");
+                }
+                assert_eq!(z.encoding() == "skiplist", was_skiplist);
+                check(&z, &model, &mut g);
+                let copy = z.clone();
+                assert_eq!(copy, z);
+            }
+            converted += usize::from(was_skiplist);
+        }
+        assert!(converted > 30, "{converted} runs reached the skiplist form");
+    }
+
+    #[test]
+    fn long_member_converts() {
+        let mut z = ZSet::default();
+        z.insert(b"a", 1.0, &Limits::default());
+        assert_eq!(z.encoding(), "listpack");
+        z.insert(&[b'x'; 65], 2.0, &Limits::default());
+        assert_eq!(z.encoding(), "skiplist");
+        assert_eq!(z.rank(&[b'x'; 65]), Some((1, 2.0)));
+    }
+}
