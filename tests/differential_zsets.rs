@@ -442,6 +442,15 @@ fn cases() -> Vec<Case> {
                 "ZSCAN z 0 MATCH",
                 "ZSCAN z x",
                 "ZSCAN nokey 0",
+                "ZADD n -0 a 0 b 1e17 c 0.1 d 1e300 e 123456789012345678 f 3.0 g -inf h",
+                "ZSCAN n 0",
+                "ZRANGE n 0 -1 WITHSCORES",
+                "ZSCORE n a",
+                "ZINCRBY n 0.2 d",
+                "ZINCRBY n -0 b",
+                "ZSCORE n b",
+                "ZADD n -1.5e-7 t 4611686018427387904 u",
+                "ZSCAN n 0 MATCH [tu]",
             ],
         ),
         case(
@@ -518,6 +527,11 @@ fn cases() -> Vec<Case> {
             "ZCARD lexbig",
             "~ ZSCAN lexbig 0 COUNT 1000",
             "ZRANDMEMBER big 0",
+            "ZADD big -0 zneg 0 zpos 1e17 zbig",
+            "ZSCORE big zneg",
+            "ZRANGEBYSCORE big 0 0 WITHSCORES",
+            "ZSCAN big 0 MATCH zneg COUNT 1000",
+            "ZSCAN big 0 MATCH zbig COUNT 1000",
         ],
     ));
     v
@@ -531,4 +545,117 @@ fn zsets_resp2() {
 #[test]
 fn zsets_resp3() {
     assert_same(&cases(), true);
+}
+
+/// Fills `key` with `n` members `m<i>` scored `i`.
+fn fill(c: &mut redis::Connection, key: &str, n: usize) {
+    let mut cmd = redis::cmd("ZADD");
+    cmd.arg(key);
+    for i in 0..n {
+        cmd.arg(i).arg(format!("m{i}"));
+    }
+    let _: i64 = cmd.query(c).unwrap();
+}
+
+#[test]
+fn zrandmember_rules() {
+    use std::collections::HashSet;
+    let ours = common::Server::start(&[]);
+    let mut c = ours.client();
+    for (key, n) in [("small", 5usize), ("large", 200)] {
+        fill(&mut c, key, n);
+        let all: HashSet<String> = (0..n).map(|i| format!("m{i}")).collect();
+        for _ in 0..20 {
+            let one: String = redis::cmd("ZRANDMEMBER").arg(key).query(&mut c).unwrap();
+            assert!(all.contains(&one));
+            let three: Vec<String> = redis::cmd("ZRANDMEMBER")
+                .arg(key)
+                .arg(3)
+                .query(&mut c)
+                .unwrap();
+            let distinct: HashSet<&String> = three.iter().collect();
+            assert_eq!(distinct.len(), 3, "{three:?}");
+            assert!(three.iter().all(|m| all.contains(m)));
+            let many: Vec<String> = redis::cmd("ZRANDMEMBER")
+                .arg(key)
+                .arg(-50)
+                .query(&mut c)
+                .unwrap();
+            assert_eq!(many.len(), 50);
+            assert!(many.iter().all(|m| all.contains(m)));
+            let pairs: Vec<String> = redis::cmd("ZRANDMEMBER")
+                .arg(key)
+                .arg(-4)
+                .arg("WITHSCORES")
+                .query(&mut c)
+                .unwrap();
+            assert_eq!(pairs.len(), 8);
+            for p in pairs.chunks(2) {
+                assert_eq!(format!("m{}", p[1]), p[0]);
+            }
+        }
+        let everything: Vec<String> = redis::cmd("ZRANDMEMBER")
+            .arg(key)
+            .arg(n + 10)
+            .query(&mut c)
+            .unwrap();
+        assert_eq!(everything.len(), n);
+        assert_eq!(everything.into_iter().collect::<HashSet<_>>(), all);
+        let lots: Vec<String> = redis::cmd("ZRANDMEMBER")
+            .arg(key)
+            .arg(-200)
+            .query(&mut c)
+            .unwrap();
+        assert!(lots.iter().collect::<HashSet<_>>().len() > 1);
+    }
+    // RESP3: WITHSCORES gives [member, double] pairs.
+    let mut raw = ours.raw();
+    raw.cmd(&[b"HELLO", b"3"]);
+    let r = raw.cmd(&[b"ZRANDMEMBER", b"small", b"-2", b"WITHSCORES"]);
+    let text = String::from_utf8_lossy(&r);
+    assert!(text.starts_with("*2\r\n*2\r\n$2\r\nm"), "{text}");
+    assert!(text.contains("\r\n,"), "{text}");
+}
+
+#[test]
+fn zscan_visits_every_member_of_a_skiplist() {
+    use std::collections::HashMap;
+    let ours = common::Server::start(&[]);
+    let mut c = ours.client();
+    fill(&mut c, "z", 300);
+    let enc: String = redis::cmd("OBJECT")
+        .arg("ENCODING")
+        .arg("z")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(enc, "skiplist");
+    for pattern in [None, Some("m1*")] {
+        let mut seen: HashMap<String, String> = HashMap::new();
+        let mut cursor = 0u64;
+        let mut calls = 0;
+        loop {
+            let mut cmd = redis::cmd("ZSCAN");
+            cmd.arg("z").arg(cursor).arg("COUNT").arg(7);
+            if let Some(p) = pattern {
+                cmd.arg("MATCH").arg(p);
+            }
+            let (next, items): (u64, Vec<String>) = cmd.query(&mut c).unwrap();
+            for p in items.chunks(2) {
+                seen.insert(p[0].clone(), p[1].clone());
+            }
+            calls += 1;
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert!(calls > 5, "ZSCAN of a skiplist is incremental");
+        let expected: Vec<usize> = (0..300)
+            .filter(|i| pattern.is_none() || format!("m{i}").starts_with("m1"))
+            .collect();
+        assert_eq!(seen.len(), expected.len());
+        for i in expected {
+            assert_eq!(seen[&format!("m{i}")], i.to_string());
+        }
+    }
 }

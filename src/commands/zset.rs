@@ -709,10 +709,12 @@ pub fn zscan(ctx: &mut Ctx, argv: &[&[u8]]) {
     }
     let mut found: Vec<(Vec<u8>, f64)> = Vec::new();
     let mut cursor = cursor;
+    let mut listpack = false;
     match peek_zset(ctx, argv[1]).expect("looked up") {
         z @ ZSet::Listpack(_) => {
             found = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
             cursor = 0;
+            listpack = true;
         }
         ZSet::Skiplist { scores, .. } => {
             let mut max_buckets = count.saturating_mul(10);
@@ -733,6 +735,12 @@ pub fn zscan(ctx: &mut Ctx, argv: &[&[u8]]) {
     ctx.out.array(found.len() * 2);
     for (m, s) in &found {
         ctx.out.bulk(m);
-        ctx.out.bulk(format_double(*s).as_bytes());
+        // A listpack holds integral scores as integers; the skiplist's are printed %.17g.
+        let text = if listpack && s.fract() == 0.0 && s.abs() <= (i64::MAX / 2) as f64 {
+            (*s as i64).to_string()
+        } else {
+            format_double(*s)
+        };
+        ctx.out.bulk(text.as_bytes());
     }
 }

@@ -19,8 +19,9 @@ impl PartialOrd for Score {
 }
 
 impl Ord for Score {
+    /// As Redis compares scores: `-0` equals `0` (then members decide).
     fn cmp(&self, other: &Self) -> Ordering {
-        self.0.total_cmp(&other.0)
+        self.0.partial_cmp(&other.0).unwrap_or(Ordering::Equal)
     }
 }
 
@@ -94,6 +95,8 @@ impl ZSet {
         let new = self.remove(member).is_none();
         match self {
             ZSet::Listpack(v) => {
+                // A listpack keeps integral scores as integers: -0 comes back as 0.
+                let score = if score == 0.0 { 0.0 } else { score };
                 let key = (Score(score), member.to_vec());
                 let at = v.binary_search(&key).unwrap_or_else(|e| e);
                 v.insert(at, key);
