@@ -12,9 +12,12 @@ use crate::store::Value;
 /// skipped, an empty string is 0, NaN is refused.
 pub fn strtod(b: &[u8]) -> Option<f64> {
     let s = std::str::from_utf8(b).ok()?;
-    let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     if s.is_empty() {
         return Some(0.0);
+    }
+    let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    if s.is_empty() {
+        return None;
     }
     let (neg, body) = match s.as_bytes()[0] {
         b'-' => (true, &s[1..]),
@@ -38,11 +41,29 @@ pub fn strtod(b: &[u8]) -> Option<f64> {
 }
 
 /// A score argument as ZADD and ZINCRBY read it (no surrounding whitespace, not empty).
+/// Out-of-range values (strtod's ERANGE: overflow to infinity, underflow to zero) are
+/// refused too.
 pub fn score_arg(b: &[u8]) -> Option<f64> {
     if b.is_empty() || b[0].is_ascii_whitespace() {
         return None;
     }
-    strtod(b)
+    let v = strtod(b)?;
+    let unsigned = b.strip_prefix(b"-").or(b.strip_prefix(b"+")).unwrap_or(b);
+    if v.is_infinite()
+        && !unsigned
+            .first()
+            .is_some_and(|c| c.eq_ignore_ascii_case(&b'i'))
+    {
+        return None;
+    }
+    let mantissa = unsigned
+        .split(|&c| c == b'e' || c == b'E')
+        .next()
+        .unwrap_or(b"");
+    if v == 0.0 && mantissa.iter().any(|c| (b'1'..=b'9').contains(c)) {
+        return None;
+    }
+    Some(v)
 }
 
 /// A score range bound: `(` makes it exclusive.

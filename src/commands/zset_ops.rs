@@ -191,7 +191,8 @@ fn generic(
                     let Some(&ov) = other.index.get(m) else {
                         continue 'outer;
                     };
-                    aggregate(agg, &mut score, weighted(ov, other.weight));
+                    // Only the first set's product has NaN turned into 0, as in Redis.
+                    aggregate(agg, &mut score, ov * other.weight);
                 }
                 if card_only {
                     card += 1;
