@@ -255,7 +255,7 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[&[u8]], zincrby: bool) {
         }
         return;
     }
-    let limits = ctx.store.limits;
+    let limits = ctx.srv.config.encoding_limits();
     let Ok(z) = ctx.write_or_create::<ZSet>(key) else {
         return;
     };

@@ -253,7 +253,7 @@ fn generic(
                     ctx.signal_modified(dst, 1);
                 }
             } else {
-                let limits = ctx.store.limits;
+                let limits = ctx.srv.config.encoding_limits();
                 let mut z = ZSet::default();
                 for (m, s) in &result {
                     z.insert(m, *s, &limits);
