@@ -662,6 +662,15 @@ pub fn zrandmember(ctx: &mut Ctx, argv: &[&[u8]]) {
         }
     } else if count as usize >= len {
         picks.extend(0..len);
+    } else if (count as usize) * 3 < len {
+        // Few of many: draw distinct ranks.
+        let mut seen = std::collections::HashSet::new();
+        while picks.len() < count as usize {
+            let r = (rng.next_u64() % len as u64) as usize;
+            if seen.insert(r) {
+                picks.push(r);
+            }
+        }
     } else {
         // A partial Fisher-Yates shuffle of the ranks.
         let mut all: Vec<usize> = (0..len).collect();
