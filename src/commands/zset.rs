@@ -169,12 +169,63 @@ impl LexRange {
         }
     }
 
-    /// Ranks `start..end` of the members in range (members compared as bytes; meaningful
-    /// when all scores are equal, as in Redis).
-    pub fn ranks(&self, z: &ZSet) -> (usize, usize) {
-        let start = z.partition_point(|m, _| self.below(m));
-        let end = z.partition_point(|m, _| self.within_max(m));
-        (start, end.max(start))
+    /// Whether the range cannot hold anything (min above max, or equal and exclusive).
+    fn is_empty_range(&self) -> bool {
+        fn key(l: &Lex) -> (u8, &[u8]) {
+            match l {
+                Lex::Min => (0, b""),
+                Lex::Incl(b) | Lex::Excl(b) => (1, b),
+                Lex::Max => (2, b""),
+            }
+        }
+        let exclusive = matches!(self.min, Lex::Excl(_)) || matches!(self.max, Lex::Excl(_));
+        match key(&self.min).cmp(&key(&self.max)) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Equal => exclusive,
+            std::cmp::Ordering::Less => false,
+        }
+    }
+
+    /// Ranks `start..end` of the members in range, walked forwards (or backwards when
+    /// `rev`). Members are meant to share one score; when they do not, a listpack answers as
+    /// Redis's does (the first member at or above min, then on while at or below max), and
+    /// a skiplist answers by binary descent (Redis's answer then depends on its layout).
+    pub fn ranks(&self, z: &ZSet, rev: bool) -> (usize, usize) {
+        if self.is_empty_range() || z.is_empty() {
+            return (0, 0);
+        }
+        let gte_min = |m: &[u8]| !self.below(m);
+        let lte_max = |m: &[u8]| self.within_max(m);
+        match z {
+            ZSet::Listpack(v) => {
+                let m = |i: usize| v[i].1.as_slice();
+                if !gte_min(m(v.len() - 1)) || !lte_max(m(0)) {
+                    return (0, 0);
+                }
+                if rev {
+                    let Some(last) = v.iter().rposition(|(_, x)| lte_max(x)) else {
+                        return (0, 0);
+                    };
+                    let n = v[..=last]
+                        .iter()
+                        .rev()
+                        .take_while(|(_, x)| gte_min(x))
+                        .count();
+                    (last + 1 - n, last + 1)
+                } else {
+                    let Some(first) = v.iter().position(|(_, x)| gte_min(x)) else {
+                        return (0, 0);
+                    };
+                    let n = v[first..].iter().take_while(|(_, x)| lte_max(x)).count();
+                    (first, first + n)
+                }
+            }
+            ZSet::Skiplist { .. } => {
+                let start = z.partition_point(|m, _| self.below(m));
+                let end = z.partition_point(|m, _| self.within_max(m));
+                (start, end.max(start))
+            }
+        }
     }
 }
 
@@ -397,7 +448,7 @@ pub fn zlexcount(ctx: &mut Ctx, argv: &[&[u8]]) {
         return;
     };
     let n = z.map_or(0, |z| {
-        let (a, b) = range.ranks(z);
+        let (a, b) = range.ranks(z, false);
         b - a
     });
     ctx.out.int(n as i64);
@@ -470,7 +521,7 @@ pub fn zremrangebylex(ctx: &mut Ctx, argv: &[&[u8]]) {
     let Some(range) = LexRange::parse(argv[2], argv[3]) else {
         return ctx.out.err(NOT_LEX);
     };
-    remrange(ctx, argv[1], |z| range.ranks(z));
+    remrange(ctx, argv[1], |z| range.ranks(z, false));
 }
 
 fn remrange(ctx: &mut Ctx, key: &[u8], ranks: impl FnOnce(&ZSet) -> (usize, usize)) {

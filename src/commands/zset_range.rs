@@ -204,7 +204,7 @@ fn select(z: &ZSet, range: &Range, rev: bool, limit: Option<(i64, i64)>) -> Vec<
             }
         }
         Range::Score(r) => r.ranks(z),
-        Range::Lex(r) => r.ranks(z),
+        Range::Lex(r) => r.ranks(z, rev),
     };
     let mut n = end - start;
     let mut skip = 0usize;
