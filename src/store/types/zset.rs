@@ -122,6 +122,8 @@ impl ZSet {
             ZSet::Skiplist { order, scores } => {
                 let s = scores.remove(member)?;
                 order.remove(s, member);
+                // As Redis after a deletion: a sparse member table shrinks.
+                scores.shrink_if_needed();
                 Some(s)
             }
         }
