@@ -795,3 +795,76 @@ fn zscan_visits_every_member_of_a_skiplist() {
         }
     }
 }
+
+/// DEBUG RELOAD: a snapshot loads a sorted set as Redis does (a skiplist, made a listpack
+/// only if it fits, so `-0` survives in a skiplist). Needs DEBUG on both servers.
+#[test]
+fn zsets_survive_debug_reload_as_redis() {
+    const BIG: &str = "";
+    let big = big_zadd_neg();
+    let script = [
+        "zadd z 1 a -0 b inf c -inf d 0.1 e",
+        "debug reload",
+        "zrange z 0 -1 withscores",
+        "object encoding z",
+        BIG,
+        "debug reload",
+        "object encoding big",
+        "zrange big 0 -1 withscores",
+        "zremrangebyrank big 10 -1",
+        "debug reload",
+        "object encoding big",
+        "zrange big 0 -1 withscores",
+        "zscan big 0",
+        "config set zset-max-listpack-entries 0",
+        "zadd e0 -0 a 1 b",
+        "zrange e0 0 -1 withscores",
+        "object encoding e0",
+        "config set zset-max-listpack-entries 128",
+        "zadd e1 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa -0 b",
+        "zrange e1 0 -1 withscores",
+        "zadd e2 -0 b 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "zrange e2 0 -1 withscores",
+        "zunionstore u 2 big e1",
+        "zrange u 0 3 withscores",
+        "zunionstore u2 1 e1",
+        "zrange u2 0 -1 withscores",
+        "zrangestore r big 0 -1",
+        "zrange r 0 3 withscores",
+        "debug reload",
+        "zrange e1 0 -1 withscores",
+        "zrange u 0 3 withscores",
+    ];
+    let args = ["--enable-debug-command", "yes"];
+    let redis = common::Server::start_redis(&args);
+    let ours = common::Server::start(&args);
+    for resp3 in [false, true] {
+        let mut a = redis.raw();
+        let mut b = ours.raw();
+        let mut failures = Vec::new();
+        for conn in [&mut a, &mut b] {
+            conn.cmd(&[b"FLUSHALL"]);
+            if resp3 {
+                conn.cmd(&[b"HELLO", b"3"]);
+            }
+        }
+        for line in script {
+            let line = if line.is_empty() { big.as_str() } else { line };
+            let ra = a.cmd_str(&line.split(' ').collect::<Vec<_>>());
+            let rb = b.cmd_str(&line.split(' ').collect::<Vec<_>>());
+            if ra != rb {
+                failures.push(format!("{line}\n  redis:  {ra:?}\n  redust: {rb:?}"));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}
+
+fn big_zadd_neg() -> String {
+    let mut s = String::from("zadd big");
+    for i in 0..150 {
+        s.push_str(&format!(" {i} m{i}"));
+    }
+    s.push_str(" -0 neg");
+    s
+}

@@ -307,6 +307,15 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[&[u8]], zincrby: bool) {
         return;
     }
     let limits = ctx.srv.config.encoding_limits();
+    if !exists && (limits.zset_entries == 0 || pairs[0].1.len() > limits.zset_value) {
+        // As Redis: a new set that cannot start as a listpack starts as a skiplist.
+        ctx.store.insert(
+            ctx.db,
+            key,
+            Value::ZSet(Box::new(ZSet::new_skiplist())),
+            crate::store::Ttl::Clear,
+        );
+    }
     let Ok(z) = ctx.write_or_create::<ZSet>(key) else {
         return;
     };

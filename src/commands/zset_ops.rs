@@ -254,7 +254,13 @@ fn generic(
                 }
             } else {
                 let limits = ctx.srv.config.encoding_limits();
-                let mut z = ZSet::default();
+                // Built as a skiplist, kept so unless it fits a listpack (as Redis).
+                let longest = result.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
+                let mut z = if n > limits.zset_entries || longest > limits.zset_value {
+                    ZSet::new_skiplist()
+                } else {
+                    ZSet::default()
+                };
                 for (m, s) in &result {
                     z.insert(m, *s, &limits);
                 }

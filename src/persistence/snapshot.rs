@@ -295,7 +295,8 @@ fn read_collection<R: Read>(
             Ok(Value::Set(Box::new(s)))
         }
         _ => {
-            let mut z = ZSet::default();
+            // As Redis: loaded into a skiplist, then made a listpack if it fits one.
+            let mut z = ZSet::new_skiplist();
             for _ in 0..count {
                 src.bytes_into(&mut a)?;
                 let mut bits = [0u8; 8];
@@ -308,6 +309,7 @@ fn read_collection<R: Read>(
                     return duplicate(src);
                 }
             }
+            z.to_listpack_if_fits(limits);
             Ok(Value::ZSet(Box::new(z)))
         }
     }

@@ -69,6 +69,15 @@ impl PartialEq for ZSet {
 impl Eq for ZSet {}
 
 impl ZSet {
+    /// An empty set in the skiplist encoding (what Redis creates directly when a new set
+    /// cannot be a listpack, or loads a large one).
+    pub fn new_skiplist() -> ZSet {
+        ZSet::Skiplist {
+            order: Tree::default(),
+            scores: Dict::new(),
+        }
+    }
+
     /// Number of members.
     pub fn len(&self) -> usize {
         match self {
@@ -218,6 +227,24 @@ impl ZSet {
                 order.insert(s.0, m);
             }
             *self = ZSet::Skiplist { order, scores };
+        }
+    }
+
+    /// Turns a skiplist that fits the listpack limits into a listpack (`-0` becomes `0`, as
+    /// a listpack stores it), as Redis does after loading a snapshot.
+    pub fn to_listpack_if_fits(&mut self, limits: &Limits) {
+        if let ZSet::Skiplist { order, .. } = self {
+            let fits = order.len() <= limits.zset_entries
+                && order
+                    .iter_from(0, false)
+                    .all(|(m, _)| m.len() <= limits.zset_value);
+            if fits {
+                let v = order
+                    .iter_from(0, false)
+                    .map(|(m, s)| (Score(if s == 0.0 { 0.0 } else { s }), m.to_vec()))
+                    .collect();
+                *self = ZSet::Listpack(v);
+            }
         }
     }
 
