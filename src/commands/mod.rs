@@ -19,6 +19,7 @@ pub mod server;
 pub mod string;
 pub mod table;
 pub mod zset;
+pub mod zset_args;
 pub mod zset_ops;
 pub mod zset_range;
 
