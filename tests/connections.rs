@@ -260,6 +260,19 @@ fn requirepass_gates_commands() {
         fresh.read_to_close(),
         b"-ERR Protocol error: unauthenticated multibulk length\r\n"
     );
+    let mut fresh = ours.raw();
+    fresh.send(b"*1\r\n$20000\r\n");
+    assert_eq!(
+        fresh.read_to_close(),
+        b"-ERR Protocol error: unauthenticated bulk length\r\n"
+    );
+    // AUTH lifts the limits for the very next command of the same pipeline.
+    let mut piped = ours.raw();
+    let mut batch = b"AUTH s3cret\r\n".to_vec();
+    batch.extend(common::encode(&[b"SET", b"big", &vec![b'x'; 20000]]));
+    piped.send(&batch);
+    assert_eq!(piped.reply(), b"+OK\r\n");
+    assert_eq!(piped.reply(), b"+OK\r\n");
     let mut hello = ours.raw();
     let reply = hello.cmd_str(&["HELLO", "3", "AUTH", "default", "s3cret"]);
     assert!(reply.starts_with("%7\r\n"), "{reply}");
