@@ -221,6 +221,9 @@ fn bgsave_reports_progress_and_refuses_overlap() {
     }
     assert_eq!(info_field(&mut raw, "rdb_last_bgsave_status"), "ok");
     assert_ne!(info_field(&mut raw, "latest_fork_usec"), "0");
+    // The child reports the memory it had to copy, as Redis's does.
+    let cow: u64 = info_field(&mut raw, "rdb_last_cow_size").parse().unwrap();
+    assert!(cow > 0, "rdb_last_cow_size {cow}");
     // No temp files left behind.
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
