@@ -185,3 +185,220 @@ impl List {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// splitmix64: a deterministic generator for the property test.
+    struct Gen(u64);
+
+    impl Gen {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+        /// An index around the list's bounds, negative ones included.
+        fn index(&mut self, len: usize) -> i64 {
+            let span = len as i64 + 3;
+            self.below(2 * span as u64 + 1) as i64 - span
+        }
+        fn elem(&mut self) -> Vec<u8> {
+            vec![b'a' + self.below(4) as u8]
+        }
+        fn end(&mut self) -> End {
+            if self.below(2) == 0 {
+                End::Left
+            } else {
+                End::Right
+            }
+        }
+    }
+
+    /// A Redis index made absolute (it may stay negative or pass the end).
+    fn abs(len: usize, i: i64) -> i64 {
+        if i < 0 {
+            len as i64 + i
+        } else {
+            i
+        }
+    }
+
+    /// The model's LRANGE: the positions between the clamped bounds.
+    fn model_range(m: &[Vec<u8>], start: i64, stop: i64) -> Vec<Vec<u8>> {
+        let (lo, hi) = (abs(m.len(), start).max(0), abs(m.len(), stop));
+        (0..m.len())
+            .filter(|&i| i as i64 >= lo && i as i64 <= hi)
+            .map(|i| m[i].clone())
+            .collect()
+    }
+
+    /// The model's LPOS for ranks other than i64::MIN.
+    fn model_lpos(
+        m: &[Vec<u8>],
+        e: &[u8],
+        rank: i64,
+        count: Option<i64>,
+        maxlen: i64,
+    ) -> Vec<usize> {
+        let order: Vec<usize> = if rank > 0 {
+            (0..m.len()).collect()
+        } else {
+            (0..m.len()).rev().collect()
+        };
+        let scanned = if maxlen == 0 {
+            order.len()
+        } else {
+            (maxlen as usize).min(order.len())
+        };
+        let hits = order[..scanned].iter().copied().filter(|&i| m[i] == e);
+        let hits = hits.skip(rank.unsigned_abs() as usize - 1);
+        match count {
+            None => hits.take(1).collect(),
+            Some(0) => hits.collect(),
+            Some(c) => hits.take(c as usize).collect(),
+        }
+    }
+
+    fn check(seed: u64) {
+        let mut g = Gen(seed);
+        let mut list = List::new();
+        let mut model: Vec<Vec<u8>> = Vec::new();
+        for step in 0..3000 {
+            let len = model.len();
+            match g.below(10) {
+                0 | 1 => {
+                    let (end, e) = (g.end(), g.elem());
+                    list.push(end, e.clone());
+                    match end {
+                        End::Left => model.insert(0, e),
+                        End::Right => model.push(e),
+                    }
+                }
+                2 => {
+                    let (end, n) = (g.end(), g.below(4) as usize);
+                    let got = list.pop_many(end, n);
+                    let n = n.min(model.len());
+                    let want: Vec<Vec<u8>> = match end {
+                        End::Left => model.drain(..n).collect(),
+                        End::Right => model.drain(model.len() - n..).rev().collect(),
+                    };
+                    assert_eq!(got, want, "seed {seed} step {step}: pop");
+                }
+                3 => {
+                    let i = g.index(len);
+                    let want = (0..len as i64)
+                        .contains(&abs(len, i))
+                        .then(|| abs(len, i) as usize);
+                    assert_eq!(list.position(i), want, "seed {seed} step {step}: index {i}");
+                }
+                4 => {
+                    let (a, b) = (g.index(len), g.index(len));
+                    let got: Vec<Vec<u8>> = match list.range(a, b) {
+                        None => Vec::new(),
+                        Some((x, y)) => list.items.range(x..=y).cloned().collect(),
+                    };
+                    assert_eq!(
+                        got,
+                        model_range(&model, a, b),
+                        "seed {seed} step {step}: range"
+                    );
+                }
+                5 if g.below(4) == 0 => {
+                    let (a, b) = (g.index(len), g.index(len));
+                    list.trim(a, b);
+                    model = model_range(&model, a, b);
+                }
+                6 => {
+                    let (count, e) = (g.below(7) as i64 - 3, g.elem());
+                    let limit = if count == 0 {
+                        usize::MAX
+                    } else {
+                        count.unsigned_abs() as usize
+                    };
+                    let mut removed = 0;
+                    let mut keep: Vec<Option<Vec<u8>>> = model.drain(..).map(Some).collect();
+                    let order: Vec<usize> = if count >= 0 {
+                        (0..keep.len()).collect()
+                    } else {
+                        (0..keep.len()).rev().collect()
+                    };
+                    for i in order {
+                        if removed < limit && keep[i].as_deref() == Some(e.as_slice()) {
+                            keep[i] = None;
+                            removed += 1;
+                        }
+                    }
+                    model = keep.into_iter().flatten().collect();
+                    assert_eq!(
+                        list.remove(count, &e),
+                        removed,
+                        "seed {seed} step {step}: rem"
+                    );
+                }
+                7 => {
+                    let (before, pivot, e) = (g.below(2) == 0, g.elem(), g.elem());
+                    let found = model.iter().position(|x| *x == pivot);
+                    if let Some(i) = found {
+                        model.insert(if before { i } else { i + 1 }, e.clone());
+                    }
+                    assert_eq!(list.insert(before, &pivot, e), found.is_some());
+                }
+                8 => {
+                    let e = g.elem();
+                    let mut rank = g.below(7) as i64 - 3;
+                    if rank == 0 {
+                        rank = 1;
+                    }
+                    let count = match g.below(4) {
+                        0 => None,
+                        n => Some(n as i64 - 1),
+                    };
+                    let maxlen = g.below(len as u64 + 2) as i64;
+                    assert_eq!(
+                        list.positions(&e, rank, count, maxlen),
+                        model_lpos(&model, &e, rank, count, maxlen),
+                        "seed {seed} step {step}: lpos {rank} {count:?} {maxlen}"
+                    );
+                }
+                _ => {
+                    if let Some(i) = list.position(g.index(len)) {
+                        let e = g.elem();
+                        list.items[i] = e.clone();
+                        model[i] = e;
+                    }
+                }
+            }
+            assert_eq!(
+                list.items.iter().cloned().collect::<Vec<_>>(),
+                model,
+                "seed {seed} step {step}"
+            );
+            assert_eq!(list.len(), model.len());
+        }
+    }
+
+    #[test]
+    fn operations_match_a_vec_model() {
+        for seed in 1..=20 {
+            check(seed);
+        }
+    }
+
+    #[test]
+    fn lpos_rank_min_scans_from_the_tail_as_redis_does() {
+        let mut l = List::new();
+        for e in ["a", "b", "a", "c", "a"] {
+            l.push(End::Right, e.as_bytes().to_vec());
+        }
+        assert_eq!(l.positions(b"a", i64::MIN, None, 0), vec![4]);
+        assert_eq!(l.positions(b"a", i64::MIN, Some(1), 0), vec![4, 2, 0]);
+        assert_eq!(l.positions(b"a", i64::MAX, None, 0), Vec::<usize>::new());
+    }
+}
