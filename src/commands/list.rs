@@ -125,7 +125,7 @@ fn pop_generic(ctx: &mut Ctx, argv: &[&[u8]], end: End, name: &str) {
         Some(n) => {
             let popped = list.pop_many(end, usize::try_from(n).unwrap_or(usize::MAX));
             reply_elements(ctx.out, popped.iter());
-            ctx.signal_modified(key, 1);
+            ctx.signal_modified(key, popped.len() as u64);
         }
     }
     ctx.remove_if_empty(key);

@@ -28,8 +28,9 @@ fn move_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) {
         Ok(l) => l.push(to, value.clone()),
         Err(_) => unreachable!("checked above"),
     }
+    // One change, as Redis counts it, but both keys are touched.
     ctx.signal_modified(src, 1);
-    ctx.signal_modified(dst, 1);
+    ctx.signal_modified(dst, 0);
     ctx.remove_if_empty(src);
     ctx.out.bulk(&value);
 }
