@@ -4,6 +4,7 @@
 mod common;
 
 use common::diff::{assert_same, case, Case};
+use common::{Raw, Server};
 
 fn list_cases() -> Vec<Case> {
     vec![
@@ -332,6 +333,27 @@ fn list_cases() -> Vec<Case> {
                 "LRANGE l 0 -1",
             ],
         ),
+        case(
+            "metadata-and-reload",
+            &[
+                "COMMAND INFO lpush rpush lpushx rpushx lpop rpop llen lrange lindex",
+                "COMMAND INFO lset lrem ltrim linsert lpos lmove rpoplpush lmpop",
+                "COMMAND DOCS lpos lmpop lmove",
+                "COMMAND GETKEYS LMPOP 2 a b LEFT COUNT 2",
+                "COMMAND GETKEYS LMOVE a b LEFT RIGHT",
+                "COMMAND GETKEYS RPOPLPUSH a b",
+                "COMMAND GETKEYS LMPOP 0 a LEFT",
+                "COMMAND GETKEYSANDFLAGS LMPOP 0 a LEFT",
+                "COMMAND GETKEYSANDFLAGS LMPOP 2 a b RIGHT",
+                "COMMAND GETKEYS LMPOP 3 a b RIGHT",
+                "COMMAND GETKEYS LPUSH a",
+                "COMMAND GETKEYS TIME x",
+                "RPUSH l a \\x00 \\e c",
+                "DEBUG RELOAD",
+                "LRANGE l 0 -1",
+                "OBJECT ENCODING l",
+            ],
+        ),
     ]
 }
 
@@ -343,4 +365,53 @@ fn list_commands_match_redis() {
 #[test]
 fn list_commands_match_redis_in_resp3() {
     assert_same(&list_cases(), true);
+}
+
+/// The changes a server counts since its last save (INFO persistence).
+fn dirty(conn: &mut Raw) -> i64 {
+    let info = conn.cmd_str(&["INFO", "persistence"]);
+    let line = info
+        .lines()
+        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+        .expect("rdb_changes_since_last_save");
+    line.trim().parse().unwrap()
+}
+
+/// Each write counts as many changes as in Redis (what save rules see).
+#[test]
+fn list_writes_count_changes_as_redis_does() {
+    let redis = Server::start_redis(&[]);
+    let ours = Server::start(&[]);
+    let script = [
+        "RPUSH l a b c d e f g",
+        "LPUSHX l x y",
+        "LPUSHX nope x",
+        "LPOP l",
+        "LPOP l 3",
+        "LPOP l 0",
+        "RPOP l 100",
+        "RPUSH l a a b a c",
+        "LMPOP 1 l RIGHT COUNT 2",
+        "LMOVE l l LEFT RIGHT",
+        "LMOVE l m LEFT RIGHT",
+        "RPOPLPUSH nope m",
+        "RPUSH l a a b a c",
+        "LREM l 0 a",
+        "LREM l 0 zz",
+        "LINSERT l BEFORE b q",
+        "LINSERT l BEFORE zz q",
+        "LSET l 0 z",
+        "LTRIM l 1 -2",
+        "LTRIM l 0 100",
+        "LTRIM l 5 1",
+    ];
+    let mut a = Raw::connect(redis.port);
+    let mut b = Raw::connect(ours.port);
+    for line in script {
+        let words: Vec<&str> = line.split(' ').collect();
+        let (da, db) = (dirty(&mut a), dirty(&mut b));
+        a.cmd_str(&words);
+        b.cmd_str(&words);
+        assert_eq!(dirty(&mut a) - da, dirty(&mut b) - db, "{line}");
+    }
 }
