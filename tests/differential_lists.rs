@@ -415,3 +415,77 @@ fn list_writes_count_changes_as_redis_does() {
         assert_eq!(dirty(&mut a) - da, dirty(&mut b) - db, "{line}");
     }
 }
+
+/// splitmix64, for the random command streams.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[(self.next() % from.len() as u64) as usize]
+    }
+    fn int(&mut self) -> String {
+        ((self.next() % 15) as i64 - 7).to_string()
+    }
+}
+
+/// A random stream of list commands over a few keys (one of them a string).
+fn random_case(seed: u64, n: usize) -> Case {
+    let mut g = Gen(seed);
+    let keys = ["l1", "l2", "l3", "s"];
+    let elems = ["a", "b", "c"];
+    let ends = ["LEFT", "RIGHT"];
+    let mut commands = vec![(vec![b"SET".to_vec(), b"s".to_vec(), b"v".to_vec()], false)];
+    for _ in 0..n {
+        let (k, k2, e, e2) = (g.pick(&keys), g.pick(&keys), g.pick(&elems), g.pick(&elems));
+        let line = match g.next() % 17 {
+            0 => format!("LPUSH {k} {e} {e2}"),
+            1 => format!("RPUSH {k} {e}"),
+            2 => format!("LPUSHX {k} {e}"),
+            3 => format!("RPUSHX {k} {e} {e2}"),
+            4 => format!("LPOP {k}"),
+            5 => format!("RPOP {k} {}", g.int()),
+            6 => format!("LRANGE {k} {} {}", g.int(), g.int()),
+            7 => format!("LINDEX {k} {}", g.int()),
+            8 => format!("LSET {k} {} {e}", g.int()),
+            9 => format!("LREM {k} {} {e}", g.int()),
+            10 => format!("LTRIM {k} {} {}", g.int(), g.int()),
+            11 => format!("LINSERT {k} {} {e} {e2}", g.pick(&["BEFORE", "AFTER"])),
+            12 => format!(
+                "LPOS {k} {e} RANK {} COUNT {} MAXLEN {}",
+                g.int(),
+                g.int(),
+                g.int()
+            ),
+            13 => format!("LMOVE {k} {k2} {} {}", g.pick(&ends), g.pick(&ends)),
+            14 => format!("RPOPLPUSH {k} {k2}"),
+            15 => format!("LMPOP 2 {k} {k2} {} COUNT {}", g.pick(&ends), g.int()),
+            _ => format!("LLEN {k}"),
+        };
+        let words = line.split(' ').map(|w| w.as_bytes().to_vec()).collect();
+        commands.push((words, false));
+        // Check the whole list now and then.
+        let check = format!("LRANGE {k} 0 -1");
+        commands.push((
+            check.split(' ').map(|w| w.as_bytes().to_vec()).collect(),
+            false,
+        ));
+    }
+    Case {
+        name: "random",
+        commands,
+    }
+}
+
+#[test]
+fn random_list_command_streams_match_redis() {
+    let cases: Vec<Case> = (1..=4).map(|seed| random_case(seed, 1500)).collect();
+    assert_same(&cases, false);
+    assert_same(&[random_case(99, 1500)], true);
+}
