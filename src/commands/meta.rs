@@ -711,9 +711,10 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
-                    Doc::Bulk("client|info"),
-                    Doc::Int(2),
+                    Doc::Bulk("client|no-evict"),
+                    Doc::Int(3),
                     Doc::Set(&[
+                        Doc::Simple("admin"),
                         Doc::Simple("noscript"),
                         Doc::Simple("loading"),
                         Doc::Simple("stale"),
@@ -722,28 +723,9 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Int(0),
                     Doc::Int(0),
                     Doc::Set(&[
+                        Doc::Simple("@admin"),
                         Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("nondeterministic_output"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|id"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
                         Doc::Simple("@connection"),
                     ]),
                     Doc::Set(&[]),
@@ -751,9 +733,10 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("client|getname"),
+                    Doc::Bulk("client|unpause"),
                     Doc::Int(2),
                     Doc::Set(&[
+                        Doc::Simple("admin"),
                         Doc::Simple("noscript"),
                         Doc::Simple("loading"),
                         Doc::Simple("stale"),
@@ -762,7 +745,9 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Int(0),
                     Doc::Int(0),
                     Doc::Set(&[
+                        Doc::Simple("@admin"),
                         Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
                         Doc::Simple("@connection"),
                     ]),
                     Doc::Set(&[]),
@@ -794,7 +779,85 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
+                    Doc::Bulk("client|getname"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|help"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
                     Doc::Bulk("client|pause"),
+                    Doc::Int(-3),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|id"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|kill"),
                     Doc::Int(-3),
                     Doc::Set(&[
                         Doc::Simple("admin"),
@@ -835,8 +898,8 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("client|unpause"),
-                    Doc::Int(2),
+                    Doc::Bulk("client|unblock"),
+                    Doc::Int(-3),
                     Doc::Set(&[
                         Doc::Simple("admin"),
                         Doc::Simple("noscript"),
@@ -876,50 +939,9 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("client|no-evict"),
-                    Doc::Int(3),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|help"),
+                    Doc::Bulk("client|info"),
                     Doc::Int(2),
                     Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|kill"),
-                    Doc::Int(-3),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
                         Doc::Simple("noscript"),
                         Doc::Simple("loading"),
                         Doc::Simple("stale"),
@@ -928,34 +950,12 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Int(0),
                     Doc::Int(0),
                     Doc::Set(&[
-                        Doc::Simple("@admin"),
                         Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
                         Doc::Simple("@connection"),
                     ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|unblock"),
-                    Doc::Int(-3),
                     Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
+                        Doc::Bulk("nondeterministic_output"),
                     ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
                     Doc::Set(&[]),
                     Doc::Set(&[]),
                 ]),
@@ -967,23 +967,35 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("connection")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
-                (Doc::Bulk("client|info"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Returns information about the current client connection.")),
+                (Doc::Bulk("client|no-evict"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Set client eviction mode for the current connection")),
+                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("enabled")),
+                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("on")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("ON")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("off")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("OFF")),
+                                ]),
+                            ])),
+                        ]),
+                    ])),
+                ])),
+                (Doc::Bulk("client|unpause"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Resume processing of clients that were paused")),
                     (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
                     (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("client|id"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Returns the client ID for the current connection")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("client|getname"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the current connection name")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.6.9")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) Where N is the number of paused clients")),
                 ])),
                 (Doc::Bulk("client|list"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get the list of client connections")),
@@ -1068,6 +1080,18 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
+                (Doc::Bulk("client|getname"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the current connection name")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.6.9")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("client|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
                 (Doc::Bulk("client|pause"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Stop processing commands from clients for some time")),
                     (Doc::Bulk("since"), Doc::Bulk("2.9.50")),
@@ -1106,79 +1130,8 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("client|reply"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Instruct the server whether to reply to commands")),
-                    (Doc::Bulk("since"), Doc::Bulk("3.2.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("on_off_skip")),
-                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
-                            (Doc::Bulk("arguments"), Doc::Array(&[
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("on")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("ON")),
-                                ]),
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("off")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("OFF")),
-                                ]),
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("skip")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("SKIP")),
-                                ]),
-                            ])),
-                        ]),
-                    ])),
-                ])),
-                (Doc::Bulk("client|unpause"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Resume processing of clients that were paused")),
-                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) Where N is the number of paused clients")),
-                ])),
-                (Doc::Bulk("client|setname"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Set the current connection name")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.6.9")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("connection-name")),
-                            (Doc::Bulk("type"), Doc::Bulk("string")),
-                        ]),
-                    ])),
-                ])),
-                (Doc::Bulk("client|no-evict"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Set client eviction mode for the current connection")),
-                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("enabled")),
-                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
-                            (Doc::Bulk("arguments"), Doc::Array(&[
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("on")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("ON")),
-                                ]),
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("off")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("OFF")),
-                                ]),
-                            ])),
-                        ]),
-                    ])),
-                ])),
-                (Doc::Bulk("client|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                (Doc::Bulk("client|id"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Returns the client ID for the current connection")),
                     (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
                     (Doc::Bulk("group"), Doc::Bulk("connection")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
@@ -1313,6 +1266,35 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
+                (Doc::Bulk("client|reply"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Instruct the server whether to reply to commands")),
+                    (Doc::Bulk("since"), Doc::Bulk("3.2.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("on_off_skip")),
+                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("on")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("ON")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("off")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("OFF")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("skip")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("SKIP")),
+                                ]),
+                            ])),
+                        ]),
+                    ])),
+                ])),
                 (Doc::Bulk("client|unblock"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Unblock a client blocked in a blocking command from a different connection")),
                     (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
@@ -1343,6 +1325,24 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ])),
+                ])),
+                (Doc::Bulk("client|setname"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Set the current connection name")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.6.9")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("connection-name")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                        ]),
+                    ])),
+                ])),
+                (Doc::Bulk("client|info"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Returns information about the current client connection.")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
             ])),
         ]),
@@ -1389,7 +1389,7 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("command|info"),
+                    Doc::Bulk("command|list"),
                     Doc::Int(-2),
                     Doc::Set(&[
                         Doc::Simple("loading"),
@@ -1409,44 +1409,8 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("command|getkeysandflags"),
-                    Doc::Int(-4),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
                     Doc::Bulk("command|getkeys"),
                     Doc::Int(-4),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("command|help"),
-                    Doc::Int(2),
                     Doc::Set(&[
                         Doc::Simple("loading"),
                         Doc::Simple("stale"),
@@ -1481,7 +1445,43 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("command|list"),
+                    Doc::Bulk("command|help"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("command|getkeysandflags"),
+                    Doc::Int(-4),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("command|info"),
                     Doc::Int(-2),
                     Doc::Set(&[
                         Doc::Simple("loading"),
@@ -1524,52 +1524,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("command|info"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get array of specific Redis command details, or all when no argument is given.")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of commands to look up")),
-                    (Doc::Bulk("history"), Doc::Set(&[
-                        Doc::Array(&[
-                            Doc::Bulk("7.0.0"),
-                            Doc::Bulk("Allowed to be called with no argument to get info on all commands."),
-                        ]),
-                    ])),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("command-name")),
-                            (Doc::Bulk("type"), Doc::Bulk("string")),
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("optional"),
-                                Doc::Simple("multiple"),
-                            ])),
-                        ]),
-                    ])),
-                ])),
-                (Doc::Bulk("command|getkeysandflags"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys and access flags given a full Redis command")),
-                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
-                ])),
-                (Doc::Bulk("command|getkeys"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys given a full Redis command")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
-                ])),
-                (Doc::Bulk("command|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("command|count"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get total number of Redis commands")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
                 (Doc::Bulk("command|list"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get an array of Redis command names")),
                     (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
@@ -1603,6 +1557,52 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
+                (Doc::Bulk("command|getkeys"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys given a full Redis command")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
+                ])),
+                (Doc::Bulk("command|count"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get total number of Redis commands")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("command|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("command|getkeysandflags"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys and access flags given a full Redis command")),
+                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
+                ])),
+                (Doc::Bulk("command|info"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get array of specific Redis command details, or all when no argument is given.")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of commands to look up")),
+                    (Doc::Bulk("history"), Doc::Set(&[
+                        Doc::Array(&[
+                            Doc::Bulk("7.0.0"),
+                            Doc::Bulk("Allowed to be called with no argument to get info on all commands."),
+                        ]),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("command-name")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                                Doc::Simple("multiple"),
+                            ])),
+                        ]),
+                    ])),
+                ])),
             ])),
         ]),
     ),
@@ -1622,52 +1622,28 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
-                    Doc::Bulk("config|set"),
-                    Doc::Int(-4),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("request_policy:all_nodes"),
-                        Doc::Bulk("response_policy:all_succeeded"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("config|get"),
-                    Doc::Int(-3),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
                     Doc::Bulk("config|resetstat"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("config|rewrite"),
                     Doc::Int(2),
                     Doc::Set(&[
                         Doc::Simple("admin"),
@@ -1705,8 +1681,8 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("config|rewrite"),
-                    Doc::Int(2),
+                    Doc::Bulk("config|get"),
+                    Doc::Int(-3),
                     Doc::Set(&[
                         Doc::Simple("admin"),
                         Doc::Simple("noscript"),
@@ -1725,6 +1701,30 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                     Doc::Set(&[]),
                 ]),
+                Doc::Array(&[
+                    Doc::Bulk("config|set"),
+                    Doc::Int(-4),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("request_policy:all_nodes"),
+                        Doc::Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
             ]),
         ]),
         Doc::Map(&[
@@ -1733,6 +1733,51 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("server")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
+                (Doc::Bulk("config|resetstat"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Reset the stats returned by INFO")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("config|rewrite"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Rewrite the configuration file with the in memory configuration")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("config|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("config|get"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the values of configuration parameters")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) when N is the number of configuration parameters provided")),
+                    (Doc::Bulk("history"), Doc::Set(&[
+                        Doc::Array(&[
+                            Doc::Bulk("7.0.0"),
+                            Doc::Bulk("Added the ability to pass multiple pattern parameters in one call"),
+                        ]),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("parameter")),
+                            (Doc::Bulk("type"), Doc::Bulk("block")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("multiple"),
+                            ])),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("parameter")),
+                                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                                ]),
+                            ])),
+                        ]),
+                    ])),
+                ])),
                 (Doc::Bulk("config|set"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Set configuration parameters to the given values")),
                     (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
@@ -1763,51 +1808,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ])),
-                ])),
-                (Doc::Bulk("config|get"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the values of configuration parameters")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) when N is the number of configuration parameters provided")),
-                    (Doc::Bulk("history"), Doc::Set(&[
-                        Doc::Array(&[
-                            Doc::Bulk("7.0.0"),
-                            Doc::Bulk("Added the ability to pass multiple pattern parameters in one call"),
-                        ]),
-                    ])),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("parameter")),
-                            (Doc::Bulk("type"), Doc::Bulk("block")),
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("multiple"),
-                            ])),
-                            (Doc::Bulk("arguments"), Doc::Array(&[
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("parameter")),
-                                    (Doc::Bulk("type"), Doc::Bulk("string")),
-                                ]),
-                            ])),
-                        ]),
-                    ])),
-                ])),
-                (Doc::Bulk("config|resetstat"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Reset the stats returned by INFO")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("config|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("config|rewrite"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Rewrite the configuration file with the in memory configuration")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
             ])),
         ]),
@@ -3494,6 +3494,949 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "lindex",
+        Doc::Array(&[
+            Doc::Bulk("lindex"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get an element from a list by its index")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("index")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "linsert",
+        Doc::Array(&[
+            Doc::Bulk("linsert"),
+            Doc::Int(5),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Insert an element before or after another element in a list")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("where")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("before")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("BEFORE")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("after")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("AFTER")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("pivot")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "llen",
+        Doc::Array(&[
+            Doc::Bulk("llen"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@list"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the length of a list")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lmove",
+        Doc::Array(&[
+            Doc::Bulk("lmove"),
+            Doc::Int(5),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Pop an element from a list, push it to another list and return it")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("source")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("wherefrom")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("left")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("LEFT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("right")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("RIGHT")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("whereto")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("left")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("LEFT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("right")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("RIGHT")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lmpop",
+        Doc::Array(&[
+            Doc::Bulk("lmpop"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("keynum")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("keynumidx"), Doc::Int(0)),
+                            (Doc::Bulk("firstkey"), Doc::Int(1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Pop elements from a list")),
+            (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N+M) where N is the number of provided keys and M is the number of elements returned.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("numkeys")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("where")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("left")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("LEFT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("right")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("RIGHT")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("COUNT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lpop",
+        Doc::Array(&[
+            Doc::Bulk("lpop"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove and get the first elements in a list")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of elements returned")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("6.2.0"),
+                    Doc::Bulk("Added the `count` argument."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lpos",
+        Doc::Array(&[
+            Doc::Bulk("lpos"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Return the index of matching elements on a list")),
+            (Doc::Bulk("since"), Doc::Bulk("6.0.6")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("rank")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("RANK")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("num-matches")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("COUNT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("len")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("MAXLEN")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lpush",
+        Doc::Array(&[
+            Doc::Bulk("lpush"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Prepend one or multiple elements to a list")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.4.0"),
+                    Doc::Bulk("Accepts multiple `element` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lpushx",
+        Doc::Array(&[
+            Doc::Bulk("lpushx"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Prepend an element to a list, only if the list exists")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("4.0.0"),
+                    Doc::Bulk("Accepts multiple `element` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lrange",
+        Doc::Array(&[
+            Doc::Bulk("lrange"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get a range of elements from a list")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("start")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("stop")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lrem",
+        Doc::Array(&[
+            Doc::Bulk("lrem"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove elements from a list")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N+M) where N is the length of the list and M is the number of elements removed.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lset",
+        Doc::Array(&[
+            Doc::Bulk("lset"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set the value of an element in a list by its index")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("index")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "ltrim",
+        Doc::Array(&[
+            Doc::Bulk("ltrim"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Trim a list to the specified range")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of elements to be removed by the operation.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("start")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("stop")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "memory",
         Doc::Array(&[
             Doc::Bulk("memory"),
@@ -3911,46 +4854,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
-                    Doc::Bulk("object|idletime"),
-                    Doc::Int(3),
-                    Doc::Set(&[
-                        Doc::Simple("readonly"),
-                    ]),
-                    Doc::Int(2),
-                    Doc::Int(2),
-                    Doc::Int(1),
-                    Doc::Set(&[
-                        Doc::Simple("@keyspace"),
-                        Doc::Simple("@read"),
-                        Doc::Simple("@slow"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("nondeterministic_output"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("RO"),
-                            ])),
-                            (Doc::Bulk("begin_search"), Doc::Map(&[
-                                (Doc::Bulk("type"), Doc::Bulk("index")),
-                                (Doc::Bulk("spec"), Doc::Map(&[
-                                    (Doc::Bulk("index"), Doc::Int(2)),
-                                ])),
-                            ])),
-                            (Doc::Bulk("find_keys"), Doc::Map(&[
-                                (Doc::Bulk("type"), Doc::Bulk("range")),
-                                (Doc::Bulk("spec"), Doc::Map(&[
-                                    (Doc::Bulk("lastkey"), Doc::Int(0)),
-                                    (Doc::Bulk("keystep"), Doc::Int(1)),
-                                    (Doc::Bulk("limit"), Doc::Int(0)),
-                                ])),
-                            ])),
-                        ]),
-                    ]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
                     Doc::Bulk("object|help"),
                     Doc::Int(2),
                     Doc::Set(&[
@@ -4049,6 +4952,46 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
+                    Doc::Bulk("object|idletime"),
+                    Doc::Int(3),
+                    Doc::Set(&[
+                        Doc::Simple("readonly"),
+                    ]),
+                    Doc::Int(2),
+                    Doc::Int(2),
+                    Doc::Int(1),
+                    Doc::Set(&[
+                        Doc::Simple("@keyspace"),
+                        Doc::Simple("@read"),
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("nondeterministic_output"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("RO"),
+                            ])),
+                            (Doc::Bulk("begin_search"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("index")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("index"), Doc::Int(2)),
+                                ])),
+                            ])),
+                            (Doc::Bulk("find_keys"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("range")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("lastkey"), Doc::Int(0)),
+                                    (Doc::Bulk("keystep"), Doc::Int(1)),
+                                    (Doc::Bulk("limit"), Doc::Int(0)),
+                                ])),
+                            ])),
+                        ]),
+                    ]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
                     Doc::Bulk("object|refcount"),
                     Doc::Int(3),
                     Doc::Set(&[
@@ -4096,19 +5039,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("generic")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
-                (Doc::Bulk("object|idletime"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the time since a Redis object was last accessed")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
-                    (Doc::Bulk("group"), Doc::Bulk("generic")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("key")),
-                            (Doc::Bulk("type"), Doc::Bulk("key")),
-                            (Doc::Bulk("key_spec_index"), Doc::Int(0)),
-                        ]),
-                    ])),
-                ])),
                 (Doc::Bulk("object|help"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
                     (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
@@ -4130,6 +5060,19 @@ pub static META: &[(&str, Doc, Doc)] = &[
                 ])),
                 (Doc::Bulk("object|encoding"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Inspect the internal encoding of a Redis object")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
+                    (Doc::Bulk("group"), Doc::Bulk("generic")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("key")),
+                            (Doc::Bulk("type"), Doc::Bulk("key")),
+                            (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                        ]),
+                    ])),
+                ])),
+                (Doc::Bulk("object|idletime"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the time since a Redis object was last accessed")),
                     (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
                     (Doc::Bulk("group"), Doc::Bulk("generic")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
@@ -4889,6 +5832,304 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "rpop",
+        Doc::Array(&[
+            Doc::Bulk("rpop"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove and get the last elements in a list")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of elements returned")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("6.2.0"),
+                    Doc::Bulk("Added the `count` argument."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "rpoplpush",
+        Doc::Array(&[
+            Doc::Bulk("rpoplpush"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove the last element in a list, prepend it to another list and return it")),
+            (Doc::Bulk("since"), Doc::Bulk("1.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("doc_flags"), Doc::Set(&[
+                Doc::Simple("deprecated"),
+            ])),
+            (Doc::Bulk("deprecated_since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("replaced_by"), Doc::Bulk("`LMOVE` with the `RIGHT` and `LEFT` arguments")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("source")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "rpush",
+        Doc::Array(&[
+            Doc::Bulk("rpush"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Append one or multiple elements to a list")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.4.0"),
+                    Doc::Bulk("Accepts multiple `element` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "rpushx",
+        Doc::Array(&[
+            Doc::Bulk("rpushx"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Append an element to a list, only if the list exists")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("4.0.0"),
+                    Doc::Bulk("Accepts multiple `element` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "save",
         Doc::Array(&[
             Doc::Bulk("save"),
@@ -5564,29 +6805,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("slowlog|get"),
-                    Doc::Int(-2),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("request_policy:all_nodes"),
-                        Doc::Bulk("nondeterministic_output"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
                     Doc::Bulk("slowlog|len"),
                     Doc::Int(2),
                     Doc::Set(&[
@@ -5605,6 +6823,29 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[
                         Doc::Bulk("request_policy:all_nodes"),
                         Doc::Bulk("response_policy:agg_sum"),
+                        Doc::Bulk("nondeterministic_output"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("slowlog|get"),
+                    Doc::Int(-2),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("request_policy:all_nodes"),
                         Doc::Bulk("nondeterministic_output"),
                     ]),
                     Doc::Set(&[]),
@@ -5630,6 +6871,12 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
+                (Doc::Bulk("slowlog|len"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the slow log's length")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.2.12")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
                 (Doc::Bulk("slowlog|get"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get the slow log's entries")),
                     (Doc::Bulk("since"), Doc::Bulk("2.2.12")),
@@ -5650,12 +6897,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ])),
-                ])),
-                (Doc::Bulk("slowlog|len"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the slow log's length")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.2.12")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
             ])),
         ]),

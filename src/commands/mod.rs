@@ -13,6 +13,8 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod lcs;
+pub mod list;
+pub mod list_move;
 pub mod meta;
 pub mod persistence;
 pub mod server;

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::{
-    bits, client, config, connection, expire, introspection, keys, lcs, persistence, server,
-    string, Ctx,
+    bits, client, config, connection, expire, introspection, keys, lcs, list, list_move,
+    persistence, server, string, Ctx,
 };
 use crate::protocol::reply::Reply;
 
@@ -129,6 +129,24 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("getbit", bits::getbit),
     ("lcs", lcs::lcs_command),
     ("setbit", bits::setbit),
+    // lists
+    ("lindex", list::lindex),
+    ("linsert", list::linsert),
+    ("llen", list::llen),
+    ("lmove", list_move::lmove),
+    ("lmpop", list_move::lmpop),
+    ("lpop", list::lpop),
+    ("lpos", list::lpos),
+    ("lpush", list::lpush),
+    ("lpushx", list::lpushx),
+    ("lrange", list::lrange),
+    ("lrem", list::lrem),
+    ("lset", list::lset),
+    ("ltrim", list::ltrim),
+    ("rpop", list::rpop),
+    ("rpoplpush", list_move::rpoplpush),
+    ("rpush", list::rpush),
+    ("rpushx", list::rpushx),
 ];
 
 /// Commands redust has that Redis 7.0 does not (CLIENT SETINFO and NO-TOUCH arrived in 7.2;
