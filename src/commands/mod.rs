@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod expire;
+pub mod hash;
 pub mod info;
 pub mod introspection;
 pub mod keys;
@@ -16,6 +17,7 @@ pub mod lcs;
 pub mod meta;
 pub mod persistence;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod table;
 

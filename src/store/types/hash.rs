@@ -2,7 +2,7 @@
 //! thresholds (so HSCAN keeps SCAN's guarantee).
 
 use super::Limits;
-use crate::store::dict::Dict;
+use crate::store::dict::{Dict, Rng};
 
 /// A hash value.
 #[derive(Debug)]
@@ -69,15 +69,19 @@ impl Hash {
     /// Sets `field`; returns true if it is new. Converts to a table past the limits.
     pub fn insert(&mut self, field: &[u8], value: &[u8], limits: &Limits) -> bool {
         if let Hash::Listpack(v) = self {
-            if let Some(slot) = v.iter_mut().find(|(f, _)| f == field) {
-                slot.1 = value.to_vec();
-            } else {
-                v.push((field.to_vec(), value.to_vec()));
-            }
+            let new = match v.iter_mut().find(|(f, _)| f == field) {
+                Some(slot) => {
+                    slot.1 = value.to_vec();
+                    false
+                }
+                None => {
+                    v.push((field.to_vec(), value.to_vec()));
+                    true
+                }
+            };
             let too_big = v.len() > limits.hash_entries
                 || field.len() > limits.hash_value
                 || value.len() > limits.hash_value;
-            let new = v.last().is_some_and(|(f, _)| f == field);
             if too_big {
                 self.convert();
             }
@@ -108,6 +112,42 @@ impl Hash {
         match self {
             Hash::Listpack(v) => Box::new(v.iter().map(|(f, x)| (f.as_slice(), x.as_slice()))),
             Hash::Table(d) => Box::new(d.iter().map(|(f, x)| (f, x.as_slice()))),
+        }
+    }
+
+    /// The value of `field`, for updating in place (the caller keeps it within the
+    /// listpack limits or calls [`Hash::insert`] instead).
+    pub fn get_mut(&mut self, field: &[u8]) -> Option<&mut Vec<u8>> {
+        match self {
+            Hash::Listpack(v) => v.iter_mut().find(|(f, _)| f == field).map(|(_, x)| x),
+            Hash::Table(d) => d.get_mut(field),
+        }
+    }
+
+    /// One HSCAN step: a listpack gives everything at once (cursor 0); a table visits the
+    /// bucket(s) `cursor` names.
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
+        match self {
+            Hash::Listpack(v) => {
+                for (k, x) in v {
+                    f(k, x);
+                }
+                0
+            }
+            Hash::Table(d) => d.scan(cursor, |k, x| f(k, x)),
+        }
+    }
+
+    /// A random field and value (uniform for listpacks, Redis's bucket sampling for
+    /// tables), or None if empty.
+    pub fn random(&mut self, rng: &mut Rng) -> Option<(Vec<u8>, Vec<u8>)> {
+        match self {
+            Hash::Listpack(v) if v.is_empty() => None,
+            Hash::Listpack(v) => {
+                let (f, x) = &v[(rng.next_u64() % v.len() as u64) as usize];
+                Some((f.clone(), x.clone()))
+            }
+            Hash::Table(d) => d.random(rng).map(|(f, x)| (f.to_vec(), x.clone())),
         }
     }
 

@@ -4,7 +4,7 @@
 use super::Limits;
 use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::push_int;
-use crate::store::dict::Dict;
+use crate::store::dict::{Dict, Rng};
 
 /// A set value.
 #[derive(Debug)]
@@ -112,6 +112,38 @@ impl Set {
                 })
                 .collect(),
             Set::Table(d) => d.iter().map(|(k, _)| k.to_vec()).collect(),
+        }
+    }
+
+    /// One SSCAN step: an intset gives everything at once (cursor 0); a table visits the
+    /// bucket(s) `cursor` names.
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8])) -> u64 {
+        match self {
+            Set::Intset(v) => {
+                let mut b = Vec::with_capacity(20);
+                for n in v {
+                    b.clear();
+                    push_int(&mut b, *n);
+                    f(&b);
+                }
+                0
+            }
+            Set::Table(d) => d.scan(cursor, |k, _| f(k)),
+        }
+    }
+
+    /// A random member (uniform for intsets, Redis's bucket sampling for tables), or None
+    /// if empty.
+    pub fn random(&mut self, rng: &mut Rng) -> Option<Vec<u8>> {
+        match self {
+            Set::Intset(v) if v.is_empty() => None,
+            Set::Intset(v) => {
+                let n = v[(rng.next_u64() % v.len() as u64) as usize];
+                let mut b = Vec::with_capacity(20);
+                push_int(&mut b, n);
+                Some(b)
+            }
+            Set::Table(d) => d.random(rng).map(|(k, _)| k.to_vec()),
         }
     }
 
