@@ -260,6 +260,7 @@ enum InterMode<'a> {
 
 /// SINTER / SINTERSTORE / SINTERCARD over `keys`.
 fn inter(ctx: &mut Ctx, keys: &[&[u8]], mode: InterMode) {
+    let mut missing = false;
     for key in keys {
         let r = match mode {
             InterMode::Store(_) => ctx.write_as::<Set>(key).map(|s| s.is_some()),
@@ -267,16 +268,16 @@ fn inter(ctx: &mut Ctx, keys: &[&[u8]], mode: InterMode) {
         };
         match r {
             Err(_) => return,
-            Ok(true) => {}
-            // A missing key makes the intersection empty; later keys are not checked.
-            Ok(false) => {
-                return match mode {
-                    InterMode::Reply => ctx.out.set(0),
-                    InterMode::Store(dst) => store_result(ctx, dst, Set::default()),
-                    InterMode::Card(_) => ctx.out.int(0),
-                };
-            }
+            Ok(found) => missing |= !found,
         }
+    }
+    // A missing key makes the intersection empty (after every key was type-checked).
+    if missing {
+        return match mode {
+            InterMode::Reply => ctx.out.set(0),
+            InterMode::Store(dst) => store_result(ctx, dst, Set::default()),
+            InterMode::Card(_) => ctx.out.int(0),
+        };
     }
     let mut sets: Vec<&Set> = keys.iter().filter_map(|k| stored(ctx, k)).collect();
     sets.sort_by_key(|s| s.len());

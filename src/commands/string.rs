@@ -135,17 +135,21 @@ pub fn set(ctx: &mut Ctx, argv: &[&[u8]]) {
         None if expire.keep_or_persist => Ttl::Keep,
         None => Ttl::Clear,
     };
-    let old = match ctx.write_string(key) {
-        Err(_) => return,
-        Ok(old) => old.map(|s| bytes_of(s)),
-    };
-    if get {
+    // Without GET, SET replaces a value of any type; only GET needs the old one a string.
+    let exists = if get {
+        let old = match ctx.write_string(key) {
+            Err(_) => return,
+            Ok(old) => old.map(|s| bytes_of(s)),
+        };
         match &old {
             None => ctx.out.null(),
             Some(b) => ctx.out.bulk(b),
         }
-    }
-    if (nx && old.is_some()) || (xx && old.is_none()) {
+        old.is_some()
+    } else {
+        ctx.store.lookup_write(ctx.db, key).is_some()
+    };
+    if (nx && exists) || (xx && !exists) {
         if !get {
             ctx.out.null();
         }
