@@ -5,7 +5,7 @@ use super::keys::{collection_scan_options, parse_cursor, scan_reply};
 use super::string::{decimal_sum, format_long_double, parse_float};
 use super::{int_arg, is, Ctx};
 use crate::protocol::parse::parse_i64;
-use crate::protocol::reply::Resp;
+use crate::protocol::reply::{Reply, Resp};
 use crate::store::dict::Rng;
 use crate::store::types::Hash;
 use crate::store::{glob, Value};
@@ -264,41 +264,52 @@ pub fn hrandfield(ctx: &mut Ctx, argv: &[&[u8]]) {
     if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
         return ctx.out.err("value is out of range");
     }
-    let Ok(h) = ctx.read_as::<Hash>(argv[1]) else {
+    match ctx.read_as::<Hash>(argv[1]) {
+        Err(_) => return,
+        Ok(None) => return ctx.out.array(0),
+        Ok(Some(_)) => {}
+    }
+    let resp3 = ctx.out.resp == Resp::Three;
+    let crate::store::Store { dbs, rng, .. } = &mut *ctx.store;
+    let Some(Value::Hash(h)) = dbs[ctx.db].get_mut(argv[1]) else {
         return;
     };
-    let Some(h) = h else {
-        return ctx.out.array(0);
-    };
-    let picked: Vec<(Vec<u8>, Vec<u8>)> = if l < 0 {
-        (0..l.unsigned_abs())
-            .map(|_| h.random(&mut rng).expect("not empty"))
-            .collect()
-    } else if l as usize >= h.len() {
+    let out = &mut *ctx.out;
+    let pairs = with_values && !resp3;
+    if l < 0 {
+        // Repetitions allowed: streamed, as a huge count is the client's to ask for.
+        let n = l.unsigned_abs() as usize;
+        out.array(if pairs { 2 * n } else { n });
+        for _ in 0..n {
+            let (f, v) = h.random(rng).expect("not empty");
+            emit_field(out, &f, &v, with_values);
+        }
+        return;
+    }
+    let picked: Vec<(Vec<u8>, Vec<u8>)> = if l as usize >= h.len() {
         h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()
     } else {
         let all: Vec<(&[u8], &[u8])> = h.iter().collect();
-        distinct_indexes(all.len(), l as usize, &mut rng)
+        distinct_indexes(all.len(), l as usize, rng)
             .into_iter()
             .map(|i| (all[i].0.to_vec(), all[i].1.to_vec()))
             .collect()
     };
-    ctx.store.rng = rng;
-    if with_values && ctx.out.resp == Resp::Two {
-        ctx.out.array(picked.len() * 2);
-    } else {
-        ctx.out.array(picked.len());
-    }
+    let n = picked.len();
+    out.array(if pairs { 2 * n } else { n });
     for (f, v) in picked {
-        if with_values {
-            if ctx.out.resp == Resp::Three {
-                ctx.out.array(2);
-            }
-            ctx.out.bulk(&f);
-            ctx.out.bulk(&v);
-        } else {
-            ctx.out.bulk(&f);
-        }
+        emit_field(out, &f, &v, with_values);
+    }
+}
+
+/// One HRANDFIELD element: the field, or with values the pair (a 2-array in RESP3).
+fn emit_field(out: &mut Reply, f: &[u8], v: &[u8], with_values: bool) {
+    if with_values && out.resp == Resp::Three {
+        out.array(2);
+    }
+    out.bulk(f);
+    if with_values {
+        out.bulk(v);
     }
 }
 

@@ -177,9 +177,19 @@ pub fn srandmember(ctx: &mut Ctx, argv: &[&[u8]]) {
         Err(_) => return,
         Ok(None) => Vec::new(),
         Ok(Some(_)) if l == 0 => Vec::new(),
-        Ok(Some(s)) if l < 0 => (0..l.unsigned_abs())
-            .map(|_| s.random(&mut rng).expect("not empty"))
-            .collect(),
+        Ok(Some(_)) if l < 0 => {
+            // Repetitions allowed: streamed, as a huge count is the client's to ask for.
+            let crate::store::Store { dbs, rng, .. } = &mut *ctx.store;
+            let Some(Value::Set(s)) = dbs[ctx.db].get_mut(argv[1]) else {
+                return;
+            };
+            let n = l.unsigned_abs() as usize;
+            ctx.out.array(n);
+            for _ in 0..n {
+                ctx.out.bulk(&s.random(rng).expect("not empty"));
+            }
+            return;
+        }
         Ok(Some(s)) => {
             let all = s.members();
             if l as u64 >= all.len() as u64 {

@@ -169,3 +169,80 @@ impl Hash {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Random operations against a BTreeMap model, with small limits so that hashes cross
+    /// from listpack to table (by count and by length) and never convert back.
+    #[test]
+    fn behaves_like_a_map_across_encodings() {
+        let limits = Limits {
+            hash_entries: 8,
+            hash_value: 10,
+            ..Limits::default()
+        };
+        let mut rng = Rng::from_seed(7);
+        for round in 0..300 {
+            let mut h = Hash::default();
+            let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+            let mut converted = false;
+            let pool = 4 + round % 20;
+            for _ in 0..200 {
+                let f = format!("f{}", rng.next_u64() % pool as u64).into_bytes();
+                match rng.next_u64() % 6 {
+                    0..=2 => {
+                        let long = rng.next_u64().is_multiple_of(15);
+                        let v = if long {
+                            vec![b'x'; 11]
+                        } else {
+                            format!("{}", rng.next_u64() % 1000).into_bytes()
+                        };
+                        let new = model.insert(f.clone(), v.clone()).is_none();
+                        assert_eq!(h.insert(&f, &v, &limits), new);
+                        converted |= model.len() > limits.hash_entries || v.len() > 10;
+                    }
+                    3 | 4 => assert_eq!(h.remove(&f), model.remove(&f).is_some()),
+                    _ => {
+                        if let Some(v) = h.get_mut(&f) {
+                            v.push(b'!');
+                            v.truncate(10);
+                            let m = model.get_mut(&f).expect("in model");
+                            m.push(b'!');
+                            m.truncate(10);
+                        } else {
+                            assert!(!model.contains_key(&f));
+                        }
+                    }
+                }
+                assert_eq!(h.len(), model.len());
+                assert_eq!(h.get(&f), model.get(&f).map(Vec::as_slice));
+                let want = if converted { "hashtable" } else { "listpack" };
+                assert_eq!(h.encoding(), want);
+            }
+            let all: BTreeMap<Vec<u8>, Vec<u8>> =
+                h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
+            assert_eq!(all, model);
+            // A full scan returns everything; random picks are members.
+            let mut scanned = BTreeMap::new();
+            let mut cursor = 0;
+            loop {
+                cursor = h.scan(cursor, |f, v| {
+                    scanned.insert(f.to_vec(), v.to_vec());
+                });
+                if cursor == 0 {
+                    break;
+                }
+            }
+            assert_eq!(scanned, model);
+            for _ in 0..10 {
+                match h.random(&mut rng) {
+                    Some((f, v)) => assert_eq!(model.get(&f), Some(&v)),
+                    None => assert!(model.is_empty()),
+                }
+            }
+        }
+    }
+}
