@@ -231,6 +231,8 @@ fn set_cases() -> Vec<Case> {
             "set-encodings",
             &[
                 "CONFIG SET set-max-intset-entries 3",
+                "SADD dup 1 1 1 1 1",
+                "OBJECT ENCODING dup",
                 "SADD s 1 2 3",
                 "OBJECT ENCODING s",
                 "SADD s 4",

@@ -2,7 +2,7 @@
 //! HSTRLEN HINCRBY HINCRBYFLOAT HRANDFIELD HSCAN.
 
 use super::keys::{collection_scan_options, parse_cursor, scan_reply};
-use super::string::{decimal_sum, format_long_double, parse_float};
+use super::long_double::{LongDouble, NotFinite};
 use super::{int_arg, is, Ctx};
 use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::{Reply, Resp};
@@ -199,25 +199,28 @@ pub fn hincrby(ctx: &mut Ctx, argv: &[&[u8]]) {
 
 /// HINCRBYFLOAT key field increment
 pub fn hincrbyfloat(ctx: &mut Ctx, argv: &[&[u8]]) {
-    let Some(incr) = parse_float(argv[3]) else {
-        return ctx.out.err("value is not a valid float");
+    let incr = match LongDouble::parse(argv[3]) {
+        Ok(v) => v,
+        Err(NotFinite::Invalid) => return ctx.out.err("value is not a valid float"),
+        Err(NotFinite::Infinite) => return ctx.out.err("value is NaN or Infinity"),
     };
-    if incr.is_infinite() {
-        return ctx.out.err("value is NaN or Infinity");
-    }
     let limits = ctx.store.limits;
     let Ok(h) = ctx.write_or_create::<Hash>(argv[1]) else {
         return;
     };
-    let current = h.get(argv[2]).unwrap_or(b"0").to_vec();
-    let Some(value) = parse_float(&current) else {
-        return ctx.out.err("hash value is not a float");
+    let current = match h.get(argv[2]).map(LongDouble::parse) {
+        None => LongDouble::parse(b"0").expect("zero"),
+        Some(Ok(v)) => v,
+        // An infinite value parses, but no finite sum comes of it.
+        Some(Err(NotFinite::Infinite)) => {
+            return ctx.out.err("increment would produce NaN or Infinity")
+        }
+        Some(Err(NotFinite::Invalid)) => return ctx.out.err("hash value is not a float"),
     };
-    let sum = value + incr;
-    if !sum.is_finite() {
+    let Some(sum) = current.plus(incr) else {
         return ctx.out.err("increment would produce NaN or Infinity");
-    }
-    let text = decimal_sum(&current, argv[3]).unwrap_or_else(|| format_long_double(sum));
+    };
+    let text = sum.to_human();
     h.insert(argv[2], text.as_bytes(), &limits);
     ctx.signal_modified(argv[1], 1);
     ctx.out.bulk(text.as_bytes());

@@ -14,6 +14,7 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod lcs;
+pub mod long_double;
 pub mod meta;
 pub mod persistence;
 pub mod server;

@@ -528,7 +528,7 @@ pub fn parse_float(b: &[u8]) -> Option<f64> {
 /// For plain decimals the exact decimal sum is what that prints; this computes it without
 /// binary rounding. None when an operand is not a plain decimal or the sum needs more than
 /// 17 fractional digits.
-pub(crate) fn decimal_sum(a: &[u8], b: &[u8]) -> Option<String> {
+fn decimal_sum(a: &[u8], b: &[u8]) -> Option<String> {
     fn parse(s: &[u8]) -> Option<(i128, u32)> {
         let (neg, digits) = match s.split_first() {
             Some((b'-', r)) => (true, r),
@@ -585,7 +585,7 @@ pub(crate) fn decimal_sum(a: &[u8], b: &[u8]) -> Option<String> {
 
 /// `%.17Lf` with trailing zeros trimmed, approximated with f64's shortest representation
 /// (exact for the values binary doubles hold exactly).
-pub(crate) fn format_long_double(v: f64) -> String {
+fn format_long_double(v: f64) -> String {
     let s = format!("{v}");
     if s == "-0" {
         "0".into()
