@@ -154,6 +154,24 @@ fn hash_cases() -> Vec<Case> {
             ],
         ),
         case(
+            "incrbyfloat-shares-long-double",
+            &[
+                "SET a 1e18",
+                "INCRBYFLOAT a 0.1",
+                "SET b 300",
+                "INCRBYFLOAT b 0.1",
+                "INCRBYFLOAT c 1e308",
+                "INCRBYFLOAT c 1e308",
+                "INCRBYFLOAT d 1e5000",
+                "SET e inf",
+                "INCRBYFLOAT e 1",
+                "INCRBYFLOAT f -inf",
+                "HSET h a 1",
+                "INCRBYFLOAT h abc",
+                "INCRBYFLOAT h 1",
+            ],
+        ),
+        case(
             "hrandfield-deterministic",
             &[
                 "HRANDFIELD nokey",
