@@ -240,8 +240,8 @@ pub(crate) fn distinct_indexes(n: usize, count: usize, rng: &mut Rng) -> Vec<usi
 
 /// HRANDFIELD key [count [WITHVALUES]]
 pub fn hrandfield(ctx: &mut Ctx, argv: &[&[u8]]) {
-    let mut rng = ctx.store.rng.clone();
     if argv.len() == 2 {
+        let mut rng = ctx.store.rng.clone();
         let Ok(h) = ctx.read_as::<Hash>(argv[1]) else {
             return;
         };
@@ -289,8 +289,20 @@ pub fn hrandfield(ctx: &mut Ctx, argv: &[&[u8]]) {
         }
         return;
     }
-    let picked: Vec<(Vec<u8>, Vec<u8>)> = if l as usize >= h.len() {
+    let count = l as usize;
+    let picked: Vec<(Vec<u8>, Vec<u8>)> = if count >= h.len() {
         h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()
+    } else if count.saturating_mul(3) <= h.len() {
+        // Few of many: sample until enough distinct fields (O(count), as Redis).
+        let mut seen = std::collections::HashSet::new();
+        let mut picked = Vec::with_capacity(count);
+        while picked.len() < count {
+            let (f, v) = h.random(rng).expect("not empty");
+            if seen.insert(f.clone()) {
+                picked.push((f, v));
+            }
+        }
+        picked
     } else {
         let all: Vec<(&[u8], &[u8])> = h.iter().collect();
         distinct_indexes(all.len(), l as usize, rng)

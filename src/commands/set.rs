@@ -124,6 +124,16 @@ pub fn spop(ctx: &mut Ctx, argv: &[&[u8]]) {
         Err(_) => return,
         Ok(None) => Vec::new(),
         Ok(Some(_)) if count == 0 => Vec::new(),
+        Ok(Some(s)) if count.saturating_mul(5) <= s.len() as u64 => {
+            // Few of many: pop random members one by one (O(count), as Redis).
+            let mut chosen = Vec::with_capacity(count as usize);
+            for _ in 0..count {
+                let m = s.random(&mut rng).expect("not empty");
+                s.remove(&m);
+                chosen.push(m);
+            }
+            chosen
+        }
         Ok(Some(s)) => {
             let all = s.members();
             let chosen: Vec<Vec<u8>> = if count >= all.len() as u64 {
@@ -189,6 +199,14 @@ pub fn srandmember(ctx: &mut Ctx, argv: &[&[u8]]) {
                 ctx.out.bulk(&s.random(rng).expect("not empty"));
             }
             return;
+        }
+        Ok(Some(s)) if (l as u64).saturating_mul(3) <= s.len() as u64 => {
+            // Few of many: sample until enough distinct members (O(count), as Redis).
+            let mut seen = std::collections::HashSet::new();
+            while seen.len() < l as usize {
+                seen.insert(s.random(&mut rng).expect("not empty"));
+            }
+            seen.into_iter().collect()
         }
         Ok(Some(s)) => {
             let all = s.members();
