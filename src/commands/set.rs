@@ -290,11 +290,8 @@ enum InterMode<'a> {
 fn inter(ctx: &mut Ctx, keys: &[&[u8]], mode: InterMode) {
     let mut missing = false;
     for key in keys {
-        let r = match mode {
-            InterMode::Store(_) => ctx.write_as::<Set>(key).map(|s| s.is_some()),
-            _ => ctx.read_as::<Set>(key).map(|s| s.is_some()),
-        };
-        match r {
+        // Sources are read (a hit or miss each) even when the result is stored, as in Redis.
+        match ctx.read_as::<Set>(key).map(|s| s.is_some()) {
             Err(_) => return,
             Ok(found) => missing |= !found,
         }
@@ -381,11 +378,8 @@ pub fn sintercard(ctx: &mut Ctx, argv: &[&[u8]]) {
 /// SUNION / SDIFF and their STORE forms.
 fn union_or_diff(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, diff: bool) {
     for key in keys {
-        let r = match dst {
-            Some(_) => ctx.write_as::<Set>(key).map(|_| ()),
-            None => ctx.read_as::<Set>(key).map(|_| ()),
-        };
-        if r.is_err() {
+        // Sources are read (a hit or miss each) even when the result is stored, as in Redis.
+        if ctx.read_as::<Set>(key).is_err() {
             return;
         }
     }
