@@ -131,6 +131,49 @@ pub fn scan(ctx: &mut Ctx, argv: &[&[u8]]) {
     }
 }
 
+/// The options of HSCAN / SSCAN / ZSCAN after the cursor: MATCH and COUNT (TYPE belongs to
+/// SCAN alone). Returns the pattern (None for none or `*`) and the count; on a bad option
+/// replies Redis's error and returns None.
+pub fn collection_scan_options<'a>(
+    ctx: &mut Ctx,
+    argv: &[&'a [u8]],
+) -> Option<(Option<&'a [u8]>, i64)> {
+    let mut pattern: Option<&[u8]> = None;
+    let mut count: i64 = 10;
+    let mut i = 3;
+    while i < argv.len() {
+        let Some(&value) = argv.get(i + 1) else {
+            ctx.syntax_error();
+            return None;
+        };
+        if is(argv[i], "match") {
+            pattern = Some(value);
+        } else if is(argv[i], "count") {
+            let n = int_arg(ctx.out, value)?;
+            if n < 1 {
+                ctx.syntax_error();
+                return None;
+            }
+            count = n;
+        } else {
+            ctx.syntax_error();
+            return None;
+        }
+        i += 2;
+    }
+    Some((pattern.filter(|p| *p != b"*"), count))
+}
+
+/// The reply of a collection scan: the next cursor and the flat list of items.
+pub fn scan_reply(ctx: &mut Ctx, cursor: u64, items: &[Vec<u8>]) {
+    ctx.out.array(2);
+    ctx.out.bulk(cursor.to_string().as_bytes());
+    ctx.out.array(items.len());
+    for it in items {
+        ctx.out.bulk(it);
+    }
+}
+
 /// A SCAN cursor as C's strtoul reads it: optional sign (a negative number wraps), digits,
 /// nothing else; an empty string is 0.
 pub fn parse_cursor(arg: &[u8]) -> Option<u64> {

@@ -711,8 +711,8 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
-                    Doc::Bulk("client|no-evict"),
-                    Doc::Int(3),
+                    Doc::Bulk("client|unblock"),
+                    Doc::Int(-3),
                     Doc::Set(&[
                         Doc::Simple("admin"),
                         Doc::Simple("noscript"),
@@ -726,89 +726,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         Doc::Simple("@admin"),
                         Doc::Simple("@slow"),
                         Doc::Simple("@dangerous"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|unpause"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|list"),
-                    Doc::Int(-2),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("nondeterministic_output"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|getname"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|help"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
                         Doc::Simple("@connection"),
                     ]),
                     Doc::Set(&[]),
@@ -818,6 +735,28 @@ pub static META: &[(&str, Doc, Doc)] = &[
                 Doc::Array(&[
                     Doc::Bulk("client|pause"),
                     Doc::Int(-3),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|no-evict"),
+                    Doc::Int(3),
                     Doc::Set(&[
                         Doc::Simple("admin"),
                         Doc::Simple("noscript"),
@@ -857,6 +796,30 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
+                    Doc::Bulk("client|list"),
+                    Doc::Int(-2),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("nondeterministic_output"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
                     Doc::Bulk("client|kill"),
                     Doc::Int(-3),
                     Doc::Set(&[
@@ -872,66 +835,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         Doc::Simple("@admin"),
                         Doc::Simple("@slow"),
                         Doc::Simple("@dangerous"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|reply"),
-                    Doc::Int(3),
-                    Doc::Set(&[
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|unblock"),
-                    Doc::Int(-3),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|setname"),
-                    Doc::Int(3),
-                    Doc::Set(&[
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
                         Doc::Simple("@connection"),
                     ]),
                     Doc::Set(&[]),
@@ -959,6 +862,103 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                     Doc::Set(&[]),
                 ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|getname"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|setname"),
+                    Doc::Int(3),
+                    Doc::Set(&[
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|help"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|reply"),
+                    Doc::Int(3),
+                    Doc::Set(&[
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|unpause"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
             ]),
         ]),
         Doc::Map(&[
@@ -967,6 +967,75 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("connection")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
+                (Doc::Bulk("client|unblock"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Unblock a client blocked in a blocking command from a different connection")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(log N) where N is the number of client connections")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("client-id")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("timeout_error")),
+                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                            ])),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("timeout")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("TIMEOUT")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("error")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("ERROR")),
+                                ]),
+                            ])),
+                        ]),
+                    ])),
+                ])),
+                (Doc::Bulk("client|pause"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Stop processing commands from clients for some time")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.9.50")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("history"), Doc::Set(&[
+                        Doc::Array(&[
+                            Doc::Bulk("6.2.0"),
+                            Doc::Bulk("`CLIENT PAUSE WRITE` mode added along with the `mode` option."),
+                        ]),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("timeout")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("mode")),
+                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                            ])),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("write")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("WRITE")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("all")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("ALL")),
+                                ]),
+                            ])),
+                        ]),
+                    ])),
+                ])),
                 (Doc::Bulk("client|no-evict"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Set client eviction mode for the current connection")),
                     (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
@@ -991,11 +1060,11 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("client|unpause"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Resume processing of clients that were paused")),
-                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                (Doc::Bulk("client|id"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Returns the client ID for the current connection")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
                     (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) Where N is the number of paused clients")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
                 (Doc::Bulk("client|list"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get the list of client connections")),
@@ -1079,62 +1148,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ])),
-                ])),
-                (Doc::Bulk("client|getname"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the current connection name")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.6.9")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("client|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("client|pause"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Stop processing commands from clients for some time")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.9.50")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                    (Doc::Bulk("history"), Doc::Set(&[
-                        Doc::Array(&[
-                            Doc::Bulk("6.2.0"),
-                            Doc::Bulk("`CLIENT PAUSE WRITE` mode added along with the `mode` option."),
-                        ]),
-                    ])),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("timeout")),
-                            (Doc::Bulk("type"), Doc::Bulk("integer")),
-                        ]),
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("mode")),
-                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
-                            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("optional"),
-                            ])),
-                            (Doc::Bulk("arguments"), Doc::Array(&[
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("write")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("WRITE")),
-                                ]),
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("all")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("ALL")),
-                                ]),
-                            ])),
-                        ]),
-                    ])),
-                ])),
-                (Doc::Bulk("client|id"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Returns the client ID for the current connection")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
                 (Doc::Bulk("client|kill"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Kill the connection of a client")),
@@ -1266,6 +1279,36 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
+                (Doc::Bulk("client|info"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Returns information about the current client connection.")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("client|getname"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the current connection name")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.6.9")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("client|setname"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Set the current connection name")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.6.9")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("connection-name")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                        ]),
+                    ])),
+                ])),
+                (Doc::Bulk("client|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
                 (Doc::Bulk("client|reply"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Instruct the server whether to reply to commands")),
                     (Doc::Bulk("since"), Doc::Bulk("3.2.0")),
@@ -1295,54 +1338,11 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("client|unblock"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Unblock a client blocked in a blocking command from a different connection")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(log N) where N is the number of client connections")),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("client-id")),
-                            (Doc::Bulk("type"), Doc::Bulk("integer")),
-                        ]),
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("timeout_error")),
-                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("optional"),
-                            ])),
-                            (Doc::Bulk("arguments"), Doc::Array(&[
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("timeout")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("TIMEOUT")),
-                                ]),
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("error")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("ERROR")),
-                                ]),
-                            ])),
-                        ]),
-                    ])),
-                ])),
-                (Doc::Bulk("client|setname"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Set the current connection name")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.6.9")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("connection-name")),
-                            (Doc::Bulk("type"), Doc::Bulk("string")),
-                        ]),
-                    ])),
-                ])),
-                (Doc::Bulk("client|info"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Returns information about the current client connection.")),
+                (Doc::Bulk("client|unpause"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Resume processing of clients that were paused")),
                     (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
                     (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) Where N is the number of paused clients")),
                 ])),
             ])),
         ]),
@@ -1369,27 +1369,7 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
-                    Doc::Bulk("command|docs"),
-                    Doc::Int(-2),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("nondeterministic_output_order"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("command|list"),
+                    Doc::Bulk("command|info"),
                     Doc::Int(-2),
                     Doc::Set(&[
                         Doc::Simple("loading"),
@@ -1427,7 +1407,27 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("command|count"),
+                    Doc::Bulk("command|docs"),
+                    Doc::Int(-2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("nondeterministic_output_order"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("command|help"),
                     Doc::Int(2),
                     Doc::Set(&[
                         Doc::Simple("loading"),
@@ -1445,7 +1445,27 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("command|help"),
+                    Doc::Bulk("command|list"),
+                    Doc::Int(-2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("nondeterministic_output_order"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("command|count"),
                     Doc::Int(2),
                     Doc::Set(&[
                         Doc::Simple("loading"),
@@ -1480,26 +1500,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                     Doc::Set(&[]),
                 ]),
-                Doc::Array(&[
-                    Doc::Bulk("command|info"),
-                    Doc::Int(-2),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("nondeterministic_output_order"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
             ]),
         ]),
         Doc::Map(&[
@@ -1508,6 +1508,34 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("server")),
             (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the total number of Redis commands")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
+                (Doc::Bulk("command|info"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get array of specific Redis command details, or all when no argument is given.")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of commands to look up")),
+                    (Doc::Bulk("history"), Doc::Set(&[
+                        Doc::Array(&[
+                            Doc::Bulk("7.0.0"),
+                            Doc::Bulk("Allowed to be called with no argument to get info on all commands."),
+                        ]),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("command-name")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                                Doc::Simple("multiple"),
+                            ])),
+                        ]),
+                    ])),
+                ])),
+                (Doc::Bulk("command|getkeys"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys given a full Redis command")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
+                ])),
                 (Doc::Bulk("command|docs"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get array of specific Redis command documentation")),
                     (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
@@ -1523,6 +1551,12 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ])),
+                ])),
+                (Doc::Bulk("command|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
                 (Doc::Bulk("command|list"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get an array of Redis command names")),
@@ -1557,21 +1591,9 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("command|getkeys"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys given a full Redis command")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
-                ])),
                 (Doc::Bulk("command|count"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get total number of Redis commands")),
                     (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("command|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
@@ -1580,28 +1602,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
-                ])),
-                (Doc::Bulk("command|info"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get array of specific Redis command details, or all when no argument is given.")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of commands to look up")),
-                    (Doc::Bulk("history"), Doc::Set(&[
-                        Doc::Array(&[
-                            Doc::Bulk("7.0.0"),
-                            Doc::Bulk("Allowed to be called with no argument to get info on all commands."),
-                        ]),
-                    ])),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("command-name")),
-                            (Doc::Bulk("type"), Doc::Bulk("string")),
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("optional"),
-                                Doc::Simple("multiple"),
-                            ])),
-                        ]),
-                    ])),
                 ])),
             ])),
         ]),
@@ -1621,6 +1621,44 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Set(&[]),
             Doc::Array(&[
+                Doc::Array(&[
+                    Doc::Bulk("config|help"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("config|get"),
+                    Doc::Int(-3),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
                 Doc::Array(&[
                     Doc::Bulk("config|resetstat"),
                     Doc::Int(2),
@@ -1645,44 +1683,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                 Doc::Array(&[
                     Doc::Bulk("config|rewrite"),
                     Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("config|help"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("config|get"),
-                    Doc::Int(-3),
                     Doc::Set(&[
                         Doc::Simple("admin"),
                         Doc::Simple("noscript"),
@@ -1733,18 +1733,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("server")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
-                (Doc::Bulk("config|resetstat"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Reset the stats returned by INFO")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("config|rewrite"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Rewrite the configuration file with the in memory configuration")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
                 (Doc::Bulk("config|help"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
                     (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
@@ -1777,6 +1765,18 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ])),
+                ])),
+                (Doc::Bulk("config|resetstat"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Reset the stats returned by INFO")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("config|rewrite"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Rewrite the configuration file with the in memory configuration")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
                 (Doc::Bulk("config|set"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Set configuration parameters to the given values")),
@@ -3027,6 +3027,75 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "hdel",
+        Doc::Array(&[
+            Doc::Bulk("hdel"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Delete one or more hash fields")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of fields to be removed.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.4.0"),
+                    Doc::Bulk("Accepts multiple `field` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "hello",
         Doc::Array(&[
             Doc::Bulk("hello"),
@@ -3100,6 +3169,984 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hexists",
+        Doc::Array(&[
+            Doc::Bulk("hexists"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Determine if a hash field exists")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hget",
+        Doc::Array(&[
+            Doc::Bulk("hget"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the value of a hash field")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hgetall",
+        Doc::Array(&[
+            Doc::Bulk("hgetall"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output_order"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get all the fields and values in a hash")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the size of the hash.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hincrby",
+        Doc::Array(&[
+            Doc::Bulk("hincrby"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Increment the integer value of a hash field by the given number")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("increment")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hincrbyfloat",
+        Doc::Array(&[
+            Doc::Bulk("hincrbyfloat"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Increment the float value of a hash field by the given amount")),
+            (Doc::Bulk("since"), Doc::Bulk("2.6.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("increment")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hkeys",
+        Doc::Array(&[
+            Doc::Bulk("hkeys"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output_order"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get all the fields in a hash")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the size of the hash.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hlen",
+        Doc::Array(&[
+            Doc::Bulk("hlen"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the number of fields in a hash")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hmget",
+        Doc::Array(&[
+            Doc::Bulk("hmget"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the values of all the given hash fields")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of fields being requested.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hmset",
+        Doc::Array(&[
+            Doc::Bulk("hmset"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set multiple hash fields to multiple values")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of fields being set.")),
+            (Doc::Bulk("doc_flags"), Doc::Set(&[
+                Doc::Simple("deprecated"),
+            ])),
+            (Doc::Bulk("deprecated_since"), Doc::Bulk("4.0.0")),
+            (Doc::Bulk("replaced_by"), Doc::Bulk("`HSET` with multiple field-value pairs")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field_value")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("field")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("value")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hrandfield",
+        Doc::Array(&[
+            Doc::Bulk("hrandfield"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get one or multiple random fields from a hash")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of fields returned")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("options")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("count")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("withvalues")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("WITHVALUES")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                            ])),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hscan",
+        Doc::Array(&[
+            Doc::Bulk("hscan"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Incrementally iterate hash fields and associated values")),
+            (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("cursor")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("type"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("token"), Doc::Bulk("MATCH")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("COUNT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hset",
+        Doc::Array(&[
+            Doc::Bulk("hset"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set the string value of a hash field")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("4.0.0"),
+                    Doc::Bulk("Accepts multiple `field` and `value` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field_value")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("field")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("value")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hsetnx",
+        Doc::Array(&[
+            Doc::Bulk("hsetnx"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set the value of a hash field, only if the field does not exist")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("value")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hstrlen",
+        Doc::Array(&[
+            Doc::Bulk("hstrlen"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the length of the value of a hash field")),
+            (Doc::Bulk("since"), Doc::Bulk("3.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hvals",
+        Doc::Array(&[
+            Doc::Bulk("hvals"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output_order"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get all the values in a hash")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the size of the hash.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
                 ]),
             ])),
         ]),
@@ -4872,7 +5919,7 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("object|freq"),
+                    Doc::Bulk("object|refcount"),
                     Doc::Int(3),
                     Doc::Set(&[
                         Doc::Simple("readonly"),
@@ -4912,7 +5959,7 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("object|encoding"),
+                    Doc::Bulk("object|freq"),
                     Doc::Int(3),
                     Doc::Set(&[
                         Doc::Simple("readonly"),
@@ -4992,7 +6039,7 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("object|refcount"),
+                    Doc::Bulk("object|encoding"),
                     Doc::Int(3),
                     Doc::Set(&[
                         Doc::Simple("readonly"),
@@ -5045,9 +6092,9 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     (Doc::Bulk("group"), Doc::Bulk("generic")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
-                (Doc::Bulk("object|freq"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the logarithmic access frequency counter of a Redis object")),
-                    (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
+                (Doc::Bulk("object|refcount"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the number of references to the value of the key")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
                     (Doc::Bulk("group"), Doc::Bulk("generic")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                     (Doc::Bulk("arguments"), Doc::Array(&[
@@ -5058,9 +6105,9 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("object|encoding"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Inspect the internal encoding of a Redis object")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
+                (Doc::Bulk("object|freq"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the logarithmic access frequency counter of a Redis object")),
+                    (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
                     (Doc::Bulk("group"), Doc::Bulk("generic")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                     (Doc::Bulk("arguments"), Doc::Array(&[
@@ -5084,8 +6131,8 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("object|refcount"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the number of references to the value of the key")),
+                (Doc::Bulk("object|encoding"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Inspect the internal encoding of a Redis object")),
                     (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
                     (Doc::Bulk("group"), Doc::Bulk("generic")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
@@ -6130,6 +7177,76 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "sadd",
+        Doc::Array(&[
+            Doc::Bulk("sadd"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@set"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Add one or more members to a set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.4.0"),
+                    Doc::Bulk("Accepts multiple `member` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "save",
         Doc::Array(&[
             Doc::Bulk("save"),
@@ -6221,6 +7338,205 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     (Doc::Bulk("since"), Doc::Bulk("6.0.0")),
                     (Doc::Bulk("flags"), Doc::Set(&[
                         Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "scard",
+        Doc::Array(&[
+            Doc::Bulk("scard"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the number of members in a set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sdiff",
+        Doc::Array(&[
+            Doc::Bulk("sdiff"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output_order"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Subtract multiple sets")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the total number of elements in all given sets.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sdiffstore",
+        Doc::Array(&[
+            Doc::Bulk("sdiffstore"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Subtract multiple sets and store the resulting set in a key")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the total number of elements in all given sets.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
                     ])),
                 ]),
             ])),
@@ -6750,6 +8066,280 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "sinter",
+        Doc::Array(&[
+            Doc::Bulk("sinter"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output_order"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Intersect multiple sets")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sintercard",
+        Doc::Array(&[
+            Doc::Bulk("sintercard"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("keynum")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("keynumidx"), Doc::Int(0)),
+                            (Doc::Bulk("firstkey"), Doc::Int(1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Intersect multiple sets and return the cardinality of the result")),
+            (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("numkeys")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("limit")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("LIMIT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sinterstore",
+        Doc::Array(&[
+            Doc::Bulk("sinterstore"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Intersect multiple sets and store the resulting set in a key")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sismember",
+        Doc::Array(&[
+            Doc::Bulk("sismember"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Determine if a given value is a member of a set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "slowlog",
         Doc::Array(&[
             Doc::Bulk("slowlog"),
@@ -6805,6 +8395,29 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
+                    Doc::Bulk("slowlog|get"),
+                    Doc::Int(-2),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("request_policy:all_nodes"),
+                        Doc::Bulk("nondeterministic_output"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
                     Doc::Bulk("slowlog|len"),
                     Doc::Int(2),
                     Doc::Set(&[
@@ -6823,29 +8436,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[
                         Doc::Bulk("request_policy:all_nodes"),
                         Doc::Bulk("response_policy:agg_sum"),
-                        Doc::Bulk("nondeterministic_output"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("slowlog|get"),
-                    Doc::Int(-2),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("request_policy:all_nodes"),
                         Doc::Bulk("nondeterministic_output"),
                     ]),
                     Doc::Set(&[]),
@@ -6871,12 +8461,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
-                (Doc::Bulk("slowlog|len"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the slow log's length")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.2.12")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
                 (Doc::Bulk("slowlog|get"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get the slow log's entries")),
                     (Doc::Bulk("since"), Doc::Bulk("2.2.12")),
@@ -6898,6 +8482,508 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
+                (Doc::Bulk("slowlog|len"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the slow log's length")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.2.12")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+            ])),
+        ]),
+    ),
+    (
+        "smembers",
+        Doc::Array(&[
+            Doc::Bulk("smembers"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output_order"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get all the members in a set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the set cardinality.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "smismember",
+        Doc::Array(&[
+            Doc::Bulk("smismember"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Returns the membership associated with the given elements for a set")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of elements being checked for membership")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "smove",
+        Doc::Array(&[
+            Doc::Bulk("smove"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@set"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Move a member from one set to another")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("source")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "spop",
+        Doc::Array(&[
+            Doc::Bulk("spop"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@set"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove and return one or multiple random members from a set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("Without the count argument O(1), otherwise O(N) where N is the value of the passed count.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("3.2.0"),
+                    Doc::Bulk("Added the `count` argument."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("since"), Doc::Bulk("3.2.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "srandmember",
+        Doc::Array(&[
+            Doc::Bulk("srandmember"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get one or multiple random members from a set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.6.0"),
+                    Doc::Bulk("Added the optional `count` argument."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.6.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "srem",
+        Doc::Array(&[
+            Doc::Bulk("srem"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@set"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove one or more members from a set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of members to be removed.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.4.0"),
+                    Doc::Bulk("Accepts multiple `member` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sscan",
+        Doc::Array(&[
+            Doc::Bulk("sscan"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Incrementally iterate Set elements")),
+            (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("cursor")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("type"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("token"), Doc::Bulk("MATCH")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("COUNT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
             ])),
         ]),
     ),
@@ -7020,6 +9106,150 @@ pub static META: &[(&str, Doc, Doc)] = &[
                 Doc::Map(&[
                     (Doc::Bulk("name"), Doc::Bulk("end")),
                     (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sunion",
+        Doc::Array(&[
+            Doc::Bulk("sunion"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output_order"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Add multiple sets")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the total number of elements in all given sets.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sunionstore",
+        Doc::Array(&[
+            Doc::Bulk("sunionstore"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Add multiple sets and store the resulting set in a key")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the total number of elements in all given sets.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
                 ]),
             ])),
         ]),

@@ -9,15 +9,18 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod expire;
+pub mod hash;
 pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod lcs;
 pub mod list;
 pub mod list_move;
+pub mod long_double;
 pub mod meta;
 pub mod persistence;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod table;
 

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::{
-    bits, client, config, connection, expire, introspection, keys, lcs, list, list_move,
-    persistence, server, string, Ctx,
+    bits, client, config, connection, expire, hash, introspection, keys, lcs, list, list_move,
+    persistence, server, set, string, Ctx,
 };
 use crate::protocol::reply::Reply;
 
@@ -120,6 +120,41 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("setrange", string::setrange),
     ("strlen", string::strlen),
     ("substr", string::getrange),
+    // hashes
+    ("hdel", hash::hdel),
+    ("hexists", hash::hexists),
+    ("hget", hash::hget),
+    ("hgetall", hash::hgetall),
+    ("hincrby", hash::hincrby),
+    ("hincrbyfloat", hash::hincrbyfloat),
+    ("hkeys", hash::hkeys),
+    ("hlen", hash::hlen),
+    ("hmget", hash::hmget),
+    ("hmset", hash::hmset),
+    ("hrandfield", hash::hrandfield),
+    ("hscan", hash::hscan),
+    ("hset", hash::hset),
+    ("hsetnx", hash::hsetnx),
+    ("hstrlen", hash::hstrlen),
+    ("hvals", hash::hvals),
+    // sets
+    ("sadd", set::sadd),
+    ("scard", set::scard),
+    ("sdiff", set::sdiff),
+    ("sdiffstore", set::sdiffstore),
+    ("sinter", set::sinter),
+    ("sintercard", set::sintercard),
+    ("sinterstore", set::sinterstore),
+    ("sismember", set::sismember),
+    ("smembers", set::smembers),
+    ("smismember", set::smismember),
+    ("smove", set::smove),
+    ("spop", set::spop),
+    ("srandmember", set::srandmember),
+    ("srem", set::srem),
+    ("sscan", set::sscan),
+    ("sunion", set::sunion),
+    ("sunionstore", set::sunionstore),
     // bits and LCS
     ("bitcount", bits::bitcount),
     ("bitfield", bits::bitfield),
