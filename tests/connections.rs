@@ -226,6 +226,11 @@ fn sigterm_stops_the_server_cleanly() {
     ours.signal("TERM");
     let status = ours.wait_exit(10).expect("exit after SIGTERM");
     assert!(status.success(), "{status:?}");
+    // The log is read by another thread: give it a moment to catch the last lines.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ours.log().contains("ready to exit") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(ours.log().contains("ready to exit"), "{}", ours.log());
 }
 

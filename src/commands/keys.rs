@@ -41,7 +41,7 @@ pub fn touch(ctx: &mut Ctx, argv: &[&[u8]]) {
 pub fn type_(ctx: &mut Ctx, argv: &[&[u8]]) {
     let name = ctx
         .store
-        .lookup_write(ctx.db, argv[1])
+        .lookup_peek(ctx.db, argv[1])
         .map_or("none", |v| v.type_name());
     ctx.out.simple(name);
 }
@@ -331,10 +331,9 @@ pub fn move_(ctx: &mut Ctx, argv: &[&[u8]]) {
 const LFU_SELECTED: &str = "An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 const LFU_NOT_SELECTED: &str = "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
-/// The value at `key` for OBJECT: expired keys are gone, but the access is not recorded.
+/// The value at `key` for OBJECT: counted as a hit or miss, the access time left alone.
 fn peek<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a Value> {
-    ctx.store.expire_if_needed(ctx.db, key);
-    ctx.store.dbs[ctx.db].get(key)
+    ctx.store.lookup_peek(ctx.db, key)
 }
 
 /// OBJECT ENCODING key
@@ -432,7 +431,12 @@ pub fn memory_usage(ctx: &mut Ctx, argv: &[&[u8]]) {
         _ => return ctx.syntax_error(),
     }
     let key = argv[2];
-    match peek(ctx, key).map(|v| memory_usage_of(key, v)) {
+    // Redis reads the table directly here: no hit or miss is counted.
+    ctx.store.expire_if_needed(ctx.db, key);
+    match ctx.store.dbs[ctx.db]
+        .get(key)
+        .map(|v| memory_usage_of(key, v))
+    {
         Some(n) => ctx.out.int(n as i64),
         None => ctx.out.null(),
     }
