@@ -122,8 +122,15 @@ fn redis_cli_one_shot_commands() {
     assert!(out.contains("proto"), "{out}");
 }
 
+/// tmux on a server of this test process's own, so parallel runs cannot collide.
+fn tmux() -> Command {
+    let mut c = Command::new("tmux");
+    c.args(["-L", &format!("redust-tests-{}", std::process::id())]);
+    c
+}
+
 fn capture(session: &str) -> String {
-    let out = Command::new("tmux")
+    let out = tmux()
         .args(["capture-pane", "-p", "-t", session])
         .output()
         .unwrap();
@@ -148,7 +155,7 @@ fn tmux_screen(port: u16, typed: &str) -> String {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let session = format!("redust-hints-{}-{}-{}", std::process::id(), port, n);
-    let status = Command::new("tmux")
+    let status = tmux()
         .args(["new-session", "-d", "-s", &session, "-x", "200", "-y", "20"])
         .arg(format!("redis-cli -p {port}"))
         .status()
@@ -157,7 +164,7 @@ fn tmux_screen(port: u16, typed: &str) -> String {
     let prompt = format!("127.0.0.1:{port}> ");
     // capture-pane trims trailing spaces.
     wait_screen(&session, |s| s.contains(prompt.trim_end()));
-    Command::new("tmux")
+    tmux()
         .args(["send-keys", "-t", &session, "-l", typed])
         .status()
         .unwrap();
@@ -166,9 +173,7 @@ fn tmux_screen(port: u16, typed: &str) -> String {
         s.lines()
             .any(|l| l.starts_with(&typed_line) && l.trim_end().len() > typed_line.trim_end().len())
     });
-    let _ = Command::new("tmux")
-        .args(["kill-session", "-t", &session])
-        .status();
+    let _ = tmux().args(["kill-session", "-t", &session]).status();
     screen
 }
 

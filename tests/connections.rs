@@ -226,6 +226,11 @@ fn sigterm_stops_the_server_cleanly() {
     ours.signal("TERM");
     let status = ours.wait_exit(10).expect("exit after SIGTERM");
     assert!(status.success(), "{status:?}");
+    // The log is read by another thread: give it a moment to catch the last lines.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ours.log().contains("ready to exit") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(ours.log().contains("ready to exit"), "{}", ours.log());
 }
 
@@ -260,6 +265,19 @@ fn requirepass_gates_commands() {
         fresh.read_to_close(),
         b"-ERR Protocol error: unauthenticated multibulk length\r\n"
     );
+    let mut fresh = ours.raw();
+    fresh.send(b"*1\r\n$20000\r\n");
+    assert_eq!(
+        fresh.read_to_close(),
+        b"-ERR Protocol error: unauthenticated bulk length\r\n"
+    );
+    // AUTH lifts the limits for the very next command of the same pipeline.
+    let mut piped = ours.raw();
+    let mut batch = b"AUTH s3cret\r\n".to_vec();
+    batch.extend(common::encode(&[b"SET", b"big", &vec![b'x'; 20000]]));
+    piped.send(&batch);
+    assert_eq!(piped.reply(), b"+OK\r\n");
+    assert_eq!(piped.reply(), b"+OK\r\n");
     let mut hello = ours.raw();
     let reply = hello.cmd_str(&["HELLO", "3", "AUTH", "default", "s3cret"]);
     assert!(reply.starts_with("%7\r\n"), "{reply}");

@@ -71,9 +71,14 @@ fn keyspace_hits_and_misses() {
     }
     raw.cmd(&[b"GET", b"b"]);
     raw.cmd(&[b"EXISTS", b"a", b"b"]);
+    // As in Redis 7.0: TYPE and OBJECT count, MEMORY USAGE does not.
+    raw.cmd(&[b"TYPE", b"a"]);
+    raw.cmd(&[b"TYPE", b"b"]);
+    raw.cmd(&[b"OBJECT", b"ENCODING", b"a"]);
+    raw.cmd(&[b"MEMORY", b"USAGE", b"a"]);
     let info = raw.cmd_str(&["INFO", "stats"]);
-    assert!(info.contains("keyspace_hits:4\r\n"), "{info}");
-    assert!(info.contains("keyspace_misses:2\r\n"), "{info}");
+    assert!(info.contains("keyspace_hits:6\r\n"), "{info}");
+    assert!(info.contains("keyspace_misses:3\r\n"), "{info}");
 }
 
 /// Parses a SCAN reply into (cursor, keys).

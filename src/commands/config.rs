@@ -101,6 +101,8 @@ pub fn set(ctx: &mut Ctx, argv: &[&[u8]]) {
         let _ = apply(ctx.srv, &ctx.srv.config.clone());
         return set_failed(ctx, name.as_bytes(), &why);
     }
+    // Encoding thresholds apply to the very next command, as in Redis.
+    ctx.store.limits = ctx.srv.config.encoding_limits();
     ctx.out.ok();
 }
 

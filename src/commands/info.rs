@@ -171,10 +171,11 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             field(t, "rdb_last_bgsave_time_sec", p.last_bgsave_secs);
             let current = p
                 .child
+                .as_ref()
                 .map_or(-1, |c| (now.saturating_sub(c.started_ms) / 1000) as i64);
             field(t, "rdb_current_bgsave_time_sec", current);
             field(t, "rdb_saves", p.saves);
-            field(t, "rdb_last_cow_size", 0);
+            field(t, "rdb_last_cow_size", p.last_cow_size);
             field(t, "aof_enabled", 0);
             field(t, "aof_rewrite_in_progress", 0);
             field(t, "aof_rewrite_scheduled", 0);

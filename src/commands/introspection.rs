@@ -165,6 +165,10 @@ fn keys_target<'a>(
         ctx.out.err("Invalid command specified");
         return None;
     };
+    if !has_key_specs(cmd) {
+        ctx.out.err("The command has no key arguments");
+        return None;
+    }
     let argc = call.len() as i32;
     if (cmd.arity > 0 && cmd.arity != argc) || argc < -cmd.arity {
         ctx.out
@@ -174,6 +178,24 @@ fn keys_target<'a>(
     Some((cmd, call))
 }
 
+/// Whether the command declares key specs (Redis's doesCommandHaveKeys).
+fn has_key_specs(cmd: &Command) -> bool {
+    cmd.info
+        .items()
+        .get(8)
+        .is_some_and(|specs| !specs.items().is_empty())
+}
+
+/// A command with key specs whose arguments name no key (LMPOP 0 ...): an empty list if
+/// its keys are optional, else Redis's error.
+fn no_keys_found(ctx: &mut Ctx, cmd: &Command) {
+    if cmd.flags & table::NO_MANDATORY_KEYS != 0 {
+        ctx.out.array(0);
+    } else {
+        ctx.out.err("Invalid arguments specified for command");
+    }
+}
+
 /// COMMAND GETKEYS command [arg ...]
 pub fn getkeys(ctx: &mut Ctx, argv: &[&[u8]]) {
     let Some((cmd, call)) = keys_target(ctx, argv) else {
@@ -181,8 +203,7 @@ pub fn getkeys(ctx: &mut Ctx, argv: &[&[u8]]) {
     };
     let keys = cmd.keys(call);
     if keys.is_empty() {
-        ctx.out.err("The command has no key arguments");
-        return;
+        return no_keys_found(ctx, cmd);
     }
     ctx.out.array(keys.len());
     for (k, _) in keys {
@@ -197,8 +218,7 @@ pub fn getkeysandflags(ctx: &mut Ctx, argv: &[&[u8]]) {
     };
     let keys = cmd.keys(call);
     if keys.is_empty() {
-        ctx.out.err("The command has no key arguments");
-        return;
+        return no_keys_found(ctx, cmd);
     }
     ctx.out.array(keys.len());
     for (k, flags) in keys {

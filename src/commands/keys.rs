@@ -41,7 +41,7 @@ pub fn touch(ctx: &mut Ctx, argv: &[&[u8]]) {
 pub fn type_(ctx: &mut Ctx, argv: &[&[u8]]) {
     let name = ctx
         .store
-        .lookup_write(ctx.db, argv[1])
+        .lookup_peek(ctx.db, argv[1])
         .map_or("none", |v| v.type_name());
     ctx.out.simple(name);
 }
@@ -128,6 +128,49 @@ pub fn scan(ctx: &mut Ctx, argv: &[&[u8]]) {
     ctx.out.array(keys.len());
     for k in keys {
         ctx.out.bulk(&k);
+    }
+}
+
+/// The options of HSCAN / SSCAN / ZSCAN after the cursor: MATCH and COUNT (TYPE belongs to
+/// SCAN alone). Returns the pattern (None for none or `*`) and the count; on a bad option
+/// replies Redis's error and returns None.
+pub fn collection_scan_options<'a>(
+    ctx: &mut Ctx,
+    argv: &[&'a [u8]],
+) -> Option<(Option<&'a [u8]>, i64)> {
+    let mut pattern: Option<&[u8]> = None;
+    let mut count: i64 = 10;
+    let mut i = 3;
+    while i < argv.len() {
+        let Some(&value) = argv.get(i + 1) else {
+            ctx.syntax_error();
+            return None;
+        };
+        if is(argv[i], "match") {
+            pattern = Some(value);
+        } else if is(argv[i], "count") {
+            let n = int_arg(ctx.out, value)?;
+            if n < 1 {
+                ctx.syntax_error();
+                return None;
+            }
+            count = n;
+        } else {
+            ctx.syntax_error();
+            return None;
+        }
+        i += 2;
+    }
+    Some((pattern.filter(|p| *p != b"*"), count))
+}
+
+/// The reply of a collection scan: the next cursor and the flat list of items.
+pub fn scan_reply(ctx: &mut Ctx, cursor: u64, items: &[Vec<u8>]) {
+    ctx.out.array(2);
+    ctx.out.bulk(cursor.to_string().as_bytes());
+    ctx.out.array(items.len());
+    for it in items {
+        ctx.out.bulk(it);
     }
 }
 
@@ -288,10 +331,9 @@ pub fn move_(ctx: &mut Ctx, argv: &[&[u8]]) {
 const LFU_SELECTED: &str = "An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 const LFU_NOT_SELECTED: &str = "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
-/// The value at `key` for OBJECT: expired keys are gone, but the access is not recorded.
+/// The value at `key` for OBJECT: counted as a hit or miss, the access time left alone.
 fn peek<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a Value> {
-    ctx.store.expire_if_needed(ctx.db, key);
-    ctx.store.dbs[ctx.db].get(key)
+    ctx.store.lookup_peek(ctx.db, key)
 }
 
 /// OBJECT ENCODING key
@@ -389,7 +431,12 @@ pub fn memory_usage(ctx: &mut Ctx, argv: &[&[u8]]) {
         _ => return ctx.syntax_error(),
     }
     let key = argv[2];
-    match peek(ctx, key).map(|v| memory_usage_of(key, v)) {
+    // Redis reads the table directly here: no hit or miss is counted.
+    ctx.store.expire_if_needed(ctx.db, key);
+    match ctx.store.dbs[ctx.db]
+        .get(key)
+        .map(|v| memory_usage_of(key, v))
+    {
         Some(n) => ctx.out.int(n as i64),
         None => ctx.out.null(),
     }

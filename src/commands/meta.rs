@@ -711,6 +711,72 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
+                    Doc::Bulk("client|unblock"),
+                    Doc::Int(-3),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|pause"),
+                    Doc::Int(-3),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|no-evict"),
+                    Doc::Int(3),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
                     Doc::Bulk("client|id"),
                     Doc::Int(2),
                     Doc::Set(&[
@@ -730,7 +796,31 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("client|unblock"),
+                    Doc::Bulk("client|list"),
+                    Doc::Int(-2),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("nondeterministic_output"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|kill"),
                     Doc::Int(-3),
                     Doc::Set(&[
                         Doc::Simple("admin"),
@@ -785,118 +875,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Int(0),
                     Doc::Set(&[
                         Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|list"),
-                    Doc::Int(-2),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("nondeterministic_output"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|pause"),
-                    Doc::Int(-3),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|no-evict"),
-                    Doc::Int(3),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|kill"),
-                    Doc::Int(-3),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|unpause"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
                         Doc::Simple("@connection"),
                     ]),
                     Doc::Set(&[]),
@@ -959,6 +937,28 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                     Doc::Set(&[]),
                 ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|unpause"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
             ]),
         ]),
         Doc::Map(&[
@@ -967,12 +967,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("connection")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
-                (Doc::Bulk("client|id"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Returns the client ID for the current connection")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
                 (Doc::Bulk("client|unblock"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Unblock a client blocked in a blocking command from a different connection")),
                     (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
@@ -1004,15 +998,71 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("client|info"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Returns information about the current client connection.")),
-                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                (Doc::Bulk("client|pause"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Stop processing commands from clients for some time")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.9.50")),
                     (Doc::Bulk("group"), Doc::Bulk("connection")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("history"), Doc::Set(&[
+                        Doc::Array(&[
+                            Doc::Bulk("6.2.0"),
+                            Doc::Bulk("`CLIENT PAUSE WRITE` mode added along with the `mode` option."),
+                        ]),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("timeout")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("mode")),
+                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                            ])),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("write")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("WRITE")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("all")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("ALL")),
+                                ]),
+                            ])),
+                        ]),
+                    ])),
                 ])),
-                (Doc::Bulk("client|getname"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the current connection name")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.6.9")),
+                (Doc::Bulk("client|no-evict"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Set client eviction mode for the current connection")),
+                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("enabled")),
+                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("on")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("ON")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("off")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("OFF")),
+                                ]),
+                            ])),
+                        ]),
+                    ])),
+                ])),
+                (Doc::Bulk("client|id"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Returns the client ID for the current connection")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
                     (Doc::Bulk("group"), Doc::Bulk("connection")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
@@ -1094,68 +1144,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                                     (Doc::Bulk("flags"), Doc::Set(&[
                                         Doc::Simple("multiple"),
                                     ])),
-                                ]),
-                            ])),
-                        ]),
-                    ])),
-                ])),
-                (Doc::Bulk("client|pause"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Stop processing commands from clients for some time")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.9.50")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                    (Doc::Bulk("history"), Doc::Set(&[
-                        Doc::Array(&[
-                            Doc::Bulk("6.2.0"),
-                            Doc::Bulk("`CLIENT PAUSE WRITE` mode added along with the `mode` option."),
-                        ]),
-                    ])),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("timeout")),
-                            (Doc::Bulk("type"), Doc::Bulk("integer")),
-                        ]),
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("mode")),
-                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
-                            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("optional"),
-                            ])),
-                            (Doc::Bulk("arguments"), Doc::Array(&[
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("write")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("WRITE")),
-                                ]),
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("all")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("ALL")),
-                                ]),
-                            ])),
-                        ]),
-                    ])),
-                ])),
-                (Doc::Bulk("client|no-evict"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Set client eviction mode for the current connection")),
-                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("enabled")),
-                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
-                            (Doc::Bulk("arguments"), Doc::Array(&[
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("on")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("ON")),
-                                ]),
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("off")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("OFF")),
                                 ]),
                             ])),
                         ]),
@@ -1291,11 +1279,17 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("client|unpause"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Resume processing of clients that were paused")),
+                (Doc::Bulk("client|info"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Returns information about the current client connection.")),
                     (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
                     (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) Where N is the number of paused clients")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("client|getname"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the current connection name")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.6.9")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
                 (Doc::Bulk("client|setname"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Set the current connection name")),
@@ -1344,6 +1338,12 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
+                (Doc::Bulk("client|unpause"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Resume processing of clients that were paused")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) Where N is the number of paused clients")),
+                ])),
             ])),
         ]),
     ),
@@ -1369,8 +1369,28 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
-                    Doc::Bulk("command|count"),
-                    Doc::Int(2),
+                    Doc::Bulk("command|info"),
+                    Doc::Int(-2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("nondeterministic_output_order"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("command|getkeys"),
+                    Doc::Int(-4),
                     Doc::Set(&[
                         Doc::Simple("loading"),
                         Doc::Simple("stale"),
@@ -1407,8 +1427,8 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("command|info"),
-                    Doc::Int(-2),
+                    Doc::Bulk("command|help"),
+                    Doc::Int(2),
                     Doc::Set(&[
                         Doc::Simple("loading"),
                         Doc::Simple("stale"),
@@ -1420,9 +1440,7 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         Doc::Simple("@slow"),
                         Doc::Simple("@connection"),
                     ]),
-                    Doc::Set(&[
-                        Doc::Bulk("nondeterministic_output_order"),
-                    ]),
+                    Doc::Set(&[]),
                     Doc::Set(&[]),
                     Doc::Set(&[]),
                 ]),
@@ -1447,25 +1465,7 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("command|getkeysandflags"),
-                    Doc::Int(-4),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("command|help"),
+                    Doc::Bulk("command|count"),
                     Doc::Int(2),
                     Doc::Set(&[
                         Doc::Simple("loading"),
@@ -1483,7 +1483,7 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("command|getkeys"),
+                    Doc::Bulk("command|getkeysandflags"),
                     Doc::Int(-4),
                     Doc::Set(&[
                         Doc::Simple("loading"),
@@ -1508,28 +1508,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("server")),
             (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the total number of Redis commands")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
-                (Doc::Bulk("command|count"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get total number of Redis commands")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("command|docs"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get array of specific Redis command documentation")),
-                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of commands to look up")),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("command-name")),
-                            (Doc::Bulk("type"), Doc::Bulk("string")),
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("optional"),
-                                Doc::Simple("multiple"),
-                            ])),
-                        ]),
-                    ])),
-                ])),
                 (Doc::Bulk("command|info"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get array of specific Redis command details, or all when no argument is given.")),
                     (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
@@ -1551,6 +1529,34 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ])),
+                ])),
+                (Doc::Bulk("command|getkeys"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys given a full Redis command")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
+                ])),
+                (Doc::Bulk("command|docs"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get array of specific Redis command documentation")),
+                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of commands to look up")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("command-name")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                                Doc::Simple("multiple"),
+                            ])),
+                        ]),
+                    ])),
+                ])),
+                (Doc::Bulk("command|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
                 (Doc::Bulk("command|list"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get an array of Redis command names")),
@@ -1585,21 +1591,15 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("command|getkeysandflags"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys and access flags given a full Redis command")),
-                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
-                ])),
-                (Doc::Bulk("command|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                (Doc::Bulk("command|count"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get total number of Redis commands")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
-                (Doc::Bulk("command|getkeys"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys given a full Redis command")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
+                (Doc::Bulk("command|getkeysandflags"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys and access flags given a full Redis command")),
+                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
                 ])),
@@ -1622,8 +1622,50 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
+                    Doc::Bulk("config|resetstat"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
                     Doc::Bulk("config|rewrite"),
                     Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("config|get"),
+                    Doc::Int(-3),
                     Doc::Set(&[
                         Doc::Simple("admin"),
                         Doc::Simple("noscript"),
@@ -1654,48 +1696,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Int(0),
                     Doc::Set(&[
                         Doc::Simple("@slow"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("config|get"),
-                    Doc::Int(-3),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("config|resetstat"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
                     ]),
                     Doc::Set(&[]),
                     Doc::Set(&[]),
@@ -1733,15 +1733,15 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("server")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
-                (Doc::Bulk("config|rewrite"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Rewrite the configuration file with the in memory configuration")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
+                (Doc::Bulk("config|resetstat"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Reset the stats returned by INFO")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
-                (Doc::Bulk("config|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                (Doc::Bulk("config|rewrite"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Rewrite the configuration file with the in memory configuration")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
@@ -1772,9 +1772,9 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("config|resetstat"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Reset the stats returned by INFO")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+                (Doc::Bulk("config|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
@@ -3027,6 +3027,75 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "hdel",
+        Doc::Array(&[
+            Doc::Bulk("hdel"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Delete one or more hash fields")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of fields to be removed.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.4.0"),
+                    Doc::Bulk("Accepts multiple `field` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "hello",
         Doc::Array(&[
             Doc::Bulk("hello"),
@@ -3100,6 +3169,984 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hexists",
+        Doc::Array(&[
+            Doc::Bulk("hexists"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Determine if a hash field exists")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hget",
+        Doc::Array(&[
+            Doc::Bulk("hget"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the value of a hash field")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hgetall",
+        Doc::Array(&[
+            Doc::Bulk("hgetall"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output_order"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get all the fields and values in a hash")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the size of the hash.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hincrby",
+        Doc::Array(&[
+            Doc::Bulk("hincrby"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Increment the integer value of a hash field by the given number")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("increment")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hincrbyfloat",
+        Doc::Array(&[
+            Doc::Bulk("hincrbyfloat"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Increment the float value of a hash field by the given amount")),
+            (Doc::Bulk("since"), Doc::Bulk("2.6.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("increment")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hkeys",
+        Doc::Array(&[
+            Doc::Bulk("hkeys"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output_order"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get all the fields in a hash")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the size of the hash.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hlen",
+        Doc::Array(&[
+            Doc::Bulk("hlen"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the number of fields in a hash")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hmget",
+        Doc::Array(&[
+            Doc::Bulk("hmget"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the values of all the given hash fields")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of fields being requested.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hmset",
+        Doc::Array(&[
+            Doc::Bulk("hmset"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set multiple hash fields to multiple values")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of fields being set.")),
+            (Doc::Bulk("doc_flags"), Doc::Set(&[
+                Doc::Simple("deprecated"),
+            ])),
+            (Doc::Bulk("deprecated_since"), Doc::Bulk("4.0.0")),
+            (Doc::Bulk("replaced_by"), Doc::Bulk("`HSET` with multiple field-value pairs")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field_value")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("field")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("value")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hrandfield",
+        Doc::Array(&[
+            Doc::Bulk("hrandfield"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get one or multiple random fields from a hash")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of fields returned")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("options")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("count")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("withvalues")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("WITHVALUES")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                            ])),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hscan",
+        Doc::Array(&[
+            Doc::Bulk("hscan"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Incrementally iterate hash fields and associated values")),
+            (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("cursor")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("type"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("token"), Doc::Bulk("MATCH")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("COUNT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hset",
+        Doc::Array(&[
+            Doc::Bulk("hset"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set the string value of a hash field")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("4.0.0"),
+                    Doc::Bulk("Accepts multiple `field` and `value` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field_value")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("field")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("value")),
+                            (Doc::Bulk("type"), Doc::Bulk("string")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hsetnx",
+        Doc::Array(&[
+            Doc::Bulk("hsetnx"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set the value of a hash field, only if the field does not exist")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("value")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hstrlen",
+        Doc::Array(&[
+            Doc::Bulk("hstrlen"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the length of the value of a hash field")),
+            (Doc::Bulk("since"), Doc::Bulk("3.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("field")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "hvals",
+        Doc::Array(&[
+            Doc::Bulk("hvals"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@hash"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output_order"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get all the values in a hash")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("hash")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the size of the hash.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
                 ]),
             ])),
         ]),
@@ -3494,6 +4541,949 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "lindex",
+        Doc::Array(&[
+            Doc::Bulk("lindex"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get an element from a list by its index")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("index")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "linsert",
+        Doc::Array(&[
+            Doc::Bulk("linsert"),
+            Doc::Int(5),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Insert an element before or after another element in a list")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("where")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("before")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("BEFORE")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("after")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("AFTER")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("pivot")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "llen",
+        Doc::Array(&[
+            Doc::Bulk("llen"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@list"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the length of a list")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lmove",
+        Doc::Array(&[
+            Doc::Bulk("lmove"),
+            Doc::Int(5),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Pop an element from a list, push it to another list and return it")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("source")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("wherefrom")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("left")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("LEFT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("right")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("RIGHT")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("whereto")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("left")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("LEFT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("right")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("RIGHT")),
+                        ]),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lmpop",
+        Doc::Array(&[
+            Doc::Bulk("lmpop"),
+            Doc::Int(-4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("keynum")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("keynumidx"), Doc::Int(0)),
+                            (Doc::Bulk("firstkey"), Doc::Int(1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Pop elements from a list")),
+            (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N+M) where N is the number of provided keys and M is the number of elements returned.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("numkeys")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("where")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("left")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("LEFT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("right")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("RIGHT")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("COUNT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lpop",
+        Doc::Array(&[
+            Doc::Bulk("lpop"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove and get the first elements in a list")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of elements returned")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("6.2.0"),
+                    Doc::Bulk("Added the `count` argument."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lpos",
+        Doc::Array(&[
+            Doc::Bulk("lpos"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Return the index of matching elements on a list")),
+            (Doc::Bulk("since"), Doc::Bulk("6.0.6")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("rank")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("RANK")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("num-matches")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("COUNT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("len")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("MAXLEN")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lpush",
+        Doc::Array(&[
+            Doc::Bulk("lpush"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Prepend one or multiple elements to a list")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.4.0"),
+                    Doc::Bulk("Accepts multiple `element` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lpushx",
+        Doc::Array(&[
+            Doc::Bulk("lpushx"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Prepend an element to a list, only if the list exists")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("4.0.0"),
+                    Doc::Bulk("Accepts multiple `element` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lrange",
+        Doc::Array(&[
+            Doc::Bulk("lrange"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get a range of elements from a list")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("start")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("stop")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lrem",
+        Doc::Array(&[
+            Doc::Bulk("lrem"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove elements from a list")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N+M) where N is the length of the list and M is the number of elements removed.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "lset",
+        Doc::Array(&[
+            Doc::Bulk("lset"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Set the value of an element in a list by its index")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("index")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "ltrim",
+        Doc::Array(&[
+            Doc::Bulk("ltrim"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Trim a list to the specified range")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of elements to be removed by the operation.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("start")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("stop")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "memory",
         Doc::Array(&[
             Doc::Bulk("memory"),
@@ -3508,6 +5498,23 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Set(&[]),
             Doc::Array(&[
+                Doc::Array(&[
+                    Doc::Bulk("memory|help"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
                 Doc::Array(&[
                     Doc::Bulk("memory|usage"),
                     Doc::Int(-3),
@@ -3545,23 +5552,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     ]),
                     Doc::Set(&[]),
                 ]),
-                Doc::Array(&[
-                    Doc::Bulk("memory|help"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
             ]),
         ]),
         Doc::Map(&[
@@ -3570,6 +5560,12 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("server")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
+                (Doc::Bulk("memory|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
                 (Doc::Bulk("memory|usage"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Estimate the memory usage of a key")),
                     (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
@@ -3590,12 +5586,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ])),
-                ])),
-                (Doc::Bulk("memory|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
             ])),
         ]),
@@ -3911,7 +5901,25 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
-                    Doc::Bulk("object|idletime"),
+                    Doc::Bulk("object|help"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@keyspace"),
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("object|refcount"),
                     Doc::Int(3),
                     Doc::Set(&[
                         Doc::Simple("readonly"),
@@ -3991,25 +5999,7 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("object|help"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@keyspace"),
-                        Doc::Simple("@slow"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("object|encoding"),
+                    Doc::Bulk("object|idletime"),
                     Doc::Int(3),
                     Doc::Set(&[
                         Doc::Simple("readonly"),
@@ -4049,7 +6039,7 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("object|refcount"),
+                    Doc::Bulk("object|encoding"),
                     Doc::Int(3),
                     Doc::Set(&[
                         Doc::Simple("readonly"),
@@ -4096,8 +6086,14 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("generic")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
-                (Doc::Bulk("object|idletime"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the time since a Redis object was last accessed")),
+                (Doc::Bulk("object|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("generic")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("object|refcount"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the number of references to the value of the key")),
                     (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
                     (Doc::Bulk("group"), Doc::Bulk("generic")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
@@ -4122,14 +6118,8 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("object|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("generic")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("object|encoding"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Inspect the internal encoding of a Redis object")),
+                (Doc::Bulk("object|idletime"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the time since a Redis object was last accessed")),
                     (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
                     (Doc::Bulk("group"), Doc::Bulk("generic")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
@@ -4141,8 +6131,8 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("object|refcount"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the number of references to the value of the key")),
+                (Doc::Bulk("object|encoding"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Inspect the internal encoding of a Redis object")),
                     (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
                     (Doc::Bulk("group"), Doc::Bulk("generic")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
@@ -4889,6 +6879,374 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "rpop",
+        Doc::Array(&[
+            Doc::Bulk("rpop"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove and get the last elements in a list")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of elements returned")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("6.2.0"),
+                    Doc::Bulk("Added the `count` argument."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "rpoplpush",
+        Doc::Array(&[
+            Doc::Bulk("rpoplpush"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove the last element in a list, prepend it to another list and return it")),
+            (Doc::Bulk("since"), Doc::Bulk("1.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("doc_flags"), Doc::Set(&[
+                Doc::Simple("deprecated"),
+            ])),
+            (Doc::Bulk("deprecated_since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("replaced_by"), Doc::Bulk("`LMOVE` with the `RIGHT` and `LEFT` arguments")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("source")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "rpush",
+        Doc::Array(&[
+            Doc::Bulk("rpush"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Append one or multiple elements to a list")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.4.0"),
+                    Doc::Bulk("Accepts multiple `element` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "rpushx",
+        Doc::Array(&[
+            Doc::Bulk("rpushx"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Append an element to a list, only if the list exists")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("4.0.0"),
+                    Doc::Bulk("Accepts multiple `element` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("element")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sadd",
+        Doc::Array(&[
+            Doc::Bulk("sadd"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@set"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Add one or more members to a set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.4.0"),
+                    Doc::Bulk("Accepts multiple `member` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "save",
         Doc::Array(&[
             Doc::Bulk("save"),
@@ -4980,6 +7338,205 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     (Doc::Bulk("since"), Doc::Bulk("6.0.0")),
                     (Doc::Bulk("flags"), Doc::Set(&[
                         Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "scard",
+        Doc::Array(&[
+            Doc::Bulk("scard"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get the number of members in a set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sdiff",
+        Doc::Array(&[
+            Doc::Bulk("sdiff"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output_order"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Subtract multiple sets")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the total number of elements in all given sets.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sdiffstore",
+        Doc::Array(&[
+            Doc::Bulk("sdiffstore"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Subtract multiple sets and store the resulting set in a key")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the total number of elements in all given sets.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
                     ])),
                 ]),
             ])),
@@ -5509,6 +8066,280 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "sinter",
+        Doc::Array(&[
+            Doc::Bulk("sinter"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output_order"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Intersect multiple sets")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sintercard",
+        Doc::Array(&[
+            Doc::Bulk("sintercard"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("keynum")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("keynumidx"), Doc::Int(0)),
+                            (Doc::Bulk("firstkey"), Doc::Int(1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Intersect multiple sets and return the cardinality of the result")),
+            (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("numkeys")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("limit")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("LIMIT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sinterstore",
+        Doc::Array(&[
+            Doc::Bulk("sinterstore"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Intersect multiple sets and store the resulting set in a key")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sismember",
+        Doc::Array(&[
+            Doc::Bulk("sismember"),
+            Doc::Int(3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Determine if a given value is a member of a set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "slowlog",
         Doc::Array(&[
             Doc::Bulk("slowlog"),
@@ -5523,6 +8354,29 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Set(&[]),
             Doc::Array(&[
+                Doc::Array(&[
+                    Doc::Bulk("slowlog|reset"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("request_policy:all_nodes"),
+                        Doc::Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
                 Doc::Array(&[
                     Doc::Bulk("slowlog|help"),
                     Doc::Int(2),
@@ -5564,29 +8418,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("slowlog|reset"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("request_policy:all_nodes"),
-                        Doc::Bulk("response_policy:all_succeeded"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
                     Doc::Bulk("slowlog|len"),
                     Doc::Int(2),
                     Doc::Set(&[
@@ -5618,6 +8449,12 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("server")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
+                (Doc::Bulk("slowlog|reset"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Clear all entries from the slow log")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.2.12")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of entries in the slowlog")),
+                ])),
                 (Doc::Bulk("slowlog|help"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
                     (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
@@ -5645,18 +8482,508 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("slowlog|reset"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Clear all entries from the slow log")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.2.12")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of entries in the slowlog")),
-                ])),
                 (Doc::Bulk("slowlog|len"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get the slow log's length")),
                     (Doc::Bulk("since"), Doc::Bulk("2.2.12")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
+            ])),
+        ]),
+    ),
+    (
+        "smembers",
+        Doc::Array(&[
+            Doc::Bulk("smembers"),
+            Doc::Int(2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output_order"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get all the members in a set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the set cardinality.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "smismember",
+        Doc::Array(&[
+            Doc::Bulk("smismember"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Returns the membership associated with the given elements for a set")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of elements being checked for membership")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "smove",
+        Doc::Array(&[
+            Doc::Bulk("smove"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@set"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Move a member from one set to another")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("source")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "spop",
+        Doc::Array(&[
+            Doc::Bulk("spop"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@set"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove and return one or multiple random members from a set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("Without the count argument O(1), otherwise O(N) where N is the value of the passed count.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("3.2.0"),
+                    Doc::Bulk("Added the `count` argument."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("since"), Doc::Bulk("3.2.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "srandmember",
+        Doc::Array(&[
+            Doc::Bulk("srandmember"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Get one or multiple random members from a set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.6.0"),
+                    Doc::Bulk("Added the optional `count` argument."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.6.0")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "srem",
+        Doc::Array(&[
+            Doc::Bulk("srem"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@set"),
+                Doc::Simple("@fast"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove one or more members from a set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of members to be removed.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("2.4.0"),
+                    Doc::Bulk("Accepts multiple `member` arguments."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("member")),
+                    (Doc::Bulk("type"), Doc::Bulk("string")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sscan",
+        Doc::Array(&[
+            Doc::Bulk("sscan"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Incrementally iterate Set elements")),
+            (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("cursor")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("type"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("token"), Doc::Bulk("MATCH")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("COUNT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
             ])),
         ]),
     ),
@@ -5779,6 +9106,150 @@ pub static META: &[(&str, Doc, Doc)] = &[
                 Doc::Map(&[
                     (Doc::Bulk("name"), Doc::Bulk("end")),
                     (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sunion",
+        Doc::Array(&[
+            Doc::Bulk("sunion"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[
+                Doc::Bulk("nondeterministic_output_order"),
+            ]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Add multiple sets")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the total number of elements in all given sets.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sunionstore",
+        Doc::Array(&[
+            Doc::Bulk("sunionstore"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@set"),
+                Doc::Simple("@slow"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Add multiple sets and store the resulting set in a key")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the total number of elements in all given sets.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
                 ]),
             ])),
         ]),

@@ -1,6 +1,7 @@
 //! String commands: GET SET (all options) SETNX SETEX PSETEX GETSET GETDEL GETEX MGET MSET
 //! MSETNX APPEND STRLEN GETRANGE SUBSTR SETRANGE INCR DECR INCRBY DECRBY INCRBYFLOAT.
 
+use super::long_double::{LongDouble, NotFinite};
 use super::{int_arg, is, Ctx};
 use crate::store::{RString, Ttl, Value};
 
@@ -135,17 +136,21 @@ pub fn set(ctx: &mut Ctx, argv: &[&[u8]]) {
         None if expire.keep_or_persist => Ttl::Keep,
         None => Ttl::Clear,
     };
-    let old = match ctx.write_string(key) {
-        Err(_) => return,
-        Ok(old) => old.map(|s| bytes_of(s)),
-    };
-    if get {
+    // Without GET, SET replaces a value of any type; only GET needs the old one a string.
+    let exists = if get {
+        let old = match ctx.write_string(key) {
+            Err(_) => return,
+            Ok(old) => old.map(|s| bytes_of(s)),
+        };
         match &old {
             None => ctx.out.null(),
             Some(b) => ctx.out.bulk(b),
         }
-    }
-    if (nx && old.is_some()) || (xx && old.is_none()) {
+        old.is_some()
+    } else {
+        ctx.store.lookup_write(ctx.db, key).is_some()
+    };
+    if (nx && exists) || (xx && !exists) {
         if !get {
             ctx.out.null();
         }
@@ -478,25 +483,31 @@ pub fn decrby(ctx: &mut Ctx, argv: &[&[u8]]) {
     incr_by(ctx, argv[1], -d);
 }
 
-/// INCRBYFLOAT key increment
+/// INCRBYFLOAT key increment: in `long double`, as Redis (see [`LongDouble`]).
 pub fn incrbyfloat(ctx: &mut Ctx, argv: &[&[u8]]) {
     let key = argv[1];
-    let Some(incr) = parse_float(argv[2]) else {
-        return ctx.out.err("value is not a valid float");
-    };
     let current = match ctx.write_string(key) {
         Err(_) => return,
         Ok(None) => b"0".to_vec(),
         Ok(Some(s)) => bytes_of(s),
     };
-    let Some(value) = parse_float(&current) else {
-        return ctx.out.err("value is not a valid float");
-    };
-    let sum = value + incr;
-    if !sum.is_finite() {
-        return ctx.out.err("increment would produce NaN or Infinity");
+    // Infinite operands parse, but give no finite sum.
+    let mut operands = [None, None];
+    for (slot, raw) in operands.iter_mut().zip([&current[..], argv[2]]) {
+        match LongDouble::parse(raw) {
+            Ok(v) => *slot = Some(v),
+            Err(NotFinite::Infinite) => {}
+            Err(NotFinite::Invalid) => return ctx.out.err("value is not a valid float"),
+        }
     }
-    let text = decimal_sum(&current, argv[2]).unwrap_or_else(|| format_long_double(sum));
+    let sum = match operands {
+        [Some(a), Some(b)] => a.plus(b),
+        _ => None,
+    };
+    let Some(sum) = sum else {
+        return ctx.out.err("increment would produce NaN or Infinity");
+    };
+    let text = sum.to_human();
     match ctx.write_string(key) {
         Ok(Some(s)) => *s = RString::plain(text.as_bytes()),
         _ => ctx.store.insert(
@@ -520,89 +531,9 @@ pub fn parse_float(b: &[u8]) -> Option<f64> {
     (!v.is_nan()).then_some(v)
 }
 
-/// Redis prints INCRBYFLOAT results with `%.17Lf` (long double) and trims trailing zeros.
-/// For plain decimals the exact decimal sum is what that prints; this computes it without
-/// binary rounding. None when an operand is not a plain decimal or the sum needs more than
-/// 17 fractional digits.
-fn decimal_sum(a: &[u8], b: &[u8]) -> Option<String> {
-    fn parse(s: &[u8]) -> Option<(i128, u32)> {
-        let (neg, digits) = match s.split_first() {
-            Some((b'-', r)) => (true, r),
-            Some((b'+', r)) => (false, r),
-            _ => (false, s),
-        };
-        let mut mantissa: i128 = 0;
-        let mut scale = 0u32;
-        let mut seen_dot = false;
-        let mut seen_digit = false;
-        for &c in digits {
-            match c {
-                b'0'..=b'9' => {
-                    mantissa = mantissa
-                        .checked_mul(10)?
-                        .checked_add(i128::from(c - b'0'))?;
-                    seen_digit = true;
-                    if seen_dot {
-                        scale += 1;
-                    }
-                }
-                b'.' if !seen_dot => seen_dot = true,
-                _ => return None,
-            }
-        }
-        (seen_digit && scale <= 17).then_some((if neg { -mantissa } else { mantissa }, scale))
-    }
-    let (ma, sa) = parse(a)?;
-    let (mb, sb) = parse(b)?;
-    let scale = sa.max(sb);
-    let sum = ma
-        .checked_mul(10i128.checked_pow(scale - sa)?)?
-        .checked_add(mb.checked_mul(10i128.checked_pow(scale - sb)?)?)?;
-    // Long double holds about 19 significant digits; beyond that the exact sum would not be
-    // what Redis prints.
-    if sum.unsigned_abs() >= 10u128.pow(19) {
-        return None;
-    }
-    let digits = sum.unsigned_abs().to_string();
-    let (int_part, frac_part) = if digits.len() > scale as usize {
-        digits.split_at(digits.len() - scale as usize)
-    } else {
-        ("0", digits.as_str())
-    };
-    let frac = format!("{:0>width$}", frac_part, width = scale as usize);
-    let frac = frac.trim_end_matches('0');
-    let sign = if sum < 0 { "-" } else { "" };
-    Some(if frac.is_empty() {
-        format!("{sign}{int_part}")
-    } else {
-        format!("{sign}{int_part}.{frac}")
-    })
-}
-
-/// `%.17Lf` with trailing zeros trimmed, approximated with f64's shortest representation
-/// (exact for the values binary doubles hold exactly).
-fn format_long_double(v: f64) -> String {
-    let s = format!("{v}");
-    if s == "-0" {
-        "0".into()
-    } else {
-        s
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decimal_sums_print_like_redis() {
-        assert_eq!(decimal_sum(b"10.5", b"0.1").as_deref(), Some("10.6"));
-        assert_eq!(decimal_sum(b"0.1", b"0.2").as_deref(), Some("0.3"));
-        assert_eq!(decimal_sum(b"5", b"-5").as_deref(), Some("0"));
-        assert_eq!(decimal_sum(b"-1.5", b"0.25").as_deref(), Some("-1.25"));
-        assert_eq!(decimal_sum(b"3", b"1e3"), None);
-        assert_eq!(format_long_double(1e20), "100000000000000000000");
-    }
 
     #[test]
     fn floats_parse_like_string2ld() {

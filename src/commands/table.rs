@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::{
-    bits, client, config, connection, expire, introspection, keys, lcs, persistence, server,
-    string, zset, zset_ops, zset_range, Ctx,
+    bits, client, config, connection, expire, hash, introspection, keys, lcs, list, list_move,
+    persistence, server, set, string, zset, zset_ops, zset_range, Ctx,
 };
 use crate::protocol::reply::Reply;
 
@@ -120,6 +120,41 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("setrange", string::setrange),
     ("strlen", string::strlen),
     ("substr", string::getrange),
+    // hashes
+    ("hdel", hash::hdel),
+    ("hexists", hash::hexists),
+    ("hget", hash::hget),
+    ("hgetall", hash::hgetall),
+    ("hincrby", hash::hincrby),
+    ("hincrbyfloat", hash::hincrbyfloat),
+    ("hkeys", hash::hkeys),
+    ("hlen", hash::hlen),
+    ("hmget", hash::hmget),
+    ("hmset", hash::hmset),
+    ("hrandfield", hash::hrandfield),
+    ("hscan", hash::hscan),
+    ("hset", hash::hset),
+    ("hsetnx", hash::hsetnx),
+    ("hstrlen", hash::hstrlen),
+    ("hvals", hash::hvals),
+    // sets
+    ("sadd", set::sadd),
+    ("scard", set::scard),
+    ("sdiff", set::sdiff),
+    ("sdiffstore", set::sdiffstore),
+    ("sinter", set::sinter),
+    ("sintercard", set::sintercard),
+    ("sinterstore", set::sinterstore),
+    ("sismember", set::sismember),
+    ("smembers", set::smembers),
+    ("smismember", set::smismember),
+    ("smove", set::smove),
+    ("spop", set::spop),
+    ("srandmember", set::srandmember),
+    ("srem", set::srem),
+    ("sscan", set::sscan),
+    ("sunion", set::sunion),
+    ("sunionstore", set::sunionstore),
     // sorted sets
     ("zadd", zset::zadd),
     ("zcard", zset::zcard),
@@ -162,6 +197,24 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("getbit", bits::getbit),
     ("lcs", lcs::lcs_command),
     ("setbit", bits::setbit),
+    // lists
+    ("lindex", list::lindex),
+    ("linsert", list::linsert),
+    ("llen", list::llen),
+    ("lmove", list_move::lmove),
+    ("lmpop", list_move::lmpop),
+    ("lpop", list::lpop),
+    ("lpos", list::lpos),
+    ("lpush", list::lpush),
+    ("lpushx", list::lpushx),
+    ("lrange", list::lrange),
+    ("lrem", list::lrem),
+    ("lset", list::lset),
+    ("ltrim", list::ltrim),
+    ("rpop", list::rpop),
+    ("rpoplpush", list_move::rpoplpush),
+    ("rpush", list::rpush),
+    ("rpushx", list::rpushx),
 ];
 
 /// Commands redust has that Redis 7.0 does not (CLIENT SETINFO and NO-TOUCH arrived in 7.2;

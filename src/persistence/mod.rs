@@ -9,19 +9,22 @@
 pub mod snapshot;
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Read, Write};
+use std::os::fd::FromRawFd;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::store::Store;
 
 /// A running background save.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 pub struct SaveChild {
     pub pid: libc::pid_t,
     pub started_ms: u64,
     /// The dirty counter when the child forked: what a successful save accounts for.
     pub dirty_at_fork: u64,
+    /// The read end of the pipe on which the child reports its copy-on-write size.
+    report: Option<File>,
 }
 
 /// Persistence state INFO and the save rules read.
@@ -40,6 +43,8 @@ pub struct Persistence {
     pub scheduled: bool,
     pub latest_fork_usec: u64,
     pub total_forks: u64,
+    /// Bytes the last background save's child had to copy (INFO rdb_last_cow_size).
+    pub last_cow_size: u64,
 }
 
 /// A failed background save is retried by the save rules after this long.
@@ -58,6 +63,7 @@ impl Persistence {
             scheduled: false,
             latest_fork_usec: 0,
             total_forks: 0,
+            last_cow_size: 0,
         }
     }
 
@@ -114,6 +120,7 @@ pub fn start_background_save(
     filename: &str,
 ) -> io::Result<()> {
     let started = Instant::now();
+    let (report_read, report_write) = report_pipe()?;
     // SAFETY: the server is single-threaded, so the child is a consistent copy-on-write
     // image of it. The child only writes the snapshot and leaves with _exit.
     let pid = unsafe { libc::fork() };
@@ -123,6 +130,10 @@ pub fn start_background_save(
     if pid == 0 {
         let outcome =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| save(store, dir, filename)));
+        // Like Redis, report the memory this child had to copy (pages the parent changed
+        // after the fork, or that the child wrote).
+        let mut w = report_write;
+        let _ = w.write_all(&private_dirty_bytes().to_le_bytes());
         let code = match outcome {
             Ok(Ok(_)) => 0,
             Ok(Err(e)) => {
@@ -138,10 +149,12 @@ pub fn start_background_save(
     p.latest_fork_usec = started.elapsed().as_micros() as u64;
     p.total_forks += 1;
     p.last_attempt_ms = store.now_ms;
+    drop(report_write);
     p.child = Some(SaveChild {
         pid,
         started_ms: store.now_ms,
         dirty_at_fork: store.dirty,
+        report: Some(report_read),
     });
     log::info!("Background saving started by pid {pid}");
     Ok(())
@@ -149,7 +162,7 @@ pub fn start_background_save(
 
 /// Collects a finished background save, if any. Returns its outcome.
 pub fn reap(p: &mut Persistence, store: &mut Store, dir: &Path) -> Option<bool> {
-    let child = p.child?;
+    let child = p.child.as_mut()?;
     let mut status: libc::c_int = 0;
     // SAFETY: waitpid on our own child's pid, non-blocking; status is a local.
     let r = unsafe { libc::waitpid(child.pid, &mut status, libc::WNOHANG) };
@@ -171,10 +184,40 @@ pub fn reap(p: &mut Persistence, store: &mut Store, dir: &Path) -> Option<bool> 
     } else {
         log::info!("Background saving terminated with success");
     }
+    let mut cow = [0u8; 8];
+    if let Some(mut r) = child.report.take() {
+        if r.read_exact(&mut cow).is_ok() {
+            p.last_cow_size = u64::from_le_bytes(cow);
+        }
+    }
+    let (started_ms, dirty_at_fork) = (child.started_ms, child.dirty_at_fork);
     p.child = None;
-    p.last_bgsave_secs = (store.now_ms.saturating_sub(child.started_ms) / 1000) as i64;
-    p.record_save(exited_ok, store, child.dirty_at_fork);
+    p.last_bgsave_secs = (store.now_ms.saturating_sub(started_ms) / 1000) as i64;
+    p.record_save(exited_ok, store, dirty_at_fork);
     Some(exited_ok)
+}
+
+/// A pipe for the child's report: (read end, write end), both close-on-exec.
+fn report_pipe() -> io::Result<(File, File)> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: pipe2 fills the two-element array we pass.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 just returned these two fresh descriptors; each File owns one.
+    Ok(unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) })
+}
+
+/// This process's private dirty memory, from /proc/self/smaps_rollup (0 if unavailable).
+fn private_dirty_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/smaps_rollup")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Private_Dirty:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
 }
 
 /// Stops a running background save (SHUTDOWN, FLUSHALL) and removes its temp file.

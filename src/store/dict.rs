@@ -466,6 +466,11 @@ impl Rng {
         Rng((t ^ (u64::from(std::process::id()) << 32)) | 1)
     }
 
+    /// A generator with a fixed seed (reproducible tests).
+    pub fn from_seed(seed: u64) -> Rng {
+        Rng(seed | 1)
+    }
+
     /// The next pseudo-random number.
     pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;

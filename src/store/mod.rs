@@ -78,6 +78,19 @@ impl Store {
         v
     }
 
+    /// A key inspected without being used (TYPE, OBJECT): expires it lazily and counts a hit
+    /// or a miss, but leaves its access time alone, as Redis's LOOKUP_NOTOUCH does.
+    pub fn lookup_peek(&mut self, db: usize, key: &[u8]) -> Option<&Value> {
+        self.expire_if_needed(db, key);
+        let v = self.dbs[db].get(key);
+        if v.is_some() {
+            self.stats.hits += 1;
+        } else {
+            self.stats.misses += 1;
+        }
+        v
+    }
+
     /// A key about to be written: expires it lazily, counts nothing.
     pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Value> {
         self.expire_if_needed(db, key);

@@ -9,6 +9,24 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Spawns a server process with its output captured.
+fn spawn(cmd: &mut Command, port: u16, dir: &std::path::Path) -> Server {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let log = Arc::new(Mutex::new(String::new()));
+    drain(child.stdout.take().unwrap(), log.clone());
+    drain(child.stderr.take().unwrap(), log.clone());
+    Server {
+        child,
+        port,
+        log,
+        dir: dir.to_path_buf(),
+    }
+}
+
 /// A running server process, killed on drop.
 pub struct Server {
     pub child: Child,
@@ -56,7 +74,9 @@ impl Server {
         Self::start_in(&scratch_dir("redust"), args)
     }
 
-    /// Starts redust in `dir` (its working directory).
+    /// Starts redust in `dir` (its working directory). Unless `--port` is given it
+    /// listens on port 0 and the port the kernel chose is read from its startup line, so
+    /// parallel tests never race for a port.
     pub fn start_in(dir: &std::path::Path, args: &[&str]) -> Server {
         let mut all: Vec<String> = Vec::new();
         // A config file must come first, as with redis-server.
@@ -65,98 +85,101 @@ impl Server {
             all.push(first.to_string());
             args = &args[1..];
         }
-        let mut port = None;
-        for (i, a) in args.iter().enumerate() {
-            if *a == "--port" {
-                port = args.get(i + 1).and_then(|p| p.parse().ok());
+        if !args.contains(&"--port") {
+            all.extend(["--port".to_string(), "0".to_string()]);
+        }
+        if !args.contains(&"--save") {
+            all.extend(["--save".to_string(), String::new()]);
+        }
+        all.extend(args.iter().map(|s| s.to_string()));
+        let mut server = spawn(
+            Command::new(env!("CARGO_BIN_EXE_redust"))
+                .args(&all)
+                .current_dir(dir),
+            0,
+            dir,
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while server.port == 0 {
+            let log = server.log();
+            if let Some(port) = log
+                .split("port=")
+                .nth(1)
+                .and_then(|rest| rest.split(',').next())
+                .and_then(|p| p.parse().ok())
+            {
+                server.port = port;
+                break;
+            }
+            assert!(server.alive(), "redust exited at start:\n{log}");
+            assert!(Instant::now() < deadline, "redust did not start:\n{log}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        server.wait_ready();
+        server
+    }
+
+    /// Starts a real redis-server for differential tests. Port 0 would turn its TCP off,
+    /// so a free port is picked, and the server that answers is checked to be ours (by
+    /// pid) before it is used; a lost race for the port means another try.
+    pub fn start_redis(args: &[&str]) -> Server {
+        for _ in 0..5 {
+            let dir = scratch_dir("redis");
+            let port = free_port();
+            let mut all: Vec<String> = vec![
+                "--port".into(),
+                port.to_string(),
+                "--save".into(),
+                String::new(),
+                "--appendonly".into(),
+                "no".into(),
+                "--dir".into(),
+                dir.display().to_string(),
+            ];
+            all.extend(args.iter().map(|s| s.to_string()));
+            let mut server = spawn(Command::new("redis-server").args(&all), port, &dir);
+            if server.try_ready() && server.alive() {
+                let mut raw = server.raw();
+                let info = raw.cmd_str(&["INFO", "server"]);
+                if info.contains(&format!("process_id:{}\r\n", server.child.id())) {
+                    return server;
+                }
             }
         }
-        let port = port.unwrap_or_else(|| {
-            let p = free_port();
-            all.push("--port".into());
-            all.push(p.to_string());
-            p
-        });
-        if !args.contains(&"--save") {
-            all.push("--save".into());
-            all.push(String::new());
-        }
-        all.extend(args.iter().map(|s| s.to_string()));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_redust"))
-            .args(&all)
-            .current_dir(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start redust");
-        let log = Arc::new(Mutex::new(String::new()));
-        drain(child.stdout.take().unwrap(), log.clone());
-        drain(child.stderr.take().unwrap(), log.clone());
-        let server = Server {
-            child,
-            port,
-            log,
-            dir: dir.to_path_buf(),
-        };
-        server.wait_ready();
-        server
+        panic!("could not start redis-server (apt-get install redis-server)");
     }
 
-    /// Starts a real redis-server for differential tests.
-    pub fn start_redis(args: &[&str]) -> Server {
-        let dir = scratch_dir("redis");
-        let port = free_port();
-        let mut all: Vec<String> = vec![
-            "--port".into(),
-            port.to_string(),
-            "--save".into(),
-            String::new(),
-            "--appendonly".into(),
-            "no".into(),
-            "--dir".into(),
-            dir.display().to_string(),
-        ];
-        all.extend(args.iter().map(|s| s.to_string()));
-        let mut child = Command::new("redis-server")
-            .args(&all)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("redis-server must be installed (apt-get install redis-server)");
-        let log = Arc::new(Mutex::new(String::new()));
-        drain(child.stdout.take().unwrap(), log.clone());
-        drain(child.stderr.take().unwrap(), log.clone());
-        let server = Server {
-            child,
-            port,
-            log,
-            dir,
-        };
-        server.wait_ready();
-        server
-    }
-
-    fn wait_ready(&self) {
+    /// Waits until the server answers PING (or NOAUTH); false if it exits or times out.
+    fn try_ready(&mut self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
+            if !self.alive() {
+                return false;
+            }
             if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
                 let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
                 if s.write_all(b"PING\r\n").is_ok() {
                     let mut buf = [0u8; 64];
                     if let Ok(n) = s.read(&mut buf) {
                         if buf[..n].starts_with(b"+PONG") || buf[..n].starts_with(b"-NOAUTH") {
-                            return;
+                            return true;
                         }
                     }
                 }
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!(
-            "server on port {} did not start:\n{}",
-            self.port,
-            self.log()
-        );
+        false
+    }
+
+    fn wait_ready(&mut self) {
+        if !self.try_ready() {
+            panic!(
+                "server on port {} did not start:\n{}",
+                self.port,
+                self.log()
+            );
+        }
     }
 
     /// The process output so far.

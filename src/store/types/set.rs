@@ -4,7 +4,7 @@
 use super::Limits;
 use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::push_int;
-use crate::store::dict::Dict;
+use crate::store::dict::{Dict, Rng};
 
 /// A set value.
 #[derive(Debug)]
@@ -115,6 +115,38 @@ impl Set {
         }
     }
 
+    /// One SSCAN step: an intset gives everything at once (cursor 0); a table visits the
+    /// bucket(s) `cursor` names.
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8])) -> u64 {
+        match self {
+            Set::Intset(v) => {
+                let mut b = Vec::with_capacity(20);
+                for n in v {
+                    b.clear();
+                    push_int(&mut b, *n);
+                    f(&b);
+                }
+                0
+            }
+            Set::Table(d) => d.scan(cursor, |k, _| f(k)),
+        }
+    }
+
+    /// A random member (uniform for intsets, Redis's bucket sampling for tables), or None
+    /// if empty.
+    pub fn random(&mut self, rng: &mut Rng) -> Option<Vec<u8>> {
+        match self {
+            Set::Intset(v) if v.is_empty() => None,
+            Set::Intset(v) => {
+                let n = v[(rng.next_u64() % v.len() as u64) as usize];
+                let mut b = Vec::with_capacity(20);
+                push_int(&mut b, n);
+                Some(b)
+            }
+            Set::Table(d) => d.random(rng).map(|(k, _)| k.to_vec()),
+        }
+    }
+
     fn convert(&mut self) {
         if let Set::Intset(_) = self {
             let members = self.members();
@@ -141,4 +173,78 @@ fn intset_value(m: &[u8]) -> Option<i64> {
         return None;
     }
     parse_i64(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Random operations against a BTreeSet model, with a small intset limit so that sets
+    /// leave the intset form (by count and by non-integer members) and never come back.
+    #[test]
+    fn behaves_like_a_set_across_encodings() {
+        let limits = Limits {
+            set_intset_entries: 8,
+            ..Limits::default()
+        };
+        let odd: [&[u8]; 7] = [
+            b"a",
+            b"007",
+            b"-0",
+            b"+1",
+            b"99999999999999999999",
+            b"",
+            b"9223372036854775807",
+        ];
+        let mut rng = Rng::from_seed(11);
+        for round in 0..300 {
+            let mut s = Set::default();
+            let mut model: BTreeSet<Vec<u8>> = BTreeSet::new();
+            let mut converted = false;
+            let pool = 4 + round % 16;
+            for _ in 0..200 {
+                let m: Vec<u8> = if rng.next_u64().is_multiple_of(25) {
+                    odd[(rng.next_u64() % odd.len() as u64) as usize].to_vec()
+                } else {
+                    format!("{}", (rng.next_u64() % pool) as i64 - 5).into_bytes()
+                };
+                if rng.next_u64() % 3 < 2 {
+                    let new = model.insert(m.clone());
+                    assert_eq!(s.insert(&m, &limits), new);
+                    converted |=
+                        model.len() > limits.set_intset_entries || intset_value(&m).is_none();
+                } else {
+                    assert_eq!(s.remove(&m), model.remove(&m));
+                }
+                assert_eq!(s.len(), model.len());
+                assert_eq!(s.contains(&m), model.contains(&m));
+                let want = if converted { "hashtable" } else { "intset" };
+                assert_eq!(s.encoding(), want);
+            }
+            let members = s.members();
+            assert_eq!(members.iter().cloned().collect::<BTreeSet<_>>(), model);
+            assert_eq!(members.len(), model.len());
+            if let Set::Intset(v) = &s {
+                assert!(v.windows(2).all(|w| w[0] < w[1]));
+            }
+            let mut scanned = BTreeSet::new();
+            let mut cursor = 0;
+            loop {
+                cursor = s.scan(cursor, |m| {
+                    scanned.insert(m.to_vec());
+                });
+                if cursor == 0 {
+                    break;
+                }
+            }
+            assert_eq!(scanned, model);
+            for _ in 0..10 {
+                match s.random(&mut rng) {
+                    Some(m) => assert!(model.contains(&m)),
+                    None => assert!(model.is_empty()),
+                }
+            }
+        }
+    }
 }

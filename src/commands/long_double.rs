@@ -1,0 +1,453 @@
+//! x87 80-bit `long double` arithmetic in software, for INCRBYFLOAT and HINCRBYFLOAT: Redis
+//! parses both operands with `strtold`, adds them in extended precision (64-bit mantissa)
+//! and prints the sum with `%.17Lf`, trailing zeros trimmed. Doubles cannot reproduce
+//! that (`1e18 + 0.1` prints `1000000000000000000.125` in Redis), so values are exact
+//! binary numbers `m * 2^e` with a 64-bit `m`, and every step (decimal to binary, the sum,
+//! binary to decimal) is done exactly on big integers, then rounded half-to-even.
+
+/// Largest binary exponent of a finite long double (its values stay below 2^16384).
+const MAX_EXP: i64 = 16384;
+/// Smallest normal long double is 2^-16382; below, values count as underflow.
+const MIN_EXP: i64 = -16382;
+
+/// An unsigned big integer, little-endian 32-bit limbs, no trailing zero limbs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Big(Vec<u32>);
+
+impl Big {
+    fn from_u64(v: u64) -> Big {
+        let mut b = Big(vec![v as u32, (v >> 32) as u32]);
+        b.trim();
+        b
+    }
+
+    fn trim(&mut self) {
+        while self.0.last() == Some(&0) {
+            self.0.pop();
+        }
+    }
+
+    fn is_zero(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn bits(&self) -> u64 {
+        match self.0.last() {
+            None => 0,
+            Some(&top) => (self.0.len() as u64 - 1) * 32 + u64::from(32 - top.leading_zeros()),
+        }
+    }
+
+    fn bit(&self, i: u64) -> bool {
+        let limb = (i / 32) as usize;
+        limb < self.0.len() && self.0[limb] >> (i % 32) & 1 == 1
+    }
+
+    fn mul_small(&mut self, m: u32) {
+        let mut carry = 0u64;
+        for limb in &mut self.0 {
+            let v = u64::from(*limb) * u64::from(m) + carry;
+            *limb = v as u32;
+            carry = v >> 32;
+        }
+        if carry > 0 {
+            self.0.push(carry as u32);
+        }
+    }
+
+    fn add_small(&mut self, a: u32) {
+        let mut carry = u64::from(a);
+        for limb in &mut self.0 {
+            if carry == 0 {
+                break;
+            }
+            let v = u64::from(*limb) + carry;
+            *limb = v as u32;
+            carry = v >> 32;
+        }
+        if carry > 0 {
+            self.0.push(carry as u32);
+        }
+    }
+
+    /// Divides in place by `d`, returning the remainder.
+    fn div_small(&mut self, d: u32) -> u32 {
+        let mut rem = 0u64;
+        for limb in self.0.iter_mut().rev() {
+            let v = (rem << 32) | u64::from(*limb);
+            *limb = (v / u64::from(d)) as u32;
+            rem = v % u64::from(d);
+        }
+        self.trim();
+        rem as u32
+    }
+
+    fn shl(&self, n: u64) -> Big {
+        if self.is_zero() {
+            return self.clone();
+        }
+        let (limbs, bits) = ((n / 32) as usize, (n % 32) as u32);
+        let mut out = vec![0u32; limbs];
+        let mut carry = 0u32;
+        for &l in &self.0 {
+            if bits == 0 {
+                out.push(l);
+            } else {
+                out.push((l << bits) | carry);
+                carry = l >> (32 - bits);
+            }
+        }
+        if carry > 0 {
+            out.push(carry);
+        }
+        let mut b = Big(out);
+        b.trim();
+        b
+    }
+
+    /// `self >> n`, and whether any bit shifted out was set.
+    fn shr(&self, n: u64) -> (Big, bool) {
+        let sticky = (0..n.min(self.bits())).any(|i| self.bit(i));
+        let (limbs, bits) = ((n / 32) as usize, (n % 32) as u32);
+        if limbs >= self.0.len() {
+            return (Big(Vec::new()), sticky);
+        }
+        let src = &self.0[limbs..];
+        let mut out = Vec::with_capacity(src.len());
+        for i in 0..src.len() {
+            let lo = src[i] >> bits;
+            let hi = if bits == 0 {
+                0
+            } else {
+                src.get(i + 1).map_or(0, |&h| h << (32 - bits))
+            };
+            out.push(lo | hi);
+        }
+        let mut b = Big(out);
+        b.trim();
+        (b, sticky)
+    }
+
+    fn cmp(&self, o: &Big) -> std::cmp::Ordering {
+        self.0
+            .len()
+            .cmp(&o.0.len())
+            .then_with(|| self.0.iter().rev().cmp(o.0.iter().rev()))
+    }
+
+    fn add(&self, o: &Big) -> Big {
+        let mut out = Vec::with_capacity(self.0.len().max(o.0.len()) + 1);
+        let mut carry = 0u64;
+        for i in 0..self.0.len().max(o.0.len()) {
+            let v = u64::from(*self.0.get(i).unwrap_or(&0))
+                + u64::from(*o.0.get(i).unwrap_or(&0))
+                + carry;
+            out.push(v as u32);
+            carry = v >> 32;
+        }
+        out.push(carry as u32);
+        let mut b = Big(out);
+        b.trim();
+        b
+    }
+
+    /// `self - o`; requires `self >= o`.
+    fn sub(&self, o: &Big) -> Big {
+        let mut out = Vec::with_capacity(self.0.len());
+        let mut borrow = 0i64;
+        for i in 0..self.0.len() {
+            let mut v = i64::from(self.0[i]) - i64::from(*o.0.get(i).unwrap_or(&0)) - borrow;
+            borrow = 0;
+            if v < 0 {
+                v += 1 << 32;
+                borrow = 1;
+            }
+            out.push(v as u32);
+        }
+        let mut b = Big(out);
+        b.trim();
+        b
+    }
+
+    fn low_u64(&self) -> u64 {
+        u64::from(*self.0.first().unwrap_or(&0)) | u64::from(*self.0.get(1).unwrap_or(&0)) << 32
+    }
+
+    fn to_decimal(&self) -> String {
+        if self.is_zero() {
+            return "0".into();
+        }
+        let mut n = self.clone();
+        let mut chunks = Vec::new();
+        while !n.is_zero() {
+            chunks.push(n.div_small(1_000_000_000));
+        }
+        let mut s = chunks.pop().expect("nonzero").to_string();
+        for c in chunks.iter().rev() {
+            s.push_str(&format!("{c:09}"));
+        }
+        s
+    }
+}
+
+/// A finite long double: `(-1)^neg * m * 2^e`, `m` normalized (top bit set) unless zero.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LongDouble {
+    neg: bool,
+    m: u64,
+    e: i64,
+}
+
+/// Why a value is not a finite long double.
+#[derive(Debug, PartialEq)]
+pub enum NotFinite {
+    /// Not a number as `strtold` reads it, out of range, or NaN.
+    Invalid,
+    /// `inf` / `-inf` (valid input, but no finite value).
+    Infinite,
+}
+
+impl LongDouble {
+    /// Rounds the exact value `(-1)^neg * n * 2^e` to a 64-bit mantissa, half to even.
+    fn round(neg: bool, n: &Big, e: i64, sticky_in: bool) -> Option<LongDouble> {
+        if n.is_zero() {
+            return Some(LongDouble { neg, m: 0, e: 0 });
+        }
+        let bits = n.bits();
+        let (m, e) = if bits <= 64 {
+            (n.shl(64 - bits).low_u64(), e - (64 - bits as i64))
+        } else {
+            let shift = bits - 64;
+            let (q, _) = n.shr(shift);
+            let half = n.bit(shift - 1);
+            let (_, below) = n.shr(shift - 1);
+            let sticky = below || sticky_in;
+            let mut q = q;
+            let mut e = e + shift as i64;
+            if half && (sticky || q.bit(0)) {
+                q.add_small(1);
+                if q.bits() > 64 {
+                    q = q.shr(1).0;
+                    e += 1;
+                }
+            }
+            (q.low_u64(), e)
+        };
+        // Exponent of the leading bit: m is in [2^63, 2^64).
+        let top = e + 63;
+        if top >= MAX_EXP {
+            return None;
+        }
+        if top < MIN_EXP {
+            return Some(LongDouble { neg, m: 0, e: 0 });
+        }
+        Some(LongDouble { neg, m, e })
+    }
+
+    /// Parses as Redis's `string2ld`: `strtold` on the whole string (decimal, with an
+    /// optional exponent; `inf`/`infinity`), no leading space, no trailing bytes; NaN,
+    /// overflow and underflow to zero are invalid.
+    pub fn parse(s: &[u8]) -> Result<LongDouble, NotFinite> {
+        let (neg, body) = match s.split_first() {
+            Some((b'-', r)) => (true, r),
+            Some((b'+', r)) => (false, r),
+            _ => (false, s),
+        };
+        let lower = body.to_ascii_lowercase();
+        if lower == b"inf" || lower == b"infinity" {
+            return Err(NotFinite::Infinite);
+        }
+        let mut digits = Big(Vec::new());
+        let mut exp10: i64 = 0;
+        let (mut seen_digit, mut seen_dot) = (false, false);
+        let mut nonzero = false;
+        let mut i = 0;
+        while i < body.len() {
+            match body[i] {
+                c @ b'0'..=b'9' => {
+                    seen_digit = true;
+                    nonzero |= c != b'0';
+                    digits.mul_small(10);
+                    digits.add_small(u32::from(c - b'0'));
+                    if seen_dot {
+                        exp10 -= 1;
+                    }
+                }
+                b'.' if !seen_dot => seen_dot = true,
+                _ => break,
+            }
+            i += 1;
+        }
+        if !seen_digit {
+            return Err(NotFinite::Invalid);
+        }
+        if i < body.len() && (body[i] == b'e' || body[i] == b'E') {
+            let rest = &body[i + 1..];
+            let (eneg, edigits) = match rest.split_first() {
+                Some((b'-', r)) => (true, r),
+                Some((b'+', r)) => (false, r),
+                _ => (false, rest),
+            };
+            if edigits.is_empty() || !edigits.iter().all(u8::is_ascii_digit) {
+                return Err(NotFinite::Invalid);
+            }
+            let mut e: i64 = 0;
+            for &c in edigits {
+                e = (e * 10 + i64::from(c - b'0')).min(1_000_000);
+            }
+            exp10 += if eneg { -e } else { e };
+            i = body.len();
+        }
+        if i != body.len() {
+            return Err(NotFinite::Invalid);
+        }
+        if !nonzero {
+            return Ok(LongDouble { neg, m: 0, e: 0 });
+        }
+        // Far outside the range: overflow or underflow, both invalid for string2ld.
+        if !(-5000..=5000).contains(&exp10) {
+            return Err(NotFinite::Invalid);
+        }
+        let v = if exp10 >= 0 {
+            let mut n = digits;
+            for _ in 0..exp10 {
+                n.mul_small(10);
+            }
+            Self::round(neg, &n, 0, false)
+        } else {
+            let mut den = Big::from_u64(1);
+            for _ in 0..-exp10 {
+                den.mul_small(10);
+            }
+            // Scale so that the quotient has at least 66 bits, then divide bit by bit.
+            let k = (66 + den.bits() as i64 - digits.bits() as i64).max(0) as u64;
+            let num = digits.shl(k);
+            let qbits = num.bits().saturating_sub(den.bits()) + 1;
+            let mut rem = num;
+            let mut q = Big(Vec::new());
+            for b in (0..qbits).rev() {
+                let d = den.shl(b);
+                if rem.cmp(&d) != std::cmp::Ordering::Less {
+                    rem = rem.sub(&d);
+                    q = q.add(&Big::from_u64(1).shl(b));
+                }
+            }
+            Self::round(neg, &q, -(k as i64), !rem.is_zero())
+        };
+        match v {
+            Some(v) if v.m != 0 => Ok(v),
+            _ => Err(NotFinite::Invalid),
+        }
+    }
+
+    /// The exactly rounded sum; None when it overflows.
+    pub fn plus(self, o: LongDouble) -> Option<LongDouble> {
+        if self.m == 0 {
+            return Some(if o.m == 0 {
+                LongDouble {
+                    neg: self.neg && o.neg,
+                    ..o
+                }
+            } else {
+                o
+            });
+        }
+        if o.m == 0 {
+            return Some(self);
+        }
+        let e = self.e.min(o.e);
+        let a = Big::from_u64(self.m).shl((self.e - e) as u64);
+        let b = Big::from_u64(o.m).shl((o.e - e) as u64);
+        let (neg, n) = if self.neg == o.neg {
+            (self.neg, a.add(&b))
+        } else {
+            match a.cmp(&b) {
+                std::cmp::Ordering::Less => (o.neg, b.sub(&a)),
+                _ => (self.neg, a.sub(&b)),
+            }
+        };
+        Self::round(neg && !n.is_zero(), &n, e, false)
+    }
+
+    /// `%.17Lf` with trailing zeros (and a bare dot) trimmed, `-0` as `0`: Redis's
+    /// `ld2string(LD_STR_HUMAN)`.
+    pub fn to_human(self) -> String {
+        let mut scaled = Big::from_u64(self.m);
+        for _ in 0..17 {
+            scaled.mul_small(10);
+        }
+        let r = if self.e >= 0 {
+            scaled.shl(self.e as u64)
+        } else {
+            let shift = (-self.e) as u64;
+            let (mut q, _) = scaled.shr(shift);
+            let half = scaled.bit(shift - 1);
+            let (_, below) = scaled.shr(shift - 1);
+            if half && (below || q.bit(0)) {
+                q.add_small(1);
+            }
+            q
+        };
+        let digits = r.to_decimal();
+        let digits = format!("{digits:0>18}");
+        let (int, frac) = digits.split_at(digits.len() - 17);
+        let frac = frac.trim_end_matches('0');
+        let mut s = String::new();
+        if self.neg {
+            s.push('-');
+        }
+        s.push_str(int);
+        if !frac.is_empty() {
+            s.push('.');
+            s.push_str(frac);
+        }
+        if s == "-0" {
+            s = "0".into();
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sum(a: &str, b: &str) -> String {
+        let a = LongDouble::parse(a.as_bytes()).unwrap();
+        let b = LongDouble::parse(b.as_bytes()).unwrap();
+        a.plus(b).unwrap().to_human()
+    }
+
+    #[test]
+    fn sums_print_like_redis() {
+        assert_eq!(sum("10.5", "0.1"), "10.6");
+        assert_eq!(sum("0.1", "0.2"), "0.3");
+        assert_eq!(sum("5", "-5"), "0");
+        assert_eq!(sum("1e18", "0.1"), "1000000000000000000.125");
+        assert_eq!(sum("300", "0.1"), "300.10000000000000001");
+        assert_eq!(sum("-0.1", "1e-5"), "-0.09999");
+        assert_eq!(sum("3e-5", "0"), "0.00003");
+        assert_eq!(sum("1e20", "0"), "100000000000000000000");
+        assert_eq!(sum("5.0e3", "0"), "5000");
+        assert_eq!(
+            sum("1", "1e308"),
+            "99999999999999999996685879655845645660560099847415567207797047994921734868838061872100126921888539320446747225054013223152134749593960583597420814430196418767959100019603190778663109604507106667939153395788938914560543563061268364901618630217086589253444881623791300855757318142424510452728255046343928578048"
+        );
+    }
+
+    #[test]
+    fn parses_like_string2ld() {
+        assert!(LongDouble::parse(b"1.5").is_ok());
+        assert!(LongDouble::parse(b".5").is_ok());
+        assert!(LongDouble::parse(b"5.").is_ok());
+        assert_eq!(LongDouble::parse(b"inf"), Err(NotFinite::Infinite));
+        assert_eq!(LongDouble::parse(b"-Infinity"), Err(NotFinite::Infinite));
+        assert_eq!(LongDouble::parse(b"nan"), Err(NotFinite::Invalid));
+        assert_eq!(LongDouble::parse(b"1e5000"), Err(NotFinite::Invalid));
+        assert_eq!(LongDouble::parse(b"1e-5000"), Err(NotFinite::Invalid));
+        assert_eq!(LongDouble::parse(b"1x"), Err(NotFinite::Invalid));
+        assert_eq!(LongDouble::parse(b""), Err(NotFinite::Invalid));
+        assert_eq!(LongDouble::parse(b"."), Err(NotFinite::Invalid));
+        assert_eq!(LongDouble::parse(b"1e"), Err(NotFinite::Invalid));
+    }
+}
