@@ -80,6 +80,32 @@ fn slowloris_clients_do_not_block_others() {
 }
 
 #[test]
+fn huge_random_counts_are_refused_not_built() {
+    // Redis 7.0.15 dies on these; redust answers with its range error and keeps serving.
+    let ours = Server::start(&[]);
+    let mut raw = ours.raw();
+    raw.cmd_str(&["SADD", "s", "a"]);
+    raw.cmd_str(&["HSET", "h", "f", "v"]);
+    raw.cmd_str(&["ZADD", "z", "1", "a"]);
+    for cmd in [
+        vec!["SRANDMEMBER", "s", "-9223372036854775807"],
+        vec!["HRANDFIELD", "h", "-9223372036854775807"],
+        vec!["ZRANDMEMBER", "z", "-9223372036854775807"],
+        vec!["SRANDMEMBER", "s", "-16777217"],
+    ] {
+        assert_eq!(
+            raw.cmd_str(&cmd),
+            "-ERR value is out of range\r\n",
+            "{cmd:?}"
+        );
+    }
+    // Counts that fit are served in full.
+    let reply = raw.cmd_str(&["SRANDMEMBER", "s", "-1000"]);
+    assert!(reply.starts_with("*1000\r\n"));
+    assert_serving(&ours);
+}
+
+#[test]
 fn garbage_and_high_bytes_get_protocol_errors_not_crashes() {
     let ours = Server::start(&[]);
     let mut seed = 0x1234_5678_9abc_def0u64;

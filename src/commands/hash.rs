@@ -267,6 +267,9 @@ pub fn hrandfield(ctx: &mut Ctx, argv: &[&[u8]]) {
     if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
         return ctx.out.err("value is out of range");
     }
+    if !super::random_count_ok(ctx.out, l) {
+        return;
+    }
     match ctx.read_as::<Hash>(argv[1]) {
         Err(_) => return,
         Ok(None) => return ctx.out.array(0),

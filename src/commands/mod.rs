@@ -193,6 +193,20 @@ collection!(Hash, Hash);
 collection!(Set, Set);
 collection!(ZSet, ZSet);
 
+/// The most elements SRANDMEMBER / HRANDFIELD / ZRANDMEMBER with a negative count (picks
+/// with repetition) may return. Redis 7.0 tries to build any size and dies on a huge count;
+/// redust refuses, with Redis's range error, a reply it could not send anyway.
+pub const MAX_RANDOM_PICKS: u64 = 1 << 24;
+
+/// Checks a random-sampling count against [`MAX_RANDOM_PICKS`]; replies the error if not.
+pub fn random_count_ok(out: &mut Reply, count: i64) -> bool {
+    if count < 0 && count.unsigned_abs() > MAX_RANDOM_PICKS {
+        out.err("value is out of range");
+        return false;
+    }
+    true
+}
+
 /// Parses an integer argument; on failure replies Redis's error and returns None.
 pub fn int_arg(out: &mut Reply, arg: &[u8]) -> Option<i64> {
     let v = parse_i64(arg);

@@ -183,6 +183,9 @@ pub fn srandmember(ctx: &mut Ctx, argv: &[&[u8]]) {
             "value is out of range, value must between -9223372036854775807 and 9223372036854775807",
         );
     }
+    if !super::random_count_ok(ctx.out, l) {
+        return;
+    }
     let picked: Vec<Vec<u8>> = match ctx.read_as::<Set>(argv[1]) {
         Err(_) => return,
         Ok(None) => Vec::new(),

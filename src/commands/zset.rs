@@ -479,6 +479,9 @@ pub fn zrandmember(ctx: &mut Ctx, argv: &[&[u8]]) {
         if withscores && count < -(i64::MAX / 2) {
             return ctx.out.err("value is out of range");
         }
+        if !super::random_count_ok(ctx.out, count) {
+            return;
+        }
     }
     let len = match ctx.read_as::<ZSet>(key) {
         Err(_) => return,
