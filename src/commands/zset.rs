@@ -555,28 +555,9 @@ pub fn zscan(ctx: &mut Ctx, argv: &[&[u8]]) {
         }
         Ok(Some(_)) => {}
     }
-    let mut pattern: Option<&[u8]> = None;
-    let mut count: i64 = 10;
-    let mut i = 3;
-    while i < argv.len() {
-        let Some(&value) = argv.get(i + 1) else {
-            return ctx.syntax_error();
-        };
-        if is(argv[i], "match") {
-            pattern = Some(value);
-        } else if is(argv[i], "count") {
-            let Some(n) = int_arg(ctx.out, value) else {
-                return;
-            };
-            if n < 1 {
-                return ctx.syntax_error();
-            }
-            count = n;
-        } else {
-            return ctx.syntax_error();
-        }
-        i += 2;
-    }
+    let Some((pattern, count)) = super::keys::collection_scan_options(ctx, argv) else {
+        return;
+    };
     let mut found: Vec<(Vec<u8>, f64)> = Vec::new();
     let mut cursor = cursor;
     let mut listpack = false;
