@@ -414,7 +414,6 @@ pub fn command_sequence(data: &[u8]) {
         check_invariants(&mut store, &mut srv, key);
         reply.buf.clear();
         reply.error_codes.clear();
-        srv.clients[key].reply_mode = crate::server::client::ReplyMode::On;
         srv.clients[key].blocked = None;
         let step = u.arbitrary::<u8>().unwrap_or(0);
         store.now_ms += u64::from(step) * 10;
@@ -437,6 +436,10 @@ fn check_invariants(store: &mut Store, srv: &mut ServerState, key: usize) {
     }
     let db = srv.clients[key].db;
     let keys: Vec<Vec<u8>> = store.dbs[db].keys().map(|k| k.to_vec()).collect();
+    // The probes must see their replies whatever CLIENT REPLY the sequence set; the
+    // client's mode is restored afterwards (found by the fuzzer:
+    // fuzz/regressions/command_sequence/invariant-ttl-under-client-reply-off).
+    let mode = std::mem::take(&mut srv.clients[key].reply_mode);
     for k in keys.iter().take(16) {
         let mut out = Reply::default();
         commands::execute(store, srv, &mut out, key, &[b"TTL", k]);
@@ -447,6 +450,7 @@ fn check_invariants(store: &mut Store, srv: &mut ServerState, key: usize) {
             .unwrap_or_else(|| panic!("TTL replied {text:?}"));
         assert!(n == -1 || n == -2 || n >= 0, "TTL {k:?} = {n}");
     }
+    srv.clients[key].reply_mode = mode;
 }
 
 #[cfg(test)]
