@@ -414,7 +414,13 @@ pub fn command_sequence(data: &[u8]) {
         check_invariants(&mut store, &mut srv, key);
         reply.buf.clear();
         reply.error_codes.clear();
-        srv.clients[key].blocked = None;
+        // A command that blocked (WAIT, BLPOP, ...) is given up at once: the harness has
+        // no second client to serve it, and the next command must run.
+        srv.end_block(key);
+        assert!(
+            srv.waiters.is_empty(),
+            "a waiter outlived its client's block"
+        );
         let step = u.arbitrary::<u8>().unwrap_or(0);
         store.now_ms += u64::from(step) * 10;
     }

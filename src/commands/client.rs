@@ -3,7 +3,7 @@
 use super::connection::valid_client_name;
 use super::{is, Ctx};
 use crate::protocol::parse::parse_i64;
-use crate::server::client::{BlockReason, ReplyMode};
+use crate::server::client::ReplyMode;
 use crate::server::{Pause, PauseMode};
 
 /// CLIENT ID
@@ -340,21 +340,11 @@ pub fn unblock(ctx: &mut Ctx, argv: &[&[u8]]) {
         ctx.out.int(0);
         return;
     };
-    let c = &mut ctx.srv.clients[key];
-    let blocked = c.blocked.take().expect("filtered on blocked");
-    if as_error {
-        c.reply
-            .error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
-    } else {
-        match blocked.reason {
-            BlockReason::Wait => c.reply.int(0),
-        }
-    }
-    let cid = c.id;
-    if let Some(d) = blocked.deadline {
-        ctx.srv.block_deadlines.remove(&(d, key, cid));
-    }
-    ctx.srv.resume.push(key);
+    let error = as_error.then_some("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    ctx.srv.end_block_unserved(key, error, true);
+    // The error is counted against this call, as Redis counts errors sent during it.
+    let codes = std::mem::take(&mut ctx.srv.clients[key].reply.error_codes);
+    ctx.out.error_codes.extend(codes);
     ctx.out.int(1);
 }
 

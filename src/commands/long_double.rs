@@ -369,6 +369,36 @@ impl LongDouble {
         Self::round(neg && !n.is_zero(), &n, e, false)
     }
 
+    /// `(long long) ceill(self * 1000.0L)` as an x86-64 build of Redis computes a blocking
+    /// command's timeout in milliseconds: the product rounded to a 64-bit mantissa, rounded
+    /// up to an integer, and `i64::MIN` (the x87 "integer indefinite") when that does not
+    /// fit, which Redis then reports as a negative timeout.
+    pub fn millis_ceil(self) -> i64 {
+        if self.m == 0 {
+            return 0;
+        }
+        let mut product = Big::from_u64(self.m);
+        product.mul_small(1000);
+        let Some(p) = Self::round(self.neg, &product, self.e, false) else {
+            return i64::MIN;
+        };
+        if p.e > 0 {
+            return i64::MIN;
+        }
+        let shift = (-p.e) as u32;
+        let (whole, fraction) = if shift >= 64 {
+            (0u128, true)
+        } else {
+            (u128::from(p.m >> shift), p.m & ((1u64 << shift) - 1) != 0)
+        };
+        if p.neg {
+            // Toward zero is up for negatives; -0 is 0.
+            i64::try_from(-(whole as i128)).unwrap_or(i64::MIN)
+        } else {
+            i64::try_from(whole + u128::from(fraction)).unwrap_or(i64::MIN)
+        }
+    }
+
     /// `%.17Lf` with trailing zeros (and a bare dot) trimmed, `-0` as `0`: Redis's
     /// `ld2string(LD_STR_HUMAN)`.
     pub fn to_human(self) -> String {
@@ -433,6 +463,22 @@ mod tests {
             sum("1", "1e308"),
             "99999999999999999996685879655845645660560099847415567207797047994921734868838061872100126921888539320446747225054013223152134749593960583597420814430196418767959100019603190778663109604507106667939153395788938914560543563061268364901618630217086589253444881623791300855757318142424510452728255046343928578048"
         );
+    }
+
+    #[test]
+    fn timeouts_convert_like_ceill_times_1000() {
+        let ms = |s: &str| LongDouble::parse(s.as_bytes()).unwrap().millis_ceil();
+        assert_eq!(ms("0"), 0);
+        assert_eq!(ms("1"), 1000);
+        assert_eq!(ms("0.0001"), 1);
+        assert_eq!(ms("0.0015"), 2);
+        assert_eq!(ms("1.5"), 1500);
+        assert_eq!(ms("-0.0001"), 0);
+        assert_eq!(ms("-1"), -1000);
+        assert_eq!(ms("1e30"), i64::MIN);
+        assert_eq!(ms("9223372036854775807"), i64::MIN);
+        assert_eq!(ms("9223372036854775.807"), i64::MAX);
+        assert_eq!(ms("9223372036854775.808"), i64::MIN);
     }
 
     #[test]

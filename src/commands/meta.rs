@@ -696,6 +696,705 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "blmove",
+        Doc::Array(&[
+            Doc::Bulk("blmove"),
+            Doc::Int(6),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("noscript"),
+                Doc::Simple("blocking"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+                Doc::Simple("@blocking"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Pop an element from a list, push it to another list and return it; or block until one is available")),
+            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("source")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("wherefrom")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("left")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("LEFT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("right")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("RIGHT")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("whereto")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("left")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("LEFT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("right")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("RIGHT")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("timeout")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "blmpop",
+        Doc::Array(&[
+            Doc::Bulk("blmpop"),
+            Doc::Int(-5),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("blocking"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+                Doc::Simple("@blocking"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("keynum")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("keynumidx"), Doc::Int(0)),
+                            (Doc::Bulk("firstkey"), Doc::Int(1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Pop elements from a list, or block until one is available")),
+            (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N+M) where N is the number of provided keys and M is the number of elements returned.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("timeout")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("numkeys")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("where")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("left")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("LEFT")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("right")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("RIGHT")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("COUNT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "blpop",
+        Doc::Array(&[
+            Doc::Bulk("blpop"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("noscript"),
+                Doc::Simple("blocking"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+                Doc::Simple("@blocking"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-2)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove and get the first element in a list, or block until one is available")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of provided keys.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("6.0.0"),
+                    Doc::Bulk("`timeout` is interpreted as a double instead of an integer."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("timeout")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "brpop",
+        Doc::Array(&[
+            Doc::Bulk("brpop"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("noscript"),
+                Doc::Simple("blocking"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+                Doc::Simple("@blocking"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-2)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove and get the last element in a list, or block until one is available")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of provided keys.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("6.0.0"),
+                    Doc::Bulk("`timeout` is interpreted as a double instead of an integer."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("timeout")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "brpoplpush",
+        Doc::Array(&[
+            Doc::Bulk("brpoplpush"),
+            Doc::Int(4),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("noscript"),
+                Doc::Simple("blocking"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+                Doc::Simple("@blocking"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("insert"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Pop an element from a list, push it to another list and return it; or block until one is available")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("list")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+            (Doc::Bulk("doc_flags"), Doc::Set(&[
+                Doc::Simple("deprecated"),
+            ])),
+            (Doc::Bulk("deprecated_since"), Doc::Bulk("6.2.0")),
+            (Doc::Bulk("replaced_by"), Doc::Bulk("`BLMOVE` with the `RIGHT` and `LEFT` arguments")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("6.0.0"),
+                    Doc::Bulk("`timeout` is interpreted as a double instead of an integer."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("source")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("timeout")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "bzmpop",
+        Doc::Array(&[
+            Doc::Bulk("bzmpop"),
+            Doc::Int(-5),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("blocking"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@slow"),
+                Doc::Simple("@blocking"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(2)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("keynum")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("keynumidx"), Doc::Int(0)),
+                            (Doc::Bulk("firstkey"), Doc::Int(1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove and return members with scores in a sorted set or block until one is available")),
+            (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("timeout")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("numkeys")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("where")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("min")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("MIN")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("max")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("MAX")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("count")),
+                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                    (Doc::Bulk("token"), Doc::Bulk("COUNT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "bzpopmax",
+        Doc::Array(&[
+            Doc::Bulk("bzpopmax"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("noscript"),
+                Doc::Simple("blocking"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@fast"),
+                Doc::Simple("@blocking"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-2)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove and return the member with the highest score from one or more sorted sets, or block until one is available")),
+            (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)) with N being the number of elements in the sorted set.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("6.0.0"),
+                    Doc::Bulk("`timeout` is interpreted as a double instead of an integer."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("timeout")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "bzpopmin",
+        Doc::Array(&[
+            Doc::Bulk("bzpopmin"),
+            Doc::Int(-3),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("noscript"),
+                Doc::Simple("blocking"),
+                Doc::Simple("fast"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-2),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@fast"),
+                Doc::Simple("@blocking"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RW"),
+                        Doc::Simple("access"),
+                        Doc::Simple("delete"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-2)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Remove and return the member with the lowest score from one or more sorted sets, or block until one is available")),
+            (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("sorted-set")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(log(N)) with N being the number of elements in the sorted set.")),
+            (Doc::Bulk("history"), Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("6.0.0"),
+                    Doc::Bulk("`timeout` is interpreted as a double instead of an integer."),
+                ]),
+            ])),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("timeout")),
+                    (Doc::Bulk("type"), Doc::Bulk("double")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "client",
         Doc::Array(&[
             Doc::Bulk("client"),
@@ -711,10 +1410,9 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
-                    Doc::Bulk("client|unblock"),
-                    Doc::Int(-3),
+                    Doc::Bulk("client|reply"),
+                    Doc::Int(3),
                     Doc::Set(&[
-                        Doc::Simple("admin"),
                         Doc::Simple("noscript"),
                         Doc::Simple("loading"),
                         Doc::Simple("stale"),
@@ -723,31 +1421,7 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Int(0),
                     Doc::Int(0),
                     Doc::Set(&[
-                        Doc::Simple("@admin"),
                         Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|pause"),
-                    Doc::Int(-3),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
                         Doc::Simple("@connection"),
                     ]),
                     Doc::Set(&[]),
@@ -777,7 +1451,150 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
+                    Doc::Bulk("client|kill"),
+                    Doc::Int(-3),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|unpause"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|setname"),
+                    Doc::Int(3),
+                    Doc::Set(&[
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|pause"),
+                    Doc::Int(-3),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|help"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|info"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("nondeterministic_output"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
                     Doc::Bulk("client|id"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("noscript"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("client|getname"),
                     Doc::Int(2),
                     Doc::Set(&[
                         Doc::Simple("noscript"),
@@ -820,126 +1637,8 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("client|kill"),
+                    Doc::Bulk("client|unblock"),
                     Doc::Int(-3),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|info"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("nondeterministic_output"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|getname"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|setname"),
-                    Doc::Int(3),
-                    Doc::Set(&[
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|help"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|reply"),
-                    Doc::Int(3),
-                    Doc::Set(&[
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("client|unpause"),
-                    Doc::Int(2),
                     Doc::Set(&[
                         Doc::Simple("admin"),
                         Doc::Simple("noscript"),
@@ -967,70 +1666,30 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("connection")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
-                (Doc::Bulk("client|unblock"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Unblock a client blocked in a blocking command from a different connection")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(log N) where N is the number of client connections")),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("client-id")),
-                            (Doc::Bulk("type"), Doc::Bulk("integer")),
-                        ]),
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("timeout_error")),
-                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("optional"),
-                            ])),
-                            (Doc::Bulk("arguments"), Doc::Array(&[
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("timeout")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("TIMEOUT")),
-                                ]),
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("error")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("ERROR")),
-                                ]),
-                            ])),
-                        ]),
-                    ])),
-                ])),
-                (Doc::Bulk("client|pause"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Stop processing commands from clients for some time")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.9.50")),
+                (Doc::Bulk("client|reply"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Instruct the server whether to reply to commands")),
+                    (Doc::Bulk("since"), Doc::Bulk("3.2.0")),
                     (Doc::Bulk("group"), Doc::Bulk("connection")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                    (Doc::Bulk("history"), Doc::Set(&[
-                        Doc::Array(&[
-                            Doc::Bulk("6.2.0"),
-                            Doc::Bulk("`CLIENT PAUSE WRITE` mode added along with the `mode` option."),
-                        ]),
-                    ])),
                     (Doc::Bulk("arguments"), Doc::Array(&[
                         Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("timeout")),
-                            (Doc::Bulk("type"), Doc::Bulk("integer")),
-                        ]),
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("mode")),
+                            (Doc::Bulk("name"), Doc::Bulk("on_off_skip")),
                             (Doc::Bulk("type"), Doc::Bulk("oneof")),
-                            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("optional"),
-                            ])),
                             (Doc::Bulk("arguments"), Doc::Array(&[
                                 Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("write")),
+                                    (Doc::Bulk("name"), Doc::Bulk("on")),
                                     (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("WRITE")),
+                                    (Doc::Bulk("token"), Doc::Bulk("ON")),
                                 ]),
                                 Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("all")),
+                                    (Doc::Bulk("name"), Doc::Bulk("off")),
                                     (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("ALL")),
+                                    (Doc::Bulk("token"), Doc::Bulk("OFF")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("skip")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("SKIP")),
                                 ]),
                             ])),
                         ]),
@@ -1055,95 +1714,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                                     (Doc::Bulk("name"), Doc::Bulk("off")),
                                     (Doc::Bulk("type"), Doc::Bulk("pure-token")),
                                     (Doc::Bulk("token"), Doc::Bulk("OFF")),
-                                ]),
-                            ])),
-                        ]),
-                    ])),
-                ])),
-                (Doc::Bulk("client|id"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Returns the client ID for the current connection")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("client|list"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the list of client connections")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.4.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of client connections")),
-                    (Doc::Bulk("history"), Doc::Set(&[
-                        Doc::Array(&[
-                            Doc::Bulk("2.8.12"),
-                            Doc::Bulk("Added unique client `id` field."),
-                        ]),
-                        Doc::Array(&[
-                            Doc::Bulk("5.0.0"),
-                            Doc::Bulk("Added optional `TYPE` filter."),
-                        ]),
-                        Doc::Array(&[
-                            Doc::Bulk("6.0.0"),
-                            Doc::Bulk("Added `user` field."),
-                        ]),
-                        Doc::Array(&[
-                            Doc::Bulk("6.2.0"),
-                            Doc::Bulk("Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."),
-                        ]),
-                        Doc::Array(&[
-                            Doc::Bulk("7.0.0"),
-                            Doc::Bulk("Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
-                        ]),
-                        Doc::Array(&[
-                            Doc::Bulk("7.0.3"),
-                            Doc::Bulk("Added `ssub` field."),
-                        ]),
-                    ])),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("normal_master_replica_pubsub")),
-                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
-                            (Doc::Bulk("token"), Doc::Bulk("TYPE")),
-                            (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("optional"),
-                            ])),
-                            (Doc::Bulk("arguments"), Doc::Array(&[
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("normal")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("NORMAL")),
-                                ]),
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("master")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("MASTER")),
-                                ]),
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("replica")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("REPLICA")),
-                                ]),
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("pubsub")),
-                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("PUBSUB")),
-                                ]),
-                            ])),
-                        ]),
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("id")),
-                            (Doc::Bulk("type"), Doc::Bulk("block")),
-                            (Doc::Bulk("token"), Doc::Bulk("ID")),
-                            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("optional"),
-                            ])),
-                            (Doc::Bulk("arguments"), Doc::Array(&[
-                                Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("client-id")),
-                                    (Doc::Bulk("type"), Doc::Bulk("integer")),
-                                    (Doc::Bulk("flags"), Doc::Set(&[
-                                        Doc::Simple("multiple"),
-                                    ])),
                                 ]),
                             ])),
                         ]),
@@ -1279,17 +1849,11 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("client|info"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Returns information about the current client connection.")),
+                (Doc::Bulk("client|unpause"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Resume processing of clients that were paused")),
                     (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
                     (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("client|getname"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the current connection name")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.6.9")),
-                    (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) Where N is the number of paused clients")),
                 ])),
                 (Doc::Bulk("client|setname"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Set the current connection name")),
@@ -1303,46 +1867,181 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
+                (Doc::Bulk("client|pause"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Stop processing commands from clients for some time")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.9.50")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("history"), Doc::Set(&[
+                        Doc::Array(&[
+                            Doc::Bulk("6.2.0"),
+                            Doc::Bulk("`CLIENT PAUSE WRITE` mode added along with the `mode` option."),
+                        ]),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("timeout")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("mode")),
+                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                            ])),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("write")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("WRITE")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("all")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("ALL")),
+                                ]),
+                            ])),
+                        ]),
+                    ])),
+                ])),
                 (Doc::Bulk("client|help"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
                     (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
                     (Doc::Bulk("group"), Doc::Bulk("connection")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
-                (Doc::Bulk("client|reply"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Instruct the server whether to reply to commands")),
-                    (Doc::Bulk("since"), Doc::Bulk("3.2.0")),
+                (Doc::Bulk("client|info"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Returns information about the current client connection.")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
                     (Doc::Bulk("group"), Doc::Bulk("connection")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("client|id"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Returns the client ID for the current connection")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("client|getname"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the current connection name")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.6.9")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("client|list"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the list of client connections")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.4.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("connection")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of client connections")),
+                    (Doc::Bulk("history"), Doc::Set(&[
+                        Doc::Array(&[
+                            Doc::Bulk("2.8.12"),
+                            Doc::Bulk("Added unique client `id` field."),
+                        ]),
+                        Doc::Array(&[
+                            Doc::Bulk("5.0.0"),
+                            Doc::Bulk("Added optional `TYPE` filter."),
+                        ]),
+                        Doc::Array(&[
+                            Doc::Bulk("6.0.0"),
+                            Doc::Bulk("Added `user` field."),
+                        ]),
+                        Doc::Array(&[
+                            Doc::Bulk("6.2.0"),
+                            Doc::Bulk("Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."),
+                        ]),
+                        Doc::Array(&[
+                            Doc::Bulk("7.0.0"),
+                            Doc::Bulk("Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
+                        ]),
+                        Doc::Array(&[
+                            Doc::Bulk("7.0.3"),
+                            Doc::Bulk("Added `ssub` field."),
+                        ]),
+                    ])),
                     (Doc::Bulk("arguments"), Doc::Array(&[
                         Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("on_off_skip")),
+                            (Doc::Bulk("name"), Doc::Bulk("normal_master_replica_pubsub")),
                             (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                            (Doc::Bulk("token"), Doc::Bulk("TYPE")),
+                            (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                            ])),
                             (Doc::Bulk("arguments"), Doc::Array(&[
                                 Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("on")),
+                                    (Doc::Bulk("name"), Doc::Bulk("normal")),
                                     (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("ON")),
+                                    (Doc::Bulk("token"), Doc::Bulk("NORMAL")),
                                 ]),
                                 Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("off")),
+                                    (Doc::Bulk("name"), Doc::Bulk("master")),
                                     (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("OFF")),
+                                    (Doc::Bulk("token"), Doc::Bulk("MASTER")),
                                 ]),
                                 Doc::Map(&[
-                                    (Doc::Bulk("name"), Doc::Bulk("skip")),
+                                    (Doc::Bulk("name"), Doc::Bulk("replica")),
                                     (Doc::Bulk("type"), Doc::Bulk("pure-token")),
-                                    (Doc::Bulk("token"), Doc::Bulk("SKIP")),
+                                    (Doc::Bulk("token"), Doc::Bulk("REPLICA")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("pubsub")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("PUBSUB")),
+                                ]),
+                            ])),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("id")),
+                            (Doc::Bulk("type"), Doc::Bulk("block")),
+                            (Doc::Bulk("token"), Doc::Bulk("ID")),
+                            (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                            ])),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("client-id")),
+                                    (Doc::Bulk("type"), Doc::Bulk("integer")),
+                                    (Doc::Bulk("flags"), Doc::Set(&[
+                                        Doc::Simple("multiple"),
+                                    ])),
                                 ]),
                             ])),
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("client|unpause"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Resume processing of clients that were paused")),
-                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                (Doc::Bulk("client|unblock"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Unblock a client blocked in a blocking command from a different connection")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
                     (Doc::Bulk("group"), Doc::Bulk("connection")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) Where N is the number of paused clients")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(log N) where N is the number of client connections")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("client-id")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("timeout_error")),
+                            (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("optional"),
+                            ])),
+                            (Doc::Bulk("arguments"), Doc::Array(&[
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("timeout")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("TIMEOUT")),
+                                ]),
+                                Doc::Map(&[
+                                    (Doc::Bulk("name"), Doc::Bulk("error")),
+                                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                                    (Doc::Bulk("token"), Doc::Bulk("ERROR")),
+                                ]),
+                            ])),
+                        ]),
+                    ])),
                 ])),
             ])),
         ]),
@@ -1389,24 +2088,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("command|getkeys"),
-                    Doc::Int(-4),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@connection"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
                     Doc::Bulk("command|docs"),
                     Doc::Int(-2),
                     Doc::Set(&[
@@ -1427,8 +2108,26 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("command|help"),
-                    Doc::Int(2),
+                    Doc::Bulk("command|getkeys"),
+                    Doc::Int(-4),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@connection"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("command|getkeysandflags"),
+                    Doc::Int(-4),
                     Doc::Set(&[
                         Doc::Simple("loading"),
                         Doc::Simple("stale"),
@@ -1483,8 +2182,8 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("command|getkeysandflags"),
-                    Doc::Int(-4),
+                    Doc::Bulk("command|help"),
+                    Doc::Int(2),
                     Doc::Set(&[
                         Doc::Simple("loading"),
                         Doc::Simple("stale"),
@@ -1530,12 +2229,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("command|getkeys"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys given a full Redis command")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
-                ])),
                 (Doc::Bulk("command|docs"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get array of specific Redis command documentation")),
                     (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
@@ -1552,11 +2245,17 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("command|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                (Doc::Bulk("command|getkeys"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys given a full Redis command")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.8.13")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
+                ])),
+                (Doc::Bulk("command|getkeysandflags"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys and access flags given a full Redis command")),
+                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
                 ])),
                 (Doc::Bulk("command|list"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get an array of Redis command names")),
@@ -1597,11 +2296,11 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
-                (Doc::Bulk("command|getkeysandflags"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Extract keys and access flags given a full Redis command")),
-                    (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+                (Doc::Bulk("command|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of arguments to the command")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
             ])),
         ]),
@@ -1643,27 +2342,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("config|rewrite"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("noscript"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
                     Doc::Bulk("config|get"),
                     Doc::Int(-3),
                     Doc::Set(&[
@@ -1685,9 +2363,11 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                 ]),
                 Doc::Array(&[
-                    Doc::Bulk("config|help"),
+                    Doc::Bulk("config|rewrite"),
                     Doc::Int(2),
                     Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("noscript"),
                         Doc::Simple("loading"),
                         Doc::Simple("stale"),
                     ]),
@@ -1695,7 +2375,9 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Int(0),
                     Doc::Int(0),
                     Doc::Set(&[
+                        Doc::Simple("@admin"),
                         Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
                     ]),
                     Doc::Set(&[]),
                     Doc::Set(&[]),
@@ -1725,6 +2407,23 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                     Doc::Set(&[]),
                 ]),
+                Doc::Array(&[
+                    Doc::Bulk("config|help"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
             ]),
         ]),
         Doc::Map(&[
@@ -1736,12 +2435,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                 (Doc::Bulk("config|resetstat"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Reset the stats returned by INFO")),
                     (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("config|rewrite"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Rewrite the configuration file with the in memory configuration")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
@@ -1772,9 +2465,9 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("config|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                (Doc::Bulk("config|rewrite"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Rewrite the configuration file with the in memory configuration")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.8.0")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
@@ -1808,6 +2501,12 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ])),
+                ])),
+                (Doc::Bulk("config|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("5.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
             ])),
         ]),
@@ -5901,104 +6600,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
-                    Doc::Bulk("object|help"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@keyspace"),
-                        Doc::Simple("@slow"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("object|refcount"),
-                    Doc::Int(3),
-                    Doc::Set(&[
-                        Doc::Simple("readonly"),
-                    ]),
-                    Doc::Int(2),
-                    Doc::Int(2),
-                    Doc::Int(1),
-                    Doc::Set(&[
-                        Doc::Simple("@keyspace"),
-                        Doc::Simple("@read"),
-                        Doc::Simple("@slow"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("nondeterministic_output"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("RO"),
-                            ])),
-                            (Doc::Bulk("begin_search"), Doc::Map(&[
-                                (Doc::Bulk("type"), Doc::Bulk("index")),
-                                (Doc::Bulk("spec"), Doc::Map(&[
-                                    (Doc::Bulk("index"), Doc::Int(2)),
-                                ])),
-                            ])),
-                            (Doc::Bulk("find_keys"), Doc::Map(&[
-                                (Doc::Bulk("type"), Doc::Bulk("range")),
-                                (Doc::Bulk("spec"), Doc::Map(&[
-                                    (Doc::Bulk("lastkey"), Doc::Int(0)),
-                                    (Doc::Bulk("keystep"), Doc::Int(1)),
-                                    (Doc::Bulk("limit"), Doc::Int(0)),
-                                ])),
-                            ])),
-                        ]),
-                    ]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("object|freq"),
-                    Doc::Int(3),
-                    Doc::Set(&[
-                        Doc::Simple("readonly"),
-                    ]),
-                    Doc::Int(2),
-                    Doc::Int(2),
-                    Doc::Int(1),
-                    Doc::Set(&[
-                        Doc::Simple("@keyspace"),
-                        Doc::Simple("@read"),
-                        Doc::Simple("@slow"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("nondeterministic_output"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("flags"), Doc::Set(&[
-                                Doc::Simple("RO"),
-                            ])),
-                            (Doc::Bulk("begin_search"), Doc::Map(&[
-                                (Doc::Bulk("type"), Doc::Bulk("index")),
-                                (Doc::Bulk("spec"), Doc::Map(&[
-                                    (Doc::Bulk("index"), Doc::Int(2)),
-                                ])),
-                            ])),
-                            (Doc::Bulk("find_keys"), Doc::Map(&[
-                                (Doc::Bulk("type"), Doc::Bulk("range")),
-                                (Doc::Bulk("spec"), Doc::Map(&[
-                                    (Doc::Bulk("lastkey"), Doc::Int(0)),
-                                    (Doc::Bulk("keystep"), Doc::Int(1)),
-                                    (Doc::Bulk("limit"), Doc::Int(0)),
-                                ])),
-                            ])),
-                        ]),
-                    ]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
                     Doc::Bulk("object|idletime"),
                     Doc::Int(3),
                     Doc::Set(&[
@@ -6078,6 +6679,104 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     ]),
                     Doc::Set(&[]),
                 ]),
+                Doc::Array(&[
+                    Doc::Bulk("object|help"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@keyspace"),
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("object|freq"),
+                    Doc::Int(3),
+                    Doc::Set(&[
+                        Doc::Simple("readonly"),
+                    ]),
+                    Doc::Int(2),
+                    Doc::Int(2),
+                    Doc::Int(1),
+                    Doc::Set(&[
+                        Doc::Simple("@keyspace"),
+                        Doc::Simple("@read"),
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("nondeterministic_output"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("RO"),
+                            ])),
+                            (Doc::Bulk("begin_search"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("index")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("index"), Doc::Int(2)),
+                                ])),
+                            ])),
+                            (Doc::Bulk("find_keys"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("range")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("lastkey"), Doc::Int(0)),
+                                    (Doc::Bulk("keystep"), Doc::Int(1)),
+                                    (Doc::Bulk("limit"), Doc::Int(0)),
+                                ])),
+                            ])),
+                        ]),
+                    ]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("object|refcount"),
+                    Doc::Int(3),
+                    Doc::Set(&[
+                        Doc::Simple("readonly"),
+                    ]),
+                    Doc::Int(2),
+                    Doc::Int(2),
+                    Doc::Int(1),
+                    Doc::Set(&[
+                        Doc::Simple("@keyspace"),
+                        Doc::Simple("@read"),
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("nondeterministic_output"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("flags"), Doc::Set(&[
+                                Doc::Simple("RO"),
+                            ])),
+                            (Doc::Bulk("begin_search"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("index")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("index"), Doc::Int(2)),
+                                ])),
+                            ])),
+                            (Doc::Bulk("find_keys"), Doc::Map(&[
+                                (Doc::Bulk("type"), Doc::Bulk("range")),
+                                (Doc::Bulk("spec"), Doc::Map(&[
+                                    (Doc::Bulk("lastkey"), Doc::Int(0)),
+                                    (Doc::Bulk("keystep"), Doc::Int(1)),
+                                    (Doc::Bulk("limit"), Doc::Int(0)),
+                                ])),
+                            ])),
+                        ]),
+                    ]),
+                    Doc::Set(&[]),
+                ]),
             ]),
         ]),
         Doc::Map(&[
@@ -6086,38 +6785,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("generic")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
-                (Doc::Bulk("object|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("generic")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
-                (Doc::Bulk("object|refcount"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the number of references to the value of the key")),
-                    (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
-                    (Doc::Bulk("group"), Doc::Bulk("generic")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("key")),
-                            (Doc::Bulk("type"), Doc::Bulk("key")),
-                            (Doc::Bulk("key_spec_index"), Doc::Int(0)),
-                        ]),
-                    ])),
-                ])),
-                (Doc::Bulk("object|freq"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the logarithmic access frequency counter of a Redis object")),
-                    (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("generic")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                    (Doc::Bulk("arguments"), Doc::Array(&[
-                        Doc::Map(&[
-                            (Doc::Bulk("name"), Doc::Bulk("key")),
-                            (Doc::Bulk("type"), Doc::Bulk("key")),
-                            (Doc::Bulk("key_spec_index"), Doc::Int(0)),
-                        ]),
-                    ])),
-                ])),
                 (Doc::Bulk("object|idletime"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Get the time since a Redis object was last accessed")),
                     (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
@@ -6133,6 +6800,38 @@ pub static META: &[(&str, Doc, Doc)] = &[
                 ])),
                 (Doc::Bulk("object|encoding"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Inspect the internal encoding of a Redis object")),
+                    (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
+                    (Doc::Bulk("group"), Doc::Bulk("generic")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("key")),
+                            (Doc::Bulk("type"), Doc::Bulk("key")),
+                            (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                        ]),
+                    ])),
+                ])),
+                (Doc::Bulk("object|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("generic")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("object|freq"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the logarithmic access frequency counter of a Redis object")),
+                    (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("generic")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("key")),
+                            (Doc::Bulk("type"), Doc::Bulk("key")),
+                            (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                        ]),
+                    ])),
+                ])),
+                (Doc::Bulk("object|refcount"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the number of references to the value of the key")),
                     (Doc::Bulk("since"), Doc::Bulk("2.2.3")),
                     (Doc::Bulk("group"), Doc::Bulk("generic")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
@@ -8355,6 +9054,53 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
+                    Doc::Bulk("slowlog|len"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("request_policy:all_nodes"),
+                        Doc::Bulk("response_policy:agg_sum"),
+                        Doc::Bulk("nondeterministic_output"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("slowlog|get"),
+                    Doc::Int(-2),
+                    Doc::Set(&[
+                        Doc::Simple("admin"),
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@admin"),
+                        Doc::Simple("@slow"),
+                        Doc::Simple("@dangerous"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("request_policy:all_nodes"),
+                        Doc::Bulk("nondeterministic_output"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
                     Doc::Bulk("slowlog|reset"),
                     Doc::Int(2),
                     Doc::Set(&[
@@ -8394,53 +9140,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     Doc::Set(&[]),
                     Doc::Set(&[]),
                 ]),
-                Doc::Array(&[
-                    Doc::Bulk("slowlog|get"),
-                    Doc::Int(-2),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("request_policy:all_nodes"),
-                        Doc::Bulk("nondeterministic_output"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
-                    Doc::Bulk("slowlog|len"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("admin"),
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@admin"),
-                        Doc::Simple("@slow"),
-                        Doc::Simple("@dangerous"),
-                    ]),
-                    Doc::Set(&[
-                        Doc::Bulk("request_policy:all_nodes"),
-                        Doc::Bulk("response_policy:agg_sum"),
-                        Doc::Bulk("nondeterministic_output"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
             ]),
         ]),
         Doc::Map(&[
@@ -8449,15 +9148,9 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("server")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
-                (Doc::Bulk("slowlog|reset"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Clear all entries from the slow log")),
+                (Doc::Bulk("slowlog|len"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Get the slow log's length")),
                     (Doc::Bulk("since"), Doc::Bulk("2.2.12")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of entries in the slowlog")),
-                ])),
-                (Doc::Bulk("slowlog|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),
@@ -8482,9 +9175,15 @@ pub static META: &[(&str, Doc, Doc)] = &[
                         ]),
                     ])),
                 ])),
-                (Doc::Bulk("slowlog|len"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Get the slow log's length")),
+                (Doc::Bulk("slowlog|reset"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Clear all entries from the slow log")),
                     (Doc::Bulk("since"), Doc::Bulk("2.2.12")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(N) where N is the number of entries in the slowlog")),
+                ])),
+                (Doc::Bulk("slowlog|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("6.2.0")),
                     (Doc::Bulk("group"), Doc::Bulk("server")),
                     (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
                 ])),

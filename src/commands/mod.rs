@@ -5,6 +5,7 @@
 //! (exact Redis errors) -> mutate -> [`Ctx::signal_modified`] -> reply.
 
 pub mod bits;
+pub mod blocking;
 pub mod client;
 pub mod config;
 pub mod connection;
@@ -277,26 +278,31 @@ pub fn execute(
         db,
     };
     (cmd.handler)(&mut ctx, argv);
-    let Ctx { srv, out, db, .. } = ctx;
+    let Ctx {
+        store,
+        srv,
+        out,
+        db,
+        ..
+    } = ctx;
     let micros = started.elapsed().as_micros() as u64;
 
     let failed = !out.error_codes.is_empty();
     srv.stats.count_errors(&mut out.error_codes);
+    srv.stats.total_commands += 1;
     let stat = srv.stats.commandstats.entry(cmd.name).or_default();
     stat.calls += 1;
     stat.usec += micros;
     if failed {
         stat.failed_calls += 1;
     }
-    srv.stats.total_commands += 1;
-
-    let threshold = srv.config.slowlog_log_slower_than;
-    if threshold >= 0 && micros >= threshold as u64 && cmd.flags & SKIP_SLOWLOG == 0 {
-        let c = &srv.clients[key];
-        let who = (c.addr.to_string(), c.name.clone());
-        let max = srv.config.slowlog_max_len as usize;
-        let now_secs = (store_now_secs()) as i64;
-        srv.slowlog.push(argv, micros, now_secs, who, max);
+    // A command that blocked goes to the slow log when it is served, if ever.
+    let blocked_on_keys = matches!(
+        srv.clients.get(key).and_then(|c| c.blocked.as_ref()),
+        Some(b) if matches!(b.reason, crate::server::client::BlockReason::Keys(_))
+    );
+    if cmd.flags & SKIP_SLOWLOG == 0 && !blocked_on_keys {
+        log_if_slow(srv, key, argv, micros);
     }
     if !srv.monitors.is_empty() && cmd.flags & (SKIP_MONITOR | ADMIN) == 0 {
         feed_monitors(srv, key, db, argv);
@@ -305,6 +311,21 @@ pub fn execute(
         c.db = db;
     }
     finish_reply_mode(srv, key, out, reply_start);
+    blocking::signal_written_keys(srv, cmd, argv, db);
+    blocking::serve_ready(store, srv);
+}
+
+/// Adds the call to the slow log if it took at least `slowlog-log-slower-than`.
+fn log_if_slow(srv: &mut ServerState, key: usize, argv: &[&[u8]], micros: u64) {
+    let threshold = srv.config.slowlog_log_slower_than;
+    if threshold < 0 || micros < threshold as u64 {
+        return;
+    }
+    let c = &srv.clients[key];
+    let who = (c.addr.to_string(), c.name.clone());
+    let max = srv.config.slowlog_max_len as usize;
+    let now_secs = store_now_secs() as i64;
+    srv.slowlog.push(argv, micros, now_secs, who, max);
 }
 
 fn store_now_secs() -> u64 {

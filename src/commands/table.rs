@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::{
-    bits, client, config, connection, expire, hash, introspection, keys, lcs, list, list_move,
-    persistence, server, set, string, zset, zset_ops, zset_range, Ctx,
+    bits, blocking, client, config, connection, expire, hash, introspection, keys, lcs, list,
+    list_move, persistence, server, set, string, zset, zset_ops, zset_range, Ctx,
 };
 use crate::protocol::reply::Reply;
 
@@ -203,6 +203,14 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("llen", list::llen),
     ("lmove", list_move::lmove),
     ("lmpop", list_move::lmpop),
+    ("blpop", blocking::blpop),
+    ("brpop", blocking::brpop),
+    ("blmove", blocking::blmove),
+    ("brpoplpush", blocking::brpoplpush),
+    ("blmpop", blocking::blmpop),
+    ("bzpopmin", blocking::bzpopmin),
+    ("bzpopmax", blocking::bzpopmax),
+    ("bzmpop", blocking::bzmpop),
     ("lpop", list::lpop),
     ("lpos", list::lpos),
     ("lpush", list::lpush),

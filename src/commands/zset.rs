@@ -351,7 +351,7 @@ pub fn reply_pairs_nested(ctx: &mut Ctx, items: &[(Vec<u8>, f64)], nested: bool)
 }
 
 /// Pops up to `count` members from one end of the set at `key` (which must hold a set).
-fn pop(ctx: &mut Ctx, key: &[u8], max: bool, count: usize) -> Vec<(Vec<u8>, f64)> {
+pub(super) fn pop(ctx: &mut Ctx, key: &[u8], max: bool, count: usize) -> Vec<(Vec<u8>, f64)> {
     let Ok(Some(z)) = ctx.write_as::<ZSet>(key) else {
         return Vec::new();
     };
@@ -403,51 +403,98 @@ fn zpop_generic(ctx: &mut Ctx, argv: &[&[u8]], max: bool) {
     reply_pairs(ctx, &items, argv.len() == 2);
 }
 
-/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
-pub fn zmpop(ctx: &mut Ctx, argv: &[&[u8]]) {
-    let numkeys = match parse_i64(argv[1]) {
+/// The arguments of ZMPOP / BZMPOP from `numkeys` on: the keys, the end and the count.
+pub(super) struct ZMultiPopArgs<'a> {
+    pub keys: &'a [&'a [u8]],
+    pub max: bool,
+    pub count: usize,
+}
+
+/// Parses `numkeys key [key ...] MIN|MAX [COUNT count]` (`args` starts at numkeys);
+/// replies Redis's error on failure.
+pub(super) fn zmulti_pop_args<'a>(
+    ctx: &mut Ctx,
+    args: &'a [&'a [u8]],
+) -> Option<ZMultiPopArgs<'a>> {
+    let numkeys = match parse_i64(args[0]) {
         Some(n) if n > 0 => n as usize,
-        _ => return ctx.out.err("numkeys should be greater than 0"),
+        _ => {
+            ctx.out.err("numkeys should be greater than 0");
+            return None;
+        }
     };
-    let where_idx = 2 + numkeys;
-    if where_idx >= argv.len() {
-        return ctx.syntax_error();
+    let where_idx = 1 + numkeys;
+    if where_idx >= args.len() {
+        ctx.syntax_error();
+        return None;
     }
-    let max = if is(argv[where_idx], "min") {
+    let max = if is(args[where_idx], "min") {
         false
-    } else if is(argv[where_idx], "max") {
+    } else if is(args[where_idx], "max") {
         true
     } else {
-        return ctx.syntax_error();
+        ctx.syntax_error();
+        return None;
     };
     let mut count = 1usize;
     let mut seen = false;
     let mut j = where_idx + 1;
-    while j < argv.len() {
-        if !seen && is(argv[j], "count") && j + 1 < argv.len() {
-            match parse_i64(argv[j + 1]) {
+    while j < args.len() {
+        if !seen && is(args[j], "count") && j + 1 < args.len() {
+            match parse_i64(args[j + 1]) {
                 Some(n) if n > 0 => count = n as usize,
-                _ => return ctx.out.err("count should be greater than 0"),
+                _ => {
+                    ctx.out.err("count should be greater than 0");
+                    return None;
+                }
             }
             seen = true;
             j += 2;
         } else {
-            return ctx.syntax_error();
+            ctx.syntax_error();
+            return None;
         }
     }
-    for &key in &argv[2..where_idx] {
+    Some(ZMultiPopArgs {
+        keys: &args[1..where_idx],
+        max,
+        count,
+    })
+}
+
+/// Pops up to `count` members from the first non-empty set among `keys` and replies
+/// `[key, [[member, score] ...]]`. Returns false, having replied nothing, when all are
+/// missing; true after a reply (WRONGTYPE included).
+pub(super) fn zmulti_pop_first(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: usize) -> bool {
+    for &key in keys {
         match ctx.write_as::<ZSet>(key) {
-            Err(_) => return,
+            Err(_) => return true,
             Ok(None) => continue,
             Ok(Some(_)) => {}
         }
-        let items = pop(ctx, key, max, count);
-        ctx.out.array(2);
-        ctx.out.bulk(key);
-        // Nested pairs in RESP2 too.
-        return reply_pairs_nested(ctx, &items, true);
+        zmulti_pop(ctx, key, max, count);
+        return true;
     }
-    ctx.out.null_array();
+    false
+}
+
+/// Pops up to `count` members of the set at `key`; replies `[key, [[member, score] ...]]`.
+pub(super) fn zmulti_pop(ctx: &mut Ctx, key: &[u8], max: bool, count: usize) {
+    let items = pop(ctx, key, max, count);
+    ctx.out.array(2);
+    ctx.out.bulk(key);
+    // Nested pairs in RESP2 too.
+    reply_pairs_nested(ctx, &items, true);
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
+pub fn zmpop(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(args) = zmulti_pop_args(ctx, &argv[1..]) else {
+        return;
+    };
+    if !zmulti_pop_first(ctx, args.keys, args.max, args.count) {
+        ctx.out.null_array();
+    }
 }
 
 /// The set at `key` without touching the access statistics again.

@@ -7,6 +7,7 @@ use mio::Interest;
 
 use crate::protocol::parse::RequestParser;
 use crate::protocol::reply::Reply;
+use crate::store::types::list::End;
 
 /// Whether replies are sent (CLIENT REPLY).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -21,14 +22,54 @@ pub enum ReplyMode {
 }
 
 /// Why a client is waiting instead of running its next command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum BlockReason {
     /// WAIT: answers the number of replicas (always 0) at the deadline.
     Wait,
+    /// A blocking pop (BLPOP, BZMPOP, ...) waiting for one of its keys to get data.
+    Keys(Box<KeyWait>),
+}
+
+/// What a client blocked on keys waits for, and what it does once one of them has data.
+#[derive(Debug)]
+pub struct KeyWait {
+    /// The database the keys are in (the client's selected one when it blocked).
+    pub db: usize,
+    pub keys: Vec<Vec<u8>>,
+    pub op: BlockOp,
+    /// The blocked command's full name, for its commandstats when it finally answers.
+    pub command: &'static str,
+    /// The blocked command line, for the slow log when it is served.
+    pub argv: Vec<Vec<u8>>,
+}
+
+/// The pop a blocked client performs when it is served.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlockOp {
+    /// BLPOP / BRPOP: one element from that end, replied with its key.
+    Pop(End),
+    /// BLMOVE / BRPOPLPUSH: one element moved to `to` of `dst`, replied alone.
+    Move { from: End, to: End, dst: Vec<u8> },
+    /// BLMPOP: up to `count` elements from that end, replied with their key.
+    MultiPop { end: End, count: usize },
+    /// BZPOPMIN / BZPOPMAX: one member with its score and key.
+    ZPop { max: bool },
+    /// BZMPOP: up to `count` members with their scores, replied with their key.
+    ZMultiPop { max: bool, count: usize },
+}
+
+impl BlockOp {
+    /// Whether the op pops from lists (else from sorted sets).
+    pub fn wants_list(&self) -> bool {
+        matches!(
+            self,
+            BlockOp::Pop(_) | BlockOp::Move { .. } | BlockOp::MultiPop { .. }
+        )
+    }
 }
 
 /// A client waiting for a deadline or an event.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 pub struct Blocked {
     pub reason: BlockReason,
     /// Unix ms; None waits forever.

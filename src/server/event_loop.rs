@@ -399,6 +399,9 @@ impl Server {
             if let Some(d) = b.deadline {
                 state.block_deadlines.remove(&(d, key, c.id));
             }
+            if let BlockReason::Keys(wait) = &b.reason {
+                state.waiters.remove(key, wait.db, &wait.keys);
+            }
         }
         log::debug!("Client closed connection {}", c.addr);
     }
@@ -501,17 +504,8 @@ impl Server {
                 break;
             }
             self.state.block_deadlines.pop_first();
-            let Some(c) = self.state.clients.get_mut(key) else {
-                continue;
-            };
-            if c.id != id {
-                continue;
-            }
-            if let Some(b) = c.blocked.take() {
-                match b.reason {
-                    BlockReason::Wait => c.reply.int(0),
-                }
-                self.state.resume.push(key);
+            if self.state.clients.get(key).is_some_and(|c| c.id == id) {
+                self.state.end_block_unserved(key, None, false);
             }
         }
     }

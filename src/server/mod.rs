@@ -1,5 +1,6 @@
 //! The server: state shared by commands, and the event loop that owns it.
 
+pub mod blocking;
 pub mod client;
 pub mod event_loop;
 pub mod signals;
@@ -79,6 +80,8 @@ pub struct ServerState {
     pub monitors: Vec<usize>,
     /// (deadline ms, slab key, client id) of clients blocked with a timeout.
     pub block_deadlines: BTreeSet<(u64, usize, u64)>,
+    /// Clients blocked on keys, per key, and the keys writes may have filled.
+    pub waiters: blocking::KeyWaiters,
     /// Clients that were unblocked and should run their buffered commands.
     pub resume: Vec<usize>,
     /// Clients with output to write in the before-sleep phase.
@@ -108,6 +111,7 @@ impl ServerState {
             active_expire: true,
             monitors: Vec::new(),
             block_deadlines: Default::default(),
+            waiters: Default::default(),
             resume: Vec::new(),
             pending_writes: Vec::new(),
             executable: std::env::current_exe()
@@ -123,6 +127,46 @@ impl ServerState {
             .iter()
             .filter(|(_, c)| c.blocked.is_some())
             .count()
+    }
+
+    /// Takes the client at `key` out of its wait, dropping its deadline and its places in
+    /// the key queues, and returns what it waited for. It neither replies nor schedules the
+    /// client's next commands.
+    pub fn end_block(&mut self, key: usize) -> Option<client::Blocked> {
+        let c = self.clients.get_mut(key)?;
+        let blocked = c.blocked.take()?;
+        if let Some(d) = blocked.deadline {
+            self.block_deadlines.remove(&(d, key, c.id));
+        }
+        if let client::BlockReason::Keys(wait) = &blocked.reason {
+            self.waiters.remove(key, wait.db, &wait.keys);
+        }
+        Some(blocked)
+    }
+
+    /// Ends a wait that got nothing (its deadline passed, or CLIENT UNBLOCK): replies what
+    /// the command answers on timeout, or `error`, and schedules the client's buffered
+    /// commands. `failed` marks the call failed in commandstats, as
+    /// Redis 7.0 does for every CLIENT UNBLOCK. Returns whether the client was blocked.
+    pub fn end_block_unserved(&mut self, key: usize, error: Option<&str>, failed: bool) -> bool {
+        let Some(blocked) = self.end_block(key) else {
+            return false;
+        };
+        let c = &mut self.clients[key];
+        match (error, &blocked.reason) {
+            (Some(e), _) => c.reply.error(e),
+            (None, client::BlockReason::Wait) => c.reply.int(0),
+            (None, client::BlockReason::Keys(_)) => c.reply.null_array(),
+        }
+        // The call was counted when it blocked; only the failure is added.
+        if let client::BlockReason::Keys(wait) = &blocked.reason {
+            if failed {
+                let stat = self.stats.commandstats.entry(wait.command).or_default();
+                stat.failed_calls += 1;
+            }
+        }
+        self.resume.push(key);
+        true
     }
 
     /// The directory snapshots live in: the server changed into `dir` at start.

@@ -1,0 +1,324 @@
+//! Blocking pops: BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX BZMPOP.
+//!
+//! Each command first tries to pop at once, exactly as its non-blocking twin. When every
+//! key is empty it blocks: the client joins the queue of each key
+//! ([`crate::server::blocking::KeyWaiters`]) and, with a timeout, the deadline table.
+//! After every write the dispatcher signals the keys it touched, and [`serve_ready`]
+//! hands their data to the waiters, oldest first, before the next command runs. A waiter
+//! for a list skips past a key that now holds a sorted set, and the other way round, as in
+//! Redis 7.0.
+
+use super::list::end_arg;
+use super::list_move::{move_generic, multi_pop, multi_pop_args, multi_pop_first};
+use super::long_double::{LongDouble, NotFinite};
+use super::table::Command;
+use super::zset::{pop as zpop, zmulti_pop, zmulti_pop_args, zmulti_pop_first};
+use super::Ctx;
+use crate::protocol::reply::Reply;
+use crate::server::client::{BlockOp, BlockReason, Blocked, KeyWait, ReplyMode};
+use crate::server::event_loop::queue_write;
+use crate::server::ServerState;
+use crate::store::types::list::End;
+use crate::store::types::{List, ZSet};
+use crate::store::{Store, Value};
+
+/// When a blocked command gives up: a Unix ms deadline, or never (`None`).
+type Deadline = Option<u64>;
+
+/// Parses a timeout in seconds as Redis 7.0 does (`ceill(strtold(arg) * 1000)` ms, 0 for
+/// no limit); replies the error and returns None when it is not one.
+fn timeout_arg(ctx: &mut Ctx, arg: &[u8]) -> Option<Deadline> {
+    let ms = match LongDouble::parse(arg) {
+        Ok(v) => v.millis_ceil(),
+        // ceill(±inf) does not fit a long long either.
+        Err(NotFinite::Infinite) => i64::MIN,
+        Err(NotFinite::Invalid) => {
+            ctx.out.err("timeout is not a float or out of range");
+            return None;
+        }
+    };
+    if ms < 0 {
+        ctx.out.err("timeout is negative");
+        return None;
+    }
+    // A deadline past the clock's range never comes, as in Redis.
+    Some((ms > 0).then(|| ctx.now_ms().saturating_add(ms as u64)))
+}
+
+/// Blocks the calling client on `keys` until one has data for `op` or the deadline.
+fn block(ctx: &mut Ctx, argv: &[&[u8]], keys: &[&[u8]], deadline: Deadline, op: BlockOp) {
+    let mut unique: Vec<Vec<u8>> = Vec::with_capacity(keys.len());
+    for &k in keys {
+        if !unique.iter().any(|u| u == k) {
+            unique.push(k.to_vec());
+        }
+    }
+    let (key, db) = (ctx.key, ctx.db);
+    ctx.srv.waiters.add(key, db, &unique);
+    let c = ctx.client();
+    let wait = KeyWait {
+        db,
+        keys: unique,
+        op,
+        command: c.last_command,
+        argv: argv.iter().map(|a| a.to_vec()).collect(),
+    };
+    c.blocked = Some(Blocked {
+        reason: BlockReason::Keys(Box::new(wait)),
+        deadline,
+    });
+    let id = c.id;
+    if let Some(d) = deadline {
+        ctx.srv.block_deadlines.insert((d, key, id));
+    }
+}
+
+/// BLPOP key [key ...] timeout
+pub fn blpop(ctx: &mut Ctx, argv: &[&[u8]]) {
+    pop_generic(ctx, argv, End::Left);
+}
+
+/// BRPOP key [key ...] timeout
+pub fn brpop(ctx: &mut Ctx, argv: &[&[u8]]) {
+    pop_generic(ctx, argv, End::Right);
+}
+
+fn pop_generic(ctx: &mut Ctx, argv: &[&[u8]], end: End) {
+    let Some(deadline) = timeout_arg(ctx, argv[argv.len() - 1]) else {
+        return;
+    };
+    let keys = &argv[1..argv.len() - 1];
+    for &key in keys {
+        match ctx.write_as::<List>(key) {
+            Err(_) => return,
+            Ok(Some(l)) if !l.is_empty() => return serve(ctx, key, &BlockOp::Pop(end)),
+            Ok(_) => {}
+        }
+    }
+    block(ctx, argv, keys, deadline, BlockOp::Pop(end));
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+pub fn blmove(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(from) = end_arg(ctx, argv[3]) else {
+        return;
+    };
+    let Some(to) = end_arg(ctx, argv[4]) else {
+        return;
+    };
+    move_or_block(ctx, argv, from, to, argv[5]);
+}
+
+/// BRPOPLPUSH source destination timeout
+pub fn brpoplpush(ctx: &mut Ctx, argv: &[&[u8]]) {
+    move_or_block(ctx, argv, End::Right, End::Left, argv[3]);
+}
+
+fn move_or_block(ctx: &mut Ctx, argv: &[&[u8]], from: End, to: End, timeout: &[u8]) {
+    let Some(deadline) = timeout_arg(ctx, timeout) else {
+        return;
+    };
+    let (src, dst) = (argv[1], argv[2]);
+    let op = BlockOp::Move {
+        from,
+        to,
+        dst: dst.to_vec(),
+    };
+    match ctx.write_as::<List>(src) {
+        Err(_) => {}
+        Ok(Some(l)) if !l.is_empty() => serve(ctx, src, &op),
+        Ok(_) => block(ctx, argv, &[src], deadline, op),
+    }
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+pub fn blmpop(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(args) = multi_pop_args(ctx, &argv[2..]) else {
+        return;
+    };
+    let Some(deadline) = timeout_arg(ctx, argv[1]) else {
+        return;
+    };
+    if !multi_pop_first(ctx, args.keys, args.end, args.count) {
+        let op = BlockOp::MultiPop {
+            end: args.end,
+            count: args.count,
+        };
+        block(ctx, argv, args.keys, deadline, op);
+    }
+}
+
+/// BZPOPMIN key [key ...] timeout
+pub fn bzpopmin(ctx: &mut Ctx, argv: &[&[u8]]) {
+    zpop_generic(ctx, argv, false);
+}
+
+/// BZPOPMAX key [key ...] timeout
+pub fn bzpopmax(ctx: &mut Ctx, argv: &[&[u8]]) {
+    zpop_generic(ctx, argv, true);
+}
+
+fn zpop_generic(ctx: &mut Ctx, argv: &[&[u8]], max: bool) {
+    let Some(deadline) = timeout_arg(ctx, argv[argv.len() - 1]) else {
+        return;
+    };
+    let keys = &argv[1..argv.len() - 1];
+    for &key in keys {
+        match ctx.write_as::<ZSet>(key) {
+            Err(_) => return,
+            Ok(Some(_)) => return serve(ctx, key, &BlockOp::ZPop { max }),
+            Ok(None) => {}
+        }
+    }
+    block(ctx, argv, keys, deadline, BlockOp::ZPop { max });
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+pub fn bzmpop(ctx: &mut Ctx, argv: &[&[u8]]) {
+    let Some(args) = zmulti_pop_args(ctx, &argv[2..]) else {
+        return;
+    };
+    let Some(deadline) = timeout_arg(ctx, argv[1]) else {
+        return;
+    };
+    if !zmulti_pop_first(ctx, args.keys, args.max, args.count) {
+        let op = BlockOp::ZMultiPop {
+            max: args.max,
+            count: args.count,
+        };
+        block(ctx, argv, args.keys, deadline, op);
+    }
+}
+
+/// Performs `op` on `key`, which holds a non-empty value of the type `op` pops from, and
+/// replies as the command does when it does not block.
+fn serve(ctx: &mut Ctx, key: &[u8], op: &BlockOp) {
+    match *op {
+        BlockOp::Pop(end) => {
+            let Ok(Some(list)) = ctx.write_as::<List>(key) else {
+                unreachable!("served keys hold lists");
+            };
+            let value = list.pop(end).unwrap_or_default();
+            ctx.out.array(2);
+            ctx.out.bulk(key);
+            ctx.out.bulk(&value);
+            ctx.signal_modified(key, 1);
+            ctx.remove_if_empty(key);
+        }
+        BlockOp::Move { from, to, ref dst } => {
+            move_generic(ctx, key, dst, from, to);
+            // The element may be what another client waits for.
+            ctx.srv.waiters.signal(ctx.db, dst);
+        }
+        BlockOp::MultiPop { end, count } => multi_pop(ctx, key, end, count),
+        BlockOp::ZPop { max } => {
+            let items = zpop(ctx, key, max, 1);
+            let (member, score) = items.first().expect("a non-empty set");
+            ctx.out.array(3);
+            ctx.out.bulk(key);
+            ctx.out.bulk(member);
+            ctx.out.double(*score);
+        }
+        BlockOp::ZMultiPop { max, count } => zmulti_pop(ctx, key, max, count),
+    }
+}
+
+/// After a command: signals the keys it may have filled for blocked clients.
+pub fn signal_written_keys(srv: &mut ServerState, cmd: &Command, argv: &[&[u8]], db: usize) {
+    if srv.waiters.is_empty() || cmd.flags & super::table::WRITE == 0 {
+        return;
+    }
+    match cmd.name {
+        // They fill keys of another database, or keys their key specs do not name.
+        "move" | "copy" | "sort" | "swapdb" => srv.waiters.signal_all(),
+        _ => {
+            for (key, _) in cmd.keys(argv) {
+                srv.waiters.signal(db, key);
+            }
+        }
+    }
+}
+
+/// Hands the data of signalled keys to the clients blocked on them, oldest first, until no
+/// signalled key has data for its waiters. Serving BLMOVE fills its destination, which is
+/// served in the same pass.
+pub fn serve_ready(store: &mut Store, srv: &mut ServerState) {
+    while srv.waiters.has_ready() {
+        let ready = srv.waiters.take_ready();
+        for (db, key) in ready {
+            serve_key(store, srv, db, &key);
+        }
+    }
+}
+
+/// Serves the clients waiting on one key, as long as it has data.
+fn serve_key(store: &mut Store, srv: &mut ServerState, db: usize, key: &[u8]) {
+    let holds_list = match store.lookup_peek(db, key) {
+        Some(Value::List(_)) => true,
+        Some(Value::ZSet(_)) => false,
+        _ => return,
+    };
+    // Each waiter is looked at once: those wanting the other type go to the back.
+    for _ in 0..srv.waiters.waiting(db, key) {
+        let has_data = match store.dbs[db].get(key) {
+            Some(Value::List(l)) => !l.is_empty(),
+            Some(Value::ZSet(z)) => !z.is_empty(),
+            _ => false,
+        };
+        let Some(client) = srv.waiters.first(db, key).filter(|_| has_data) else {
+            return;
+        };
+        let wants_list = match srv.clients.get(client).and_then(|c| c.blocked.as_ref()) {
+            Some(Blocked {
+                reason: BlockReason::Keys(wait),
+                ..
+            }) => wait.op.wants_list(),
+            _ => unreachable!("queued clients are blocked on keys"),
+        };
+        if wants_list != holds_list {
+            srv.waiters.rotate(db, key);
+            continue;
+        }
+        serve_client(store, srv, client, db, key);
+    }
+}
+
+/// Unblocks `client`, runs its pop on `key`, and accounts for it as Redis 7.0 does.
+fn serve_client(store: &mut Store, srv: &mut ServerState, client: usize, db: usize, key: &[u8]) {
+    let Some(Blocked {
+        reason: BlockReason::Keys(wait),
+        ..
+    }) = srv.end_block(client)
+    else {
+        unreachable!("queued clients are blocked on keys");
+    };
+    let started = std::time::Instant::now();
+    let mut out: Reply = std::mem::take(&mut srv.clients[client].reply);
+    let reply_start = out.buf.len();
+    let mut ctx = Ctx {
+        store,
+        srv,
+        out: &mut out,
+        key: client,
+        db,
+    };
+    serve(&mut ctx, key, &wait.op);
+    let micros = started.elapsed().as_micros() as u64;
+    let failed = !out.error_codes.is_empty();
+    srv.stats.count_errors(&mut out.error_codes);
+    // The call was counted when it blocked; serving adds its time and any failure.
+    let stat = srv.stats.commandstats.entry(wait.command).or_default();
+    stat.usec += micros;
+    if failed {
+        stat.failed_calls += 1;
+    }
+    let c = &mut srv.clients[client];
+    if c.reply_mode == ReplyMode::Off {
+        out.buf.truncate(reply_start);
+    }
+    std::mem::swap(&mut c.reply, &mut out);
+    let argv: Vec<&[u8]> = wait.argv.iter().map(Vec::as_slice).collect();
+    super::log_if_slow(srv, client, &argv, micros);
+    srv.resume.push(client);
+    queue_write(srv, client);
+}
