@@ -22,6 +22,7 @@ pub mod persistence;
 pub mod server;
 pub mod set;
 pub mod string;
+pub mod strtod;
 pub mod table;
 pub mod zset;
 pub mod zset_args;
