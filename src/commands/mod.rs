@@ -19,6 +19,7 @@ pub mod list_move;
 pub mod long_double;
 pub mod meta;
 pub mod persistence;
+pub mod pqsort;
 pub mod server;
 pub mod set;
 pub mod string;
