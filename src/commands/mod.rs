@@ -22,6 +22,8 @@ pub mod persistence;
 pub mod pqsort;
 pub mod server;
 pub mod set;
+pub mod sort;
+pub mod sort_args;
 pub mod string;
 pub mod strtod;
 pub mod table;
