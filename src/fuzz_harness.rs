@@ -284,6 +284,15 @@ const POOL: &[&str] = &[
     "+",
     "f",
     "m",
+    "BY",
+    "ALPHA",
+    "DESC",
+    "ASC",
+    "STORE",
+    "#",
+    "nosort",
+    "w_*",
+    "*->f",
 ];
 
 /// The commands the sequence fuzzer draws from, as argv prefixes (`client|list` is

@@ -9397,6 +9397,309 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "sort",
+        Doc::Array(&[
+            Doc::Bulk("sort"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("write"),
+                Doc::Simple("denyoom"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@write"),
+                Doc::Simple("@set"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+                Doc::Simple("@dangerous"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("notes"), Doc::Bulk("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("unknown")),
+                        (Doc::Bulk("spec"), Doc::Map(&[])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("unknown")),
+                        (Doc::Bulk("spec"), Doc::Map(&[])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("notes"), Doc::Bulk("For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("OW"),
+                        Doc::Simple("update"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("unknown")),
+                        (Doc::Bulk("spec"), Doc::Map(&[])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("unknown")),
+                        (Doc::Bulk("spec"), Doc::Map(&[])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Sort the elements in a list, set or sorted set")),
+            (Doc::Bulk("since"), Doc::Bulk("1.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("type"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                    (Doc::Bulk("token"), Doc::Bulk("BY")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("offset_count")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("token"), Doc::Bulk("LIMIT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("offset")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("count")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("type"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                    (Doc::Bulk("token"), Doc::Bulk("GET")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                        Doc::Simple("multiple"),
+                        Doc::Simple("multiple_token"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("order")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("asc")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("ASC")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("desc")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("DESC")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("sorting")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("ALPHA")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("destination")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(2)),
+                    (Doc::Bulk("token"), Doc::Bulk("STORE")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "sort_ro",
+        Doc::Array(&[
+            Doc::Bulk("sort_ro"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("readonly"),
+                Doc::Simple("movablekeys"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@read"),
+                Doc::Simple("@set"),
+                Doc::Simple("@sortedset"),
+                Doc::Simple("@list"),
+                Doc::Simple("@slow"),
+                Doc::Simple("@dangerous"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(0)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("notes"), Doc::Bulk("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                        Doc::Simple("access"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("unknown")),
+                        (Doc::Bulk("spec"), Doc::Map(&[])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("unknown")),
+                        (Doc::Bulk("spec"), Doc::Map(&[])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Sort the elements in a list, set or sorted set. Read-only variant of SORT.")),
+            (Doc::Bulk("since"), Doc::Bulk("7.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("generic")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("type"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                    (Doc::Bulk("token"), Doc::Bulk("BY")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("offset_count")),
+                    (Doc::Bulk("type"), Doc::Bulk("block")),
+                    (Doc::Bulk("token"), Doc::Bulk("LIMIT")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("offset")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("count")),
+                            (Doc::Bulk("type"), Doc::Bulk("integer")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("type"), Doc::Bulk("pattern")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(1)),
+                    (Doc::Bulk("token"), Doc::Bulk("GET")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                        Doc::Simple("multiple"),
+                        Doc::Simple("multiple_token"),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("order")),
+                    (Doc::Bulk("type"), Doc::Bulk("oneof")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                    (Doc::Bulk("arguments"), Doc::Array(&[
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("asc")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("ASC")),
+                        ]),
+                        Doc::Map(&[
+                            (Doc::Bulk("name"), Doc::Bulk("desc")),
+                            (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                            (Doc::Bulk("token"), Doc::Bulk("DESC")),
+                        ]),
+                    ])),
+                ]),
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("sorting")),
+                    (Doc::Bulk("type"), Doc::Bulk("pure-token")),
+                    (Doc::Bulk("token"), Doc::Bulk("ALPHA")),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("optional"),
+                    ])),
+                ]),
+            ])),
+        ]),
+    ),
+    (
         "spop",
         Doc::Array(&[
             Doc::Bulk("spop"),

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use super::{
     bits, blocking, client, config, connection, expire, hash, introspection, keys, lcs, list,
-    list_move, persistence, server, set, string, zset, zset_ops, zset_range, Ctx,
+    list_move, persistence, server, set, sort, string, zset, zset_ops, zset_range, Ctx,
 };
 use crate::protocol::reply::Reply;
 
@@ -155,6 +155,9 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("sscan", set::sscan),
     ("sunion", set::sunion),
     ("sunionstore", set::sunionstore),
+    // sort
+    ("sort", sort::sort),
+    ("sort_ro", sort::sort_ro),
     // sorted sets
     ("zadd", zset::zadd),
     ("zcard", zset::zcard),
@@ -382,6 +385,19 @@ impl Command {
     pub fn keys<'a>(&self, argv: &[&'a [u8]]) -> Vec<(&'a [u8], &'static Doc)> {
         let mut out = Vec::new();
         let specs = self.info.items().get(8).map(Doc::items).unwrap_or(&[]);
+        if self.name == "sort" {
+            // SORT's STORE spec is "unknown" (the keyword may be anywhere); Redis finds it
+            // with a procedure of its own, and so does redust. Its BY/GET spec names keys
+            // that only the data can tell, so GETKEYS leaves them out.
+            let flags = |i: usize| specs.get(i).and_then(|s| s.get("flags"));
+            if let (Some(&key), Some(f)) = (argv.get(1), flags(0)) {
+                out.push((key, f));
+            }
+            if let (Some(i), Some(f)) = (super::sort_args::store_key_position(argv), flags(2)) {
+                out.push((argv[i], f));
+            }
+            return out;
+        }
         for spec in specs {
             let flags = spec.get("flags").unwrap_or(&Doc::Null);
             let Some(begin) = spec.get("begin_search") else {

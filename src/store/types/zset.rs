@@ -218,6 +218,12 @@ impl ZSet {
         }
     }
 
+    /// Converts to the skiplist encoding whatever the size, as Redis's SORT does to every
+    /// sorted set it reads (OBJECT ENCODING says so afterwards).
+    pub fn to_skiplist(&mut self) {
+        self.convert();
+    }
+
     fn convert(&mut self) {
         if let ZSet::Listpack(v) = self {
             let mut scores = Dict::new();
