@@ -418,3 +418,22 @@ fn info_reports_redis_fields() {
         "{one}"
     );
 }
+
+/// A client that sends its commands and shuts down its writing side (`nc -N`, scripts
+/// piping into a socket) gets every reply, and the server then closes its end: reads stop
+/// early on short reads, but not past a close the poll reported with the data.
+#[test]
+fn half_closed_client_gets_replies_then_is_closed() {
+    let server = Server::start(&[]);
+    for _ in 0..20 {
+        let mut c = server.raw();
+        c.send(b"PING\r\nECHO hello\r\n");
+        c.stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let got = c.read_to_close();
+        assert_eq!(got, b"+PONG\r\n$5\r\nhello\r\n");
+    }
+    let mut ctl = server.raw();
+    let list = ctl.cmd_str(&["CLIENT", "LIST"]);
+    let open = list.lines().filter(|l| l.contains("id=")).count();
+    assert_eq!(open, 1, "{list}");
+}

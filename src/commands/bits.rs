@@ -247,7 +247,7 @@ fn string_for_write<'c>(
         Ok(s) => s.is_some(),
     };
     if !exists {
-        let fresh = Value::Str(RString::Raw(vec![0; bytes]));
+        let fresh = Value::Str(RString::Raw(Box::new(vec![0; bytes])));
         ctx.store.dbs[ctx.db].insert(key, fresh, Ttl::Clear);
     }
     let Ok(Some(s)) = ctx.write_string(key) else {
@@ -410,7 +410,7 @@ pub fn bitop(ctx: &mut Ctx, argv: &[&[u8]]) {
     let len = result.len();
     if len > 0 {
         // The result replaces the destination whatever its type, and drops its TTL.
-        let value = Value::Str(RString::Raw(result));
+        let value = Value::Str(RString::Raw(Box::new(result)));
         ctx.store.dbs[ctx.db].insert(dest, value, Ttl::Clear);
         ctx.signal_modified(dest, 1);
     } else if ctx.store.delete(ctx.db, dest) {

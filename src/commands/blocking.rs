@@ -60,7 +60,7 @@ fn block(ctx: &mut Ctx, argv: &[&[u8]], keys: &[&[u8]], deadline: Deadline, op: 
         db,
         keys: unique,
         op,
-        command: c.last_command,
+        command: c.last_command_id,
         argv: argv.iter().map(|a| a.to_vec()).collect(),
     };
     c.blocked = Some(Blocked {
@@ -307,7 +307,7 @@ fn serve_client(store: &mut Store, srv: &mut ServerState, client: usize, db: usi
     let failed = !out.error_codes.is_empty();
     srv.stats.count_errors(&mut out.error_codes);
     // The call was counted when it blocked; serving adds its time and any failure.
-    let stat = srv.stats.commandstats.entry(wait.command).or_default();
+    let stat = srv.stats.command(wait.command);
     stat.usec += micros;
     if failed {
         stat.failed_calls += 1;

@@ -286,7 +286,17 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
         }
         "commandstats" => {
             t.push_str("# Commandstats\r\n");
-            for (name, s) in &srv.stats.commandstats {
+            let names = &super::table::table().names;
+            let mut used: Vec<(&str, &crate::server::stats::CommandStat)> = srv
+                .stats
+                .commandstats
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.calls + s.rejected_calls + s.failed_calls > 0)
+                .map(|(id, s)| (names[id], s))
+                .collect();
+            used.sort_unstable_by_key(|&(name, _)| name);
+            for (name, s) in used {
                 let per_call = if s.calls > 0 {
                     s.usec as f64 / s.calls as f64
                 } else {

@@ -264,16 +264,14 @@ pub fn execute(
     if let Some(err) = check_call(srv, key, cmd, argv) {
         out.error(&err);
         srv.stats.count_errors(&mut out.error_codes);
-        srv.stats
-            .commandstats
-            .entry(cmd.name)
-            .or_default()
-            .rejected_calls += 1;
+        srv.stats.command(cmd.id).rejected_calls += 1;
         finish_reply_mode(srv, key, out, reply_start);
         return;
     }
     let db = srv.clients[key].db;
-    srv.clients[key].last_command = cmd.name;
+    let c = &mut srv.clients[key];
+    c.last_command = cmd.name;
+    c.last_command_id = cmd.id;
     let mut ctx = Ctx {
         store,
         srv,
@@ -294,7 +292,7 @@ pub fn execute(
     let failed = !out.error_codes.is_empty();
     srv.stats.count_errors(&mut out.error_codes);
     srv.stats.total_commands += 1;
-    let stat = srv.stats.commandstats.entry(cmd.name).or_default();
+    let stat = srv.stats.command(cmd.id);
     stat.calls += 1;
     stat.usec += micros;
     if failed {

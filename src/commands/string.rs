@@ -415,8 +415,12 @@ pub fn setrange(ctx: &mut Ctx, argv: &[&[u8]]) {
         return;
     }
     if current_len.is_none() {
-        ctx.store
-            .insert(ctx.db, key, Value::Str(RString::Raw(Vec::new())), Ttl::Keep);
+        ctx.store.insert(
+            ctx.db,
+            key,
+            Value::Str(RString::Raw(Box::default())),
+            Ttl::Keep,
+        );
     }
     let Ok(Some(s)) = ctx.write_string(key) else {
         unreachable!("present")

@@ -11,6 +11,7 @@ use super::{
     list_move, persistence, server, set, sort, string, zset, zset_ops, zset_range, Ctx,
 };
 use crate::protocol::reply::Reply;
+use crate::store::hash::FastState;
 
 /// A command implementation: gets the context and the whole argv (name included).
 pub type Handler = fn(&mut Ctx, &[&[u8]]);
@@ -369,6 +370,9 @@ fn flag_bit(name: &str) -> u32 {
 pub struct Command {
     /// Full lowercase name: `get`, `client|list`.
     pub name: &'static str,
+    /// Index of the command's counters in `Stats::commandstats` and of its name in
+    /// `Table::names`.
+    pub id: usize,
     pub arity: i32,
     pub flags: u32,
     /// The COMMAND INFO entry.
@@ -377,7 +381,7 @@ pub struct Command {
     pub docs: &'static Doc,
     pub handler: Handler,
     /// Subcommands by lowercase name (without the container prefix).
-    pub subcommands: HashMap<&'static str, Command>,
+    pub subcommands: HashMap<&'static [u8], Command, FastState>,
 }
 
 impl Command {
@@ -468,7 +472,10 @@ impl Command {
 
 /// The table, built once from HANDLERS and META.
 pub struct Table {
-    pub commands: HashMap<&'static str, Command>,
+    /// By name, as bytes: lookups use the lowercased argument without a UTF-8 check.
+    pub commands: HashMap<&'static [u8], Command, FastState>,
+    /// Full command names by [`Command::id`].
+    pub names: Vec<&'static str>,
 }
 
 static TABLE: OnceLock<Table> = OnceLock::new();
@@ -479,6 +486,7 @@ pub fn table() -> &'static Table {
 }
 
 fn command_from_info(
+    names: &mut Vec<&'static str>,
     name: &'static str,
     info: &'static Doc,
     docs: &'static Doc,
@@ -496,23 +504,26 @@ fn command_from_info(
                 .fold(0, |a, b| a | b)
         })
         .unwrap_or(0);
+    names.push(name);
     Command {
         name,
+        id: names.len() - 1,
         arity,
         flags,
         info,
         docs,
         handler,
-        subcommands: HashMap::new(),
+        subcommands: HashMap::default(),
     }
 }
 
 fn build() -> Table {
     let handler_of = |name: &str| HANDLERS.iter().find(|(n, _)| *n == name).map(|(_, h)| *h);
-    let mut commands = HashMap::new();
+    let mut commands = HashMap::default();
+    let mut names = Vec::new();
     for (name, info, docs) in super::meta::META {
         let handler = handler_of(name).unwrap_or(no_subcommand);
-        let mut cmd = command_from_info(name, info, docs, handler);
+        let mut cmd = command_from_info(&mut names, name, info, docs, handler);
         let sub_docs = docs.get("subcommands");
         if let Some(subs) = info.items().get(9) {
             for sub in subs.items() {
@@ -520,23 +531,25 @@ fn build() -> Table {
                 let short = &full[full.find('|').map_or(0, |i| i + 1)..];
                 let doc = sub_docs.and_then(|d| d.get(full)).unwrap_or(&Doc::Null);
                 let handler = handler_of(full).unwrap_or_else(|| panic!("no handler for {full}"));
-                cmd.subcommands
-                    .insert(short, command_from_info(full, sub, doc, handler));
+                cmd.subcommands.insert(
+                    short.as_bytes(),
+                    command_from_info(&mut names, full, sub, doc, handler),
+                );
             }
         }
-        commands.insert(*name, cmd);
+        commands.insert(name.as_bytes(), cmd);
     }
     for (full, handler, arity, summary) in EXTRA_SUBCOMMANDS {
         let (top, short) = full.split_once('|').expect("container|sub");
         let info: &'static Doc = Box::leak(Box::new(extra_info(full, *arity)));
         let docs: &'static Doc = Box::leak(Box::new(extra_docs(summary)));
-        if let Some(parent) = commands.get_mut(top) {
-            let mut cmd = command_from_info(full, info, docs, *handler);
+        if let Some(parent) = commands.get_mut(top.as_bytes()) {
+            let mut cmd = command_from_info(&mut names, full, info, docs, *handler);
             cmd.flags = NOSCRIPT | LOADING | STALE;
-            parent.subcommands.insert(short, cmd);
+            parent.subcommands.insert(short.as_bytes(), cmd);
         }
     }
-    Table { commands }
+    Table { commands, names }
 }
 
 fn extra_info(full: &'static str, arity: i64) -> Doc {
@@ -591,8 +604,7 @@ fn lowercase(name: &[u8], buf: &mut [u8; MAX_NAME]) -> Option<usize> {
 pub fn lookup_name(name: &[u8]) -> Option<&'static Command> {
     let mut buf = [0u8; MAX_NAME];
     let n = lowercase(name, &mut buf)?;
-    let s = std::str::from_utf8(&buf[..n]).ok()?;
-    table().commands.get(s)
+    table().commands.get(&buf[..n])
 }
 
 /// The command (or subcommand) argv calls, and whether it is a subcommand. A container
@@ -604,8 +616,7 @@ pub fn lookup(argv: &[&[u8]]) -> Option<(&'static Command, bool)> {
     }
     let mut buf = [0u8; MAX_NAME];
     let n = lowercase(argv[1], &mut buf)?;
-    let s = std::str::from_utf8(&buf[..n]).ok()?;
-    cmd.subcommands.get(s).map(|c| (c, true))
+    cmd.subcommands.get(&buf[..n]).map(|c| (c, true))
 }
 
 /// Looks up `name` or `container|sub` (COMMAND INFO / DOCS / GETKEYS take either).
@@ -631,7 +642,7 @@ mod tests {
                 "{name} has no metadata"
             );
         }
-        assert!(t.commands.contains_key("get"));
+        assert!(t.commands.contains_key(&b"get"[..]));
     }
 
     #[test]

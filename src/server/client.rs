@@ -37,8 +37,8 @@ pub struct KeyWait {
     pub db: usize,
     pub keys: Vec<Vec<u8>>,
     pub op: BlockOp,
-    /// The blocked command's full name, for its commandstats when it finally answers.
-    pub command: &'static str,
+    /// The blocked command's id (`Command::id`), for its commandstats when it answers.
+    pub command: usize,
     /// The blocked command line, for the slow log when it is served.
     pub argv: Vec<Vec<u8>>,
 }
@@ -110,6 +110,8 @@ pub struct Client {
     pub blocked: Option<Blocked>,
     /// The full name of the last command run (`client|list`), for CLIENT LIST.
     pub last_command: &'static str,
+    /// The id (`Command::id`) of the last command run.
+    pub last_command_id: usize,
     /// Reading stopped because the output backlog is too large.
     pub read_paused: bool,
     /// The socket has unread bytes we have not drained yet (reading was paused).
@@ -120,6 +122,8 @@ pub struct Client {
     pub write_queued: bool,
     /// Protocol errors close the connection without executing anything after them.
     pub protocol_error: bool,
+    /// The poll reported the peer's end closed (or an error): read until EOF.
+    pub peer_closed: bool,
 }
 
 impl Client {
@@ -151,11 +155,13 @@ impl Client {
             no_touch: false,
             blocked: None,
             last_command: "NULL",
+            last_command_id: 0,
             read_paused: false,
             may_have_input: false,
             interest: Interest::READABLE,
             write_queued: false,
             protocol_error: false,
+            peer_closed: false,
         }
     }
 

@@ -21,8 +21,8 @@ use crate::persistence;
 use crate::protocol::parse::{Limits, Parsed};
 use crate::store::Store;
 
-/// Bytes asked of the socket per read.
-const READ_CHUNK: usize = 16 * 1024;
+/// The most one read takes from a socket.
+const READ_SIZE: usize = 64 * 1024;
 /// Stop reading a client's requests while this much of its output is unsent: a client
 /// that never reads its replies cannot make the server buffer without bound.
 const OUTPUT_HIGH_WATER: usize = 32 * 1024 * 1024;
@@ -39,6 +39,9 @@ pub struct Server {
     pub store: Store,
     pub state: ServerState,
     next_cron_ms: u64,
+    /// Where socket reads land before they are appended to a client's input: reading into
+    /// the input itself would first zero-fill its spare capacity on every read.
+    read_buf: Box<[u8]>,
 }
 
 impl Server {
@@ -62,6 +65,7 @@ impl Server {
             store,
             state,
             next_cron_ms: now,
+            read_buf: vec![0; READ_SIZE].into_boxed_slice(),
         })
     }
 
@@ -89,6 +93,11 @@ impl Server {
                     continue;
                 }
                 let key = token - CLIENT_TOKEN_BASE;
+                if event.is_read_closed() || event.is_error() {
+                    if let Some(c) = self.state.clients.get_mut(key) {
+                        c.peer_closed = true;
+                    }
+                }
                 if event.is_readable() || event.is_read_closed() || event.is_error() {
                     self.read_client(key);
                 }
@@ -195,16 +204,9 @@ impl Server {
                 c.may_have_input = true;
                 return;
             }
-            let len = c.input.len();
-            if c.input.capacity() - len < READ_CHUNK {
-                c.input.reserve(READ_CHUNK);
-            }
-            let want = (c.input.capacity() - len).min(4 * READ_CHUNK);
-            c.input.resize(len + want, 0);
-            let result = c.stream.read(&mut c.input[len..]);
+            let result = c.stream.read(&mut self.read_buf);
             match result {
                 Ok(0) => {
-                    c.input.truncate(len);
                     // The peer finished sending: answer what it sent, then close.
                     self.process_input(key);
                     self.write_client(key);
@@ -212,21 +214,28 @@ impl Server {
                     return;
                 }
                 Ok(n) => {
-                    c.input.truncate(len + n);
+                    c.input.extend_from_slice(&self.read_buf[..n]);
                     c.last_interaction_ms = self.store.now_ms;
                     self.state.stats.net_input_bytes += n as u64;
+                    // A short read emptied the socket: bytes that arrive later raise a new
+                    // readiness edge, so asking again now would only cost an EAGAIN read.
+                    // (Not once the peer closed: that edge came with this data and the
+                    // close is only seen by reading on to the end.)
+                    let drained = n < self.read_buf.len() && !c.peer_closed;
+                    if drained {
+                        c.may_have_input = false;
+                    }
                     self.process_input(key);
+                    if drained {
+                        return;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    c.input.truncate(len);
                     c.may_have_input = false;
                     return;
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    c.input.truncate(len);
-                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    c.input.truncate(len);
                     log::debug!("Reading from client: {e}");
                     self.close_client(key);
                     return;

@@ -161,8 +161,7 @@ impl ServerState {
         // The call was counted when it blocked; only the failure is added.
         if let client::BlockReason::Keys(wait) = &blocked.reason {
             if failed {
-                let stat = self.stats.commandstats.entry(wait.command).or_default();
-                stat.failed_calls += 1;
+                self.stats.command(wait.command).failed_calls += 1;
             }
         }
         self.resume.push(key);

@@ -52,7 +52,8 @@ pub struct Stats {
     pub net_output_bytes: u64,
     pub total_error_replies: u64,
     pub errorstats: BTreeMap<String, u64>,
-    pub commandstats: BTreeMap<&'static str, CommandStat>,
+    /// By command id (`Command::id`): indexing, not a lookup by name, on every call.
+    pub commandstats: Vec<CommandStat>,
     pub ops: Instantaneous,
     pub input_kbps: Instantaneous,
     pub output_kbps: Instantaneous,
@@ -61,6 +62,14 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// The counters of the command with `id`.
+    pub fn command(&mut self, id: usize) -> &mut CommandStat {
+        if id >= self.commandstats.len() {
+            self.commandstats.resize(id + 1, CommandStat::default());
+        }
+        &mut self.commandstats[id]
+    }
+
     /// Counts error replies by code.
     pub fn count_errors(&mut self, codes: &mut Vec<String>) {
         for code in codes.drain(..) {

@@ -14,11 +14,12 @@
 //!   reversed counting, so a cursor taken before a resize still visits every bucket whose
 //!   keys it has not returned yet.
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
+use super::bytes::SmallBytes;
+use super::hash::{hash_bytes, random_seed};
 
 struct Node<V> {
-    key: Box<[u8]>,
+    /// Short keys live inline in the node: one allocation per entry.
+    key: SmallBytes,
     value: V,
     next: Option<Box<Node<V>>>,
 }
@@ -130,7 +131,8 @@ pub struct Dict<V> {
     tables: [Table<V>; 2],
     /// The next bucket of `tables[0]` to move, while rehashing.
     rehash_idx: Option<usize>,
-    hasher: RandomState,
+    /// This table's random hash seed.
+    seed: u64,
 }
 
 impl<V> Default for Dict<V> {
@@ -156,12 +158,12 @@ impl<V> Dict<V> {
         Dict {
             tables: [Table::empty(), Table::empty()],
             rehash_idx: None,
-            hasher: RandomState::new(),
+            seed: random_seed(),
         }
     }
 
     fn hash(&self, key: &[u8]) -> u64 {
-        self.hasher.hash_one(key)
+        hash_bytes(self.seed, key)
     }
 
     /// Number of entries.

@@ -1,10 +1,12 @@
 //! The keyspace: sixteen (configurable) databases, owned by the event loop and lent to
 //! commands as `&mut`. Lookups expire keys lazily and keep the keyspace statistics.
 
+pub mod bytes;
 pub mod db;
 pub mod dict;
 pub mod expire;
 pub mod glob;
+pub mod hash;
 pub mod types;
 pub mod value;
 

@@ -5,18 +5,20 @@ use std::borrow::Cow;
 use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::push_int;
 
+use super::bytes::SmallBytes;
 use super::types::{Hash, List, Set, ZSet};
 
 /// Strings up to this long are "embstr" in OBJECT ENCODING, as in Redis.
 const EMBSTR_MAX: usize = 44;
 
 /// A string value in the encoding Redis would report: integers are stored as integers,
-/// short strings as immutable boxes, strings that were modified in place as growable buffers.
+/// short strings immutable (inline up to 22 bytes), strings that were modified in place as
+/// growable buffers. The buffer is boxed so that a string, and so a value, is 24 bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RString {
     Int(i64),
-    Embstr(Box<[u8]>),
-    Raw(Vec<u8>),
+    Embstr(SmallBytes),
+    Raw(Box<Vec<u8>>),
 }
 
 impl RString {
@@ -29,18 +31,18 @@ impl RString {
             }
         }
         if b.len() <= EMBSTR_MAX {
-            RString::Embstr(b.into())
+            RString::Embstr(SmallBytes::new(b))
         } else {
-            RString::Raw(b.to_vec())
+            RString::Raw(Box::new(b.to_vec()))
         }
     }
 
     /// Bytes kept as a string even if they look like an integer (INCRBYFLOAT's result).
     pub fn plain(b: &[u8]) -> RString {
         if b.len() <= EMBSTR_MAX {
-            RString::Embstr(b.into())
+            RString::Embstr(SmallBytes::new(b))
         } else {
-            RString::Raw(b.to_vec())
+            RString::Raw(Box::new(b.to_vec()))
         }
     }
 
@@ -88,7 +90,7 @@ impl RString {
     /// raw, as Redis unshares it.
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
         if !matches!(self, RString::Raw(_)) {
-            *self = RString::Raw(self.as_bytes().into_owned());
+            *self = RString::Raw(Box::new(self.as_bytes().into_owned()));
         }
         match self {
             RString::Raw(v) => v,
@@ -160,6 +162,6 @@ mod tests {
         assert_eq!(RString::from_bytes(&[b'a'; 45]).encoding(), "raw");
         let mut s = RString::from_bytes(b"12");
         s.make_raw().push(b'3');
-        assert_eq!(s, RString::Raw(b"123".to_vec()));
+        assert_eq!(s, RString::Raw(Box::new(b"123".to_vec())));
     }
 }
