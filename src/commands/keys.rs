@@ -448,9 +448,17 @@ pub fn memory_help(ctx: &mut Ctx, _argv: &[&[u8]]) {
         ctx,
         "MEMORY",
         &[
+            "PURGE",
+            "    Attempt to purge dirty pages for reclamation by the allocator.",
             "USAGE <key> [SAMPLES <count>]",
             "    Return memory in bytes used by <key> and its value. Nested values are",
             "    sampled up to <count> times (default: 5, 0 means sample all).",
         ],
     );
+}
+
+/// MEMORY PURGE: gives the allocator's free memory back to the system.
+pub fn memory_purge(ctx: &mut Ctx, _argv: &[&[u8]]) {
+    super::info::release_free_memory();
+    ctx.out.ok();
 }

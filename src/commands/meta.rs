@@ -6198,23 +6198,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
             Doc::Set(&[]),
             Doc::Array(&[
                 Doc::Array(&[
-                    Doc::Bulk("memory|help"),
-                    Doc::Int(2),
-                    Doc::Set(&[
-                        Doc::Simple("loading"),
-                        Doc::Simple("stale"),
-                    ]),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Int(0),
-                    Doc::Set(&[
-                        Doc::Simple("@slow"),
-                    ]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                    Doc::Set(&[]),
-                ]),
-                Doc::Array(&[
                     Doc::Bulk("memory|usage"),
                     Doc::Int(-3),
                     Doc::Set(&[
@@ -6251,6 +6234,40 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     ]),
                     Doc::Set(&[]),
                 ]),
+                Doc::Array(&[
+                    Doc::Bulk("memory|help"),
+                    Doc::Int(2),
+                    Doc::Set(&[
+                        Doc::Simple("loading"),
+                        Doc::Simple("stale"),
+                    ]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("memory|purge"),
+                    Doc::Int(2),
+                    Doc::Set(&[]),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Int(0),
+                    Doc::Set(&[
+                        Doc::Simple("@slow"),
+                    ]),
+                    Doc::Set(&[
+                        Doc::Bulk("request_policy:all_shards"),
+                        Doc::Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Doc::Set(&[]),
+                    Doc::Set(&[]),
+                ]),
             ]),
         ]),
         Doc::Map(&[
@@ -6259,12 +6276,6 @@ pub static META: &[(&str, Doc, Doc)] = &[
             (Doc::Bulk("group"), Doc::Bulk("server")),
             (Doc::Bulk("complexity"), Doc::Bulk("Depends on subcommand.")),
             (Doc::Bulk("subcommands"), Doc::Map(&[
-                (Doc::Bulk("memory|help"), Doc::Map(&[
-                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
-                    (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
-                    (Doc::Bulk("group"), Doc::Bulk("server")),
-                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-                ])),
                 (Doc::Bulk("memory|usage"), Doc::Map(&[
                     (Doc::Bulk("summary"), Doc::Bulk("Estimate the memory usage of a key")),
                     (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
@@ -6285,6 +6296,18 @@ pub static META: &[(&str, Doc, Doc)] = &[
                             ])),
                         ]),
                     ])),
+                ])),
+                (Doc::Bulk("memory|help"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Show helpful text about the different subcommands")),
+                    (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+                ])),
+                (Doc::Bulk("memory|purge"), Doc::Map(&[
+                    (Doc::Bulk("summary"), Doc::Bulk("Ask the allocator to release memory")),
+                    (Doc::Bulk("since"), Doc::Bulk("4.0.0")),
+                    (Doc::Bulk("group"), Doc::Bulk("server")),
+                    (Doc::Bulk("complexity"), Doc::Bulk("Depends on how much memory is allocated, could be slow")),
                 ])),
             ])),
         ]),

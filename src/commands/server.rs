@@ -46,6 +46,9 @@ pub fn flushdb(ctx: &mut Ctx, argv: &[&[u8]]) {
     let removed = db.len() as u64;
     db.clear();
     ctx.store.dirty += removed + 1;
+    if removed > 0 {
+        super::info::release_free_memory();
+    }
     ctx.out.ok();
 }
 
@@ -60,6 +63,10 @@ pub fn flushall(ctx: &mut Ctx, argv: &[&[u8]]) {
         db.clear();
     }
     ctx.store.dirty += removed + 1;
+    if removed > 0 {
+        // The memory of the keys is free now: hand it back, so RSS drops as with Redis.
+        super::info::release_free_memory();
+    }
     // As Redis: a running background save is stopped, and with save rules set the empty
     // dataset is saved at once so a restart does not bring the keys back.
     let dir = ctx.srv.data_dir();

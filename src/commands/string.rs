@@ -136,6 +136,11 @@ pub fn set(ctx: &mut Ctx, argv: &[&[u8]]) {
         None if expire.keep_or_persist => Ttl::Keep,
         None => Ttl::Clear,
     };
+    if !(nx || xx || get) {
+        ctx.store.overwrite(ctx.db, key, Value::string(value), ttl);
+        ctx.signal_modified(key, 1);
+        return ctx.out.ok();
+    }
     // Without GET, SET replaces a value of any type; only GET needs the old one a string.
     let exists = if get {
         let old = match ctx.write_string(key) {

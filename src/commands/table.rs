@@ -80,6 +80,7 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("keys", keys::keys),
     ("memory|help", keys::memory_help),
     ("memory|usage", keys::memory_usage),
+    ("memory|purge", keys::memory_purge),
     ("move", keys::move_),
     ("object|encoding", keys::object_encoding),
     ("object|freq", keys::object_freq),
@@ -600,11 +601,35 @@ fn lowercase(name: &[u8], buf: &mut [u8; MAX_NAME]) -> Option<usize> {
     Some(name.len())
 }
 
+/// Top-level commands grouped by name length and first letter: a lookup compares a
+/// handful of names in place, without lowercasing a copy and hashing it.
+struct Shapes(Vec<Vec<&'static Command>>);
+
+fn shape_of(name: &[u8]) -> Option<usize> {
+    let first = *name.first()?;
+    (name.len() <= MAX_NAME).then(|| name.len() * 32 + usize::from(first.to_ascii_lowercase() % 32))
+}
+
+fn shapes() -> &'static Shapes {
+    static SHAPES: OnceLock<Shapes> = OnceLock::new();
+    SHAPES.get_or_init(|| {
+        let mut by_shape = vec![Vec::new(); (MAX_NAME + 1) * 32];
+        for cmd in table().commands.values() {
+            if let Some(i) = shape_of(cmd.name.as_bytes()) {
+                by_shape[i].push(cmd);
+            }
+        }
+        Shapes(by_shape)
+    })
+}
+
 /// The top-level command named `name` (any case).
 pub fn lookup_name(name: &[u8]) -> Option<&'static Command> {
-    let mut buf = [0u8; MAX_NAME];
-    let n = lowercase(name, &mut buf)?;
-    table().commands.get(&buf[..n])
+    let bucket = &shapes().0[shape_of(name)?];
+    bucket
+        .iter()
+        .find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
+        .copied()
 }
 
 /// The command (or subcommand) argv calls, and whether it is a subcommand. A container

@@ -119,6 +119,8 @@ pub fn start_background_save(
     dir: &Path,
     filename: &str,
 ) -> io::Result<()> {
+    /// The background save's niceness (0 is the server's; 19 the lowest priority).
+    const CHILD_NICE: libc::c_int = 10;
     let started = Instant::now();
     let (report_read, report_write) = report_pipe()?;
     // SAFETY: the server is single-threaded, so the child is a consistent copy-on-write
@@ -128,6 +130,12 @@ pub fn start_background_save(
         return Err(io::Error::last_os_error());
     }
     if pid == 0 {
+        // The parent keeps serving clients: when both want the CPU, it should win, so a
+        // save costs clients no latency beyond the fork (the save itself just takes longer).
+        // SAFETY: setpriority only changes this process's scheduling weight.
+        unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, 0, CHILD_NICE);
+        }
         let outcome =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| save(store, dir, filename)));
         // Like Redis, report the memory this child had to copy (pages the parent changed

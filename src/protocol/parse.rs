@@ -362,7 +362,21 @@ impl RequestParser {
 /// Redis finds line ends with C's `strchr`, which stops at a NUL byte: a line with a NUL
 /// before its end is never complete. Matching that keeps the replies identical.
 fn c_strchr(haystack: &[u8], needle: u8) -> Option<usize> {
-    memchr2(needle, 0, haystack).filter(|&i| haystack[i] == needle)
+    // Protocol lines (`*3`, `$5`) are a few bytes: a plain loop finds their end before the
+    // vector search would have set up.
+    const SHORT: usize = 16;
+    for (i, &b) in haystack.iter().take(SHORT).enumerate() {
+        if b == needle {
+            return Some(i);
+        }
+        if b == 0 {
+            return None;
+        }
+    }
+    let rest = haystack.get(SHORT..)?;
+    memchr2(needle, 0, rest)
+        .map(|i| i + SHORT)
+        .filter(|&i| haystack[i] == needle)
 }
 
 /// Redis's `string2ll`: an optional `-`, then digits without leading zeros, fitting an i64.

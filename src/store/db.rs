@@ -160,6 +160,38 @@ impl Db {
 
     /// [`insert`](Self::insert) with the clock, so a new key starts with this access time.
     pub fn insert_at(&mut self, key: &[u8], value: Value, ttl: Ttl, now_ms: u64) {
+        self.apply_ttl(key, ttl);
+        let mut value = Some(value);
+        let (entry, inserted) = self
+            .keys
+            .get_or_insert_with(key, || Entry::new(value.take().expect("once"), now_ms));
+        if !inserted {
+            entry.value = value.take().expect("not consumed");
+        }
+    }
+
+    /// Stores `value` at `key` as a command's write: a new key starts with the access time
+    /// of `access`, an existing one is touched as a lookup would (one hash lookup for both).
+    pub fn store_touched(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        ttl: Ttl,
+        access: Access,
+        rng: &mut Rng,
+    ) {
+        self.apply_ttl(key, ttl);
+        let mut value = Some(value);
+        let (entry, inserted) = self.keys.get_or_insert_with(key, || {
+            Entry::new(value.take().expect("once"), access.now_ms)
+        });
+        if !inserted {
+            entry.touch(access, rng);
+            entry.value = value.take().expect("not consumed");
+        }
+    }
+
+    fn apply_ttl(&mut self, key: &[u8], ttl: Ttl) {
         match ttl {
             Ttl::Keep => {}
             Ttl::Clear => {
@@ -170,13 +202,6 @@ impl Db {
             Ttl::At(deadline) => {
                 self.expires.insert(key, deadline);
             }
-        }
-        let mut value = Some(value);
-        let (entry, inserted) = self
-            .keys
-            .get_or_insert_with(key, || Entry::new(value.take().expect("once"), now_ms));
-        if !inserted {
-            entry.value = value.take().expect("not consumed");
         }
     }
 

@@ -113,6 +113,14 @@ impl Store {
         self.dbs[db].insert_at(key, value, ttl, now);
     }
 
+    /// Overwrites or creates `key` as plain SET does: an expired key is reclaimed first (and
+    /// counted), an existing one is touched, in one lookup of the keyspace.
+    pub fn overwrite(&mut self, db: usize, key: &[u8], value: Value, ttl: Ttl) {
+        self.expire_if_needed(db, key);
+        let access = self.access();
+        self.dbs[db].store_touched(key, value, ttl, access, &mut self.rng);
+    }
+
     /// Whether a live key exists (no hit or miss counted).
     pub fn exists(&mut self, db: usize, key: &[u8]) -> bool {
         self.lookup_write(db, key).is_some()

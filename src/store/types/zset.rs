@@ -334,6 +334,53 @@ fn merge(a: Link, b: Link) -> Link {
     }
 }
 
+/// Inserts `node` into the subtree at `t`: down the search path (each subtree on it grows
+/// by one) to the first node of lower priority, whose subtree is split around the new
+/// node. Expected O(log n), with one split of a small subtree instead of the split and
+/// two merges of the whole tree.
+fn insert_node(t: &mut Link, mut node: Box<Node>) {
+    let goes_here = match t {
+        None => true,
+        Some(n) => node.prio > n.prio,
+    };
+    if goes_here {
+        let (l, r) = split(t.take(), &mut |x| less(x, node.score.0, &node.member));
+        node.left = l;
+        node.right = r;
+        fix(&mut node);
+        *t = Some(node);
+        return;
+    }
+    let n = t.as_mut().expect("not here, so a node");
+    n.size += 1;
+    if less(n, node.score.0, &node.member) {
+        insert_node(&mut n.right, node);
+    } else {
+        insert_node(&mut n.left, node);
+    }
+}
+
+/// Removes (score, member) from the subtree at `t` if present: its node is replaced by the
+/// merge of its children, and the subtrees above it shrink by one.
+fn remove_node(t: &mut Link, score: Score, member: &[u8]) -> bool {
+    let Some(n) = t else {
+        return false;
+    };
+    let found = match (n.score, n.member.as_slice()).cmp(&(score, member)) {
+        Ordering::Equal => {
+            let mut gone = t.take().expect("matched a node");
+            *t = merge(gone.left.take(), gone.right.take());
+            return true;
+        }
+        Ordering::Less => remove_node(&mut n.right, score, member),
+        Ordering::Greater => remove_node(&mut n.left, score, member),
+    };
+    if found {
+        n.size -= 1;
+    }
+    found
+}
+
 impl Tree {
     pub fn len(&self) -> usize {
         size(&self.root)
@@ -355,7 +402,6 @@ impl Tree {
     /// Inserts (the pair must not be present).
     pub fn insert(&mut self, score: f64, member: Vec<u8>) {
         let prio = self.next_prio();
-        let (l, r) = split(self.root.take(), &mut |n| less(n, score, &member));
         let node = Box::new(Node {
             score: Score(score),
             member,
@@ -364,16 +410,12 @@ impl Tree {
             left: None,
             right: None,
         });
-        self.root = merge(merge(l, Some(node)), r);
+        insert_node(&mut self.root, node);
     }
 
     /// Removes the pair if present.
     pub fn remove(&mut self, score: f64, member: &[u8]) -> bool {
-        let (l, r) = split(self.root.take(), &mut |n| less(n, score, member));
-        let (m, r) = split(r, &mut |n| n.score == Score(score) && n.member == member);
-        let found = m.is_some();
-        self.root = merge(l, r);
-        found
+        remove_node(&mut self.root, Score(score), member)
     }
 
     /// How many elements satisfy `pred`, which must hold on a prefix of the order.
