@@ -101,6 +101,17 @@ impl ZSet {
 
     /// Sets `member`'s score; returns true if it is new. Converts past the limits.
     pub fn insert(&mut self, member: &[u8], score: f64, limits: &Limits) -> bool {
+        if let ZSet::Skiplist { order, scores } = self {
+            // An update moves the member's node in the tree, reusing it: no allocation.
+            if let Some(old) = scores.get_mut(member) {
+                // As Redis: an equal score (0 and -0 included) leaves the member alone.
+                if *old != score {
+                    order.rescore(*old, score, member);
+                    *old = score;
+                }
+                return false;
+            }
+        }
         let new = self.remove(member).is_none();
         match self {
             ZSet::Listpack(v) => {
@@ -360,25 +371,24 @@ fn insert_node(t: &mut Link, mut node: Box<Node>) {
     }
 }
 
-/// Removes (score, member) from the subtree at `t` if present: its node is replaced by the
-/// merge of its children, and the subtrees above it shrink by one.
-fn remove_node(t: &mut Link, score: Score, member: &[u8]) -> bool {
-    let Some(n) = t else {
-        return false;
-    };
-    let found = match (n.score, n.member.as_slice()).cmp(&(score, member)) {
+/// Takes (score, member) out of the subtree at `t` if present and returns its node, with
+/// no children: its place goes to the merge of its children, and the subtrees above it
+/// shrink by one.
+fn take_node(t: &mut Link, score: Score, member: &[u8]) -> Option<Box<Node>> {
+    let n = t.as_mut()?;
+    let taken = match (n.score, n.member.as_slice()).cmp(&(score, member)) {
         Ordering::Equal => {
             let mut gone = t.take().expect("matched a node");
             *t = merge(gone.left.take(), gone.right.take());
-            return true;
+            return Some(gone);
         }
-        Ordering::Less => remove_node(&mut n.right, score, member),
-        Ordering::Greater => remove_node(&mut n.left, score, member),
+        Ordering::Less => take_node(&mut n.right, score, member),
+        Ordering::Greater => take_node(&mut n.left, score, member),
     };
-    if found {
+    if taken.is_some() {
         n.size -= 1;
     }
-    found
+    taken
 }
 
 impl Tree {
@@ -415,7 +425,15 @@ impl Tree {
 
     /// Removes the pair if present.
     pub fn remove(&mut self, score: f64, member: &[u8]) -> bool {
-        remove_node(&mut self.root, Score(score), member)
+        take_node(&mut self.root, Score(score), member).is_some()
+    }
+
+    /// Moves `member` (present with score `old`) to score `new`, reusing its node.
+    pub fn rescore(&mut self, old: f64, new: f64, member: &[u8]) {
+        let mut node = take_node(&mut self.root, Score(old), member).expect("member present");
+        node.score = Score(new);
+        node.size = 1;
+        insert_node(&mut self.root, node);
     }
 
     /// How many elements satisfy `pred`, which must hold on a prefix of the order.
