@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 
 use super::Limits;
+use crate::store::bytes::SmallBytes;
 use crate::store::dict::Dict;
 
 /// A score with a total order (NaN never gets in: commands reject it).
@@ -125,7 +126,7 @@ impl ZSet {
                 }
             }
             ZSet::Skiplist { order, scores } => {
-                order.insert(score, member.to_vec());
+                order.insert(score, member);
                 scores.insert(member, score);
             }
         }
@@ -241,7 +242,7 @@ impl ZSet {
             let mut order = Tree::default();
             for (s, m) in v.drain(..) {
                 scores.insert(&m, s.0);
-                order.insert(s.0, m);
+                order.insert(s.0, &m);
             }
             *self = ZSet::Skiplist { order, scores };
         }
@@ -287,7 +288,8 @@ type Link = Option<Box<Node>>;
 #[derive(Clone, Debug)]
 struct Node {
     score: Score,
-    member: Vec<u8>,
+    /// Inline when short: the node and its member in one allocation.
+    member: SmallBytes,
     prio: u64,
     size: usize,
     left: Link,
@@ -303,7 +305,7 @@ fn fix(n: &mut Node) {
 }
 
 fn less(n: &Node, score: f64, member: &[u8]) -> bool {
-    (n.score, n.member.as_slice()) < (Score(score), member)
+    (n.score, &*n.member) < (Score(score), member)
 }
 
 /// Splits into (elements for which `go_left` holds, the rest); `go_left` must hold on a
@@ -376,7 +378,7 @@ fn insert_node(t: &mut Link, mut node: Box<Node>) {
 /// shrink by one.
 fn take_node(t: &mut Link, score: Score, member: &[u8]) -> Option<Box<Node>> {
     let n = t.as_mut()?;
-    let taken = match (n.score, n.member.as_slice()).cmp(&(score, member)) {
+    let taken = match (n.score, &*n.member).cmp(&(score, member)) {
         Ordering::Equal => {
             let mut gone = t.take().expect("matched a node");
             *t = merge(gone.left.take(), gone.right.take());
@@ -410,11 +412,11 @@ impl Tree {
     }
 
     /// Inserts (the pair must not be present).
-    pub fn insert(&mut self, score: f64, member: Vec<u8>) {
+    pub fn insert(&mut self, score: f64, member: &[u8]) {
         let prio = self.next_prio();
         let node = Box::new(Node {
             score: Score(score),
-            member,
+            member: SmallBytes::new(member),
             prio,
             size: 1,
             left: None,
@@ -499,7 +501,7 @@ impl<'a> Iterator for TreeIter<'a> {
             self.stack.push(c);
             at = if self.rev { &c.right } else { &c.left };
         }
-        Some((n.member.as_slice(), n.score.0))
+        Some((&*n.member, n.score.0))
     }
 }
 
