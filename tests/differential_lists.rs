@@ -367,16 +367,6 @@ fn list_commands_match_redis_in_resp3() {
     assert_same(&list_cases(), true);
 }
 
-/// The changes a server counts since its last save (INFO persistence).
-fn dirty(conn: &mut Raw) -> i64 {
-    let info = conn.cmd_str(&["INFO", "persistence"]);
-    let line = info
-        .lines()
-        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
-        .expect("rdb_changes_since_last_save");
-    line.trim().parse().unwrap()
-}
-
 /// Each write counts as many changes as in Redis (what save rules see).
 #[test]
 fn list_writes_count_changes_as_redis_does() {
@@ -409,10 +399,14 @@ fn list_writes_count_changes_as_redis_does() {
     let mut b = Raw::connect(ours.port);
     for line in script {
         let words: Vec<&str> = line.split(' ').collect();
-        let (da, db) = (dirty(&mut a), dirty(&mut b));
+        let (da, db) = (common::dirty(&mut a), common::dirty(&mut b));
         a.cmd_str(&words);
         b.cmd_str(&words);
-        assert_eq!(dirty(&mut a) - da, dirty(&mut b) - db, "{line}");
+        assert_eq!(
+            common::dirty(&mut a) - da,
+            common::dirty(&mut b) - db,
+            "{line}"
+        );
     }
 }
 

@@ -448,16 +448,6 @@ fn sort_matches_redis_in_resp3() {
     assert_same(&cases(), true);
 }
 
-/// The changes a server counts since its last save (INFO persistence).
-fn dirty(conn: &mut Raw) -> i64 {
-    let info = conn.cmd_str(&["INFO", "persistence"]);
-    let line = info
-        .lines()
-        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
-        .expect("rdb_changes_since_last_save");
-    line.trim().parse().unwrap()
-}
-
 /// STORE counts one change per stored element, deleting the destination one, and a plain
 /// SORT none; key lookups through patterns count hits and misses as in Redis.
 #[test]
@@ -492,10 +482,14 @@ fn sort_counts_changes_and_lookups_as_redis_does() {
     b.cmd_str(&["CONFIG", "RESETSTAT"]);
     for line in script {
         let words: Vec<&str> = line.split(' ').collect();
-        let (da, db) = (dirty(&mut a), dirty(&mut b));
+        let (da, db) = (common::dirty(&mut a), common::dirty(&mut b));
         a.cmd_str(&words);
         b.cmd_str(&words);
-        assert_eq!(dirty(&mut a) - da, dirty(&mut b) - db, "{line}");
+        assert_eq!(
+            common::dirty(&mut a) - da,
+            common::dirty(&mut b) - db,
+            "{line}"
+        );
         assert_eq!(stats(&mut a), stats(&mut b), "{line}");
     }
 }

@@ -13,7 +13,7 @@ use super::list_move::{move_generic, multi_pop, multi_pop_args, multi_pop_first}
 use super::long_double::{LongDouble, NotFinite};
 use super::table::Command;
 use super::zset::{pop as zpop, zmulti_pop, zmulti_pop_args, zmulti_pop_first};
-use super::Ctx;
+use super::{Collection, Ctx};
 use crate::protocol::reply::Reply;
 use crate::server::client::{BlockOp, BlockReason, Blocked, KeyWait, ReplyMode};
 use crate::server::event_loop::queue_write;
@@ -75,27 +75,33 @@ fn block(ctx: &mut Ctx, argv: &[&[u8]], keys: &[&[u8]], deadline: Deadline, op: 
 
 /// BLPOP key [key ...] timeout
 pub fn blpop(ctx: &mut Ctx, argv: &[&[u8]]) {
-    pop_generic(ctx, argv, End::Left);
+    pop_first_or_block::<List>(ctx, argv, BlockOp::Pop(End::Left), |l| !l.is_empty());
 }
 
 /// BRPOP key [key ...] timeout
 pub fn brpop(ctx: &mut Ctx, argv: &[&[u8]]) {
-    pop_generic(ctx, argv, End::Right);
+    pop_first_or_block::<List>(ctx, argv, BlockOp::Pop(End::Right), |l| !l.is_empty());
 }
 
-fn pop_generic(ctx: &mut Ctx, argv: &[&[u8]], end: End) {
+/// `key [key ...] timeout`: pops from the first key holding data, else blocks on them all.
+fn pop_first_or_block<T: Collection>(
+    ctx: &mut Ctx,
+    argv: &[&[u8]],
+    op: BlockOp,
+    has_data: fn(&T) -> bool,
+) {
     let Some(deadline) = timeout_arg(ctx, argv[argv.len() - 1]) else {
         return;
     };
     let keys = &argv[1..argv.len() - 1];
     for &key in keys {
-        match ctx.write_as::<List>(key) {
+        match ctx.write_as::<T>(key) {
             Err(_) => return,
-            Ok(Some(l)) if !l.is_empty() => return serve(ctx, key, &BlockOp::Pop(end)),
+            Ok(Some(v)) if has_data(v) => return serve(ctx, key, &op),
             Ok(_) => {}
         }
     }
-    block(ctx, argv, keys, deadline, BlockOp::Pop(end));
+    block(ctx, argv, keys, deadline, op);
 }
 
 /// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
@@ -150,27 +156,12 @@ pub fn blmpop(ctx: &mut Ctx, argv: &[&[u8]]) {
 
 /// BZPOPMIN key [key ...] timeout
 pub fn bzpopmin(ctx: &mut Ctx, argv: &[&[u8]]) {
-    zpop_generic(ctx, argv, false);
+    pop_first_or_block::<ZSet>(ctx, argv, BlockOp::ZPop { max: false }, |z| !z.is_empty());
 }
 
 /// BZPOPMAX key [key ...] timeout
 pub fn bzpopmax(ctx: &mut Ctx, argv: &[&[u8]]) {
-    zpop_generic(ctx, argv, true);
-}
-
-fn zpop_generic(ctx: &mut Ctx, argv: &[&[u8]], max: bool) {
-    let Some(deadline) = timeout_arg(ctx, argv[argv.len() - 1]) else {
-        return;
-    };
-    let keys = &argv[1..argv.len() - 1];
-    for &key in keys {
-        match ctx.write_as::<ZSet>(key) {
-            Err(_) => return,
-            Ok(Some(_)) => return serve(ctx, key, &BlockOp::ZPop { max }),
-            Ok(None) => {}
-        }
-    }
-    block(ctx, argv, keys, deadline, BlockOp::ZPop { max });
+    pop_first_or_block::<ZSet>(ctx, argv, BlockOp::ZPop { max: true }, |z| !z.is_empty());
 }
 
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]

@@ -4,6 +4,7 @@
 //! Every handler follows one recipe: look up the key -> check its type -> parse arguments
 //! (exact Redis errors) -> mutate -> [`Ctx::signal_modified`] -> reply.
 
+pub mod bignum;
 pub mod bits;
 pub mod blocking;
 pub mod client;

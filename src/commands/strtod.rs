@@ -5,6 +5,8 @@
 
 use std::cmp::Ordering;
 
+use super::bignum::Big;
+
 /// What strtod made of a C string.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Strtod {
@@ -193,55 +195,20 @@ fn compare(digits: &[u8], e10: i64, k: u64, q: u32) -> Ordering {
     if e10 >= 0 {
         return Ordering::Greater; // at least 1, far above anything this is asked about
     }
-    let mut lhs = Big::default();
+    let mut lhs = Big(Vec::new());
     for &d in digits {
-        lhs.mul_add(10, u32::from(d));
+        lhs.mul_small(10);
+        lhs.add_small(u32::from(d));
     }
-    lhs.shl(q);
-    let mut rhs = Big(vec![k as u32, (k >> 32) as u32]);
+    let lhs = lhs.shl(u64::from(q));
+    let mut rhs = Big::from_u64(k);
     let mut p = -e10;
     while p > 0 {
         let step = p.min(9);
-        rhs.mul_add(10u32.pow(step as u32), 0);
+        rhs.mul_small(10u32.pow(step as u32));
         p -= step;
     }
     lhs.cmp(&rhs)
-}
-
-/// A little-endian unsigned big integer, just enough for [`compare`].
-#[derive(Default)]
-struct Big(Vec<u32>);
-
-impl Big {
-    fn mul_add(&mut self, m: u32, a: u32) {
-        let mut carry = u64::from(a);
-        for w in &mut self.0 {
-            let x = u64::from(*w) * u64::from(m) + carry;
-            *w = x as u32;
-            carry = x >> 32;
-        }
-        if carry > 0 {
-            self.0.push(carry as u32);
-        }
-    }
-
-    fn shl(&mut self, bits: u32) {
-        for _ in 0..bits / 32 {
-            self.0.insert(0, 0);
-        }
-        let r = bits % 32;
-        if r > 0 {
-            self.mul_add(1 << r, 0);
-        }
-    }
-
-    fn cmp(&self, other: &Big) -> Ordering {
-        let trim = |v: &[u32]| v.len() - v.iter().rev().take_while(|&&w| w == 0).count();
-        let (a, b) = (&self.0[..trim(&self.0)], &other.0[..trim(&other.0)]);
-        a.len()
-            .cmp(&b.len())
-            .then_with(|| a.iter().rev().cmp(b.iter().rev()))
-    }
 }
 
 /// A hexadecimal float after its `0x`: (value, length, ERANGE), rounded to nearest even as

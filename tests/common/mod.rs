@@ -416,6 +416,16 @@ pub fn redis_cli(port: u16, args: &[&str], stdin: &[u8]) -> (bool, String) {
 }
 
 /// Differential testing: the same commands to redis-server and redust, replies compared.
+/// The changes a server counts since its last save (INFO persistence).
+pub fn dirty(conn: &mut Raw) -> i64 {
+    let info = conn.cmd_str(&["INFO", "persistence"]);
+    let line = info
+        .lines()
+        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+        .expect("rdb_changes_since_last_save");
+    line.trim().parse().unwrap()
+}
+
 pub mod diff {
     use super::{encode, Raw, Server};
 
