@@ -404,8 +404,9 @@ pub fn command_sequence(data: &[u8]) {
             }
         }
         let argv: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        // EXEC runs whatever was queued, writes included.
         let writes = commands::table::lookup(&argv)
-            .is_some_and(|(c, _)| c.flags & commands::table::WRITE != 0);
+            .is_some_and(|(c, _)| c.flags & commands::table::WRITE != 0 || c.name == "exec");
         let before = types(&store);
         commands::execute(&mut store, &mut srv, &mut reply, key, &argv);
         if !writes {
@@ -454,7 +455,9 @@ fn check_invariants(store: &mut Store, srv: &mut ServerState, key: usize) {
     // The probes must see their replies whatever CLIENT REPLY the sequence set; the
     // client's mode is restored afterwards (found by the fuzzer:
     // fuzz/regressions/command_sequence/invariant-ttl-under-client-reply-off).
+    // Likewise outside a transaction the sequence may have opened, or they would be queued.
     let mode = std::mem::take(&mut srv.clients[key].reply_mode);
+    let tx = srv.clients[key].tx.take();
     for k in keys.iter().take(16) {
         let mut out = Reply::default();
         commands::execute(store, srv, &mut out, key, &[b"TTL", k]);
@@ -466,6 +469,7 @@ fn check_invariants(store: &mut Store, srv: &mut ServerState, key: usize) {
         assert!(n == -1 || n == -2 || n >= 0, "TTL {k:?} = {n}");
     }
     srv.clients[key].reply_mode = mode;
+    srv.clients[key].tx = tx;
 }
 
 #[cfg(test)]

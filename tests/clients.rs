@@ -155,12 +155,21 @@ fn tmux_screen(port: u16, typed: &str) -> String {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let session = format!("redust-hints-{}-{}-{}", std::process::id(), port, n);
-    let status = tmux()
-        .args(["new-session", "-d", "-s", &session, "-x", "200", "-y", "20"])
-        .arg(format!("redis-cli -p {port}"))
-        .status()
-        .expect("tmux must be installed");
-    assert!(status.success());
+    // Starting the tmux server can fail transiently on a loaded machine: try again.
+    let mut last_error = String::new();
+    let started = (0..5).any(|attempt| {
+        if attempt > 0 {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let out = tmux()
+            .args(["new-session", "-d", "-s", &session, "-x", "200", "-y", "20"])
+            .arg(format!("redis-cli -p {port}"))
+            .output()
+            .expect("tmux must be installed");
+        last_error = String::from_utf8_lossy(&out.stderr).into_owned();
+        out.status.success()
+    });
+    assert!(started, "tmux new-session failed: {last_error}");
     let prompt = format!("127.0.0.1:{port}> ");
     // capture-pane trims trailing spaces.
     wait_screen(&session, |s| s.contains(prompt.trim_end()));

@@ -45,8 +45,16 @@ fn timeout_arg(ctx: &mut Ctx, arg: &[u8]) -> Option<Deadline> {
     Some((ms > 0).then(|| ctx.now_ms().saturating_add(ms as u64)))
 }
 
-/// Blocks the calling client on `keys` until one has data for `op` or the deadline.
+/// Blocks the calling client on `keys` until one has data for `op` or the deadline. Inside
+/// EXEC nothing may wait: the command answers at once as if it had timed out (BLMOVE and
+/// BRPOPLPUSH with a null bulk there, as in Redis).
 fn block(ctx: &mut Ctx, argv: &[&[u8]], keys: &[&[u8]], deadline: Deadline, op: BlockOp) {
+    if ctx.client().in_exec {
+        return match op {
+            BlockOp::Move { .. } => ctx.out.null(),
+            _ => ctx.out.null_array(),
+        };
+    }
     let mut unique: Vec<Vec<u8>> = Vec::with_capacity(keys.len());
     for &k in keys {
         if !unique.iter().any(|u| u == k) {

@@ -31,6 +31,8 @@ pub fn reset(ctx: &mut Ctx, _argv: &[&[u8]]) {
     let auth_required = ctx.srv.auth_required();
     let key = ctx.key;
     ctx.srv.monitors.retain(|&m| m != key);
+    ctx.client().tx = None;
+    super::transaction::unwatch_all(ctx);
     ctx.db = 0;
     ctx.out.resp = Resp::Two;
     let c = ctx.client();

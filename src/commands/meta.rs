@@ -2854,6 +2854,36 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "discard",
+        Doc::Array(&[
+            Doc::Bulk("discard"),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("noscript"),
+                Doc::Simple("loading"),
+                Doc::Simple("stale"),
+                Doc::Simple("fast"),
+                Doc::Simple("allow_busy"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@fast"),
+                Doc::Simple("@transaction"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Discard all commands issued after MULTI")),
+            (Doc::Bulk("since"), Doc::Bulk("2.0.0")),
+            (Doc::Bulk("group"), Doc::Bulk("transactions")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(N), when N is the number of queued commands")),
+        ]),
+    ),
+    (
         "echo",
         Doc::Array(&[
             Doc::Bulk("echo"),
@@ -2885,6 +2915,35 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     (Doc::Bulk("type"), Doc::Bulk("string")),
                 ]),
             ])),
+        ]),
+    ),
+    (
+        "exec",
+        Doc::Array(&[
+            Doc::Bulk("exec"),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("noscript"),
+                Doc::Simple("loading"),
+                Doc::Simple("stale"),
+                Doc::Simple("skip_slowlog"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@slow"),
+                Doc::Simple("@transaction"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Execute all commands issued after MULTI")),
+            (Doc::Bulk("since"), Doc::Bulk("1.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("transactions")),
+            (Doc::Bulk("complexity"), Doc::Bulk("Depends on commands in the transaction")),
         ]),
     ),
     (
@@ -6605,6 +6664,36 @@ pub static META: &[(&str, Doc, Doc)] = &[
                     ])),
                 ]),
             ])),
+        ]),
+    ),
+    (
+        "multi",
+        Doc::Array(&[
+            Doc::Bulk("multi"),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("noscript"),
+                Doc::Simple("loading"),
+                Doc::Simple("stale"),
+                Doc::Simple("fast"),
+                Doc::Simple("allow_busy"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@fast"),
+                Doc::Simple("@transaction"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Mark the start of a transaction block")),
+            (Doc::Bulk("since"), Doc::Bulk("1.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("transactions")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
         ]),
     ),
     (
@@ -10590,6 +10679,36 @@ pub static META: &[(&str, Doc, Doc)] = &[
         ]),
     ),
     (
+        "unwatch",
+        Doc::Array(&[
+            Doc::Bulk("unwatch"),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("noscript"),
+                Doc::Simple("loading"),
+                Doc::Simple("stale"),
+                Doc::Simple("fast"),
+                Doc::Simple("allow_busy"),
+            ]),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Int(0),
+            Doc::Set(&[
+                Doc::Simple("@fast"),
+                Doc::Simple("@transaction"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Forget about all watched keys")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("transactions")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
+        ]),
+    ),
+    (
         "wait",
         Doc::Array(&[
             Doc::Bulk("wait"),
@@ -10624,6 +10743,66 @@ pub static META: &[(&str, Doc, Doc)] = &[
                 Doc::Map(&[
                     (Doc::Bulk("name"), Doc::Bulk("timeout")),
                     (Doc::Bulk("type"), Doc::Bulk("integer")),
+                ]),
+            ])),
+        ]),
+    ),
+    (
+        "watch",
+        Doc::Array(&[
+            Doc::Bulk("watch"),
+            Doc::Int(-2),
+            Doc::Set(&[
+                Doc::Simple("noscript"),
+                Doc::Simple("loading"),
+                Doc::Simple("stale"),
+                Doc::Simple("fast"),
+                Doc::Simple("allow_busy"),
+            ]),
+            Doc::Int(1),
+            Doc::Int(-1),
+            Doc::Int(1),
+            Doc::Set(&[
+                Doc::Simple("@fast"),
+                Doc::Simple("@transaction"),
+            ]),
+            Doc::Set(&[]),
+            Doc::Set(&[
+                Doc::Map(&[
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("RO"),
+                    ])),
+                    (Doc::Bulk("begin_search"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("index")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("index"), Doc::Int(1)),
+                        ])),
+                    ])),
+                    (Doc::Bulk("find_keys"), Doc::Map(&[
+                        (Doc::Bulk("type"), Doc::Bulk("range")),
+                        (Doc::Bulk("spec"), Doc::Map(&[
+                            (Doc::Bulk("lastkey"), Doc::Int(-1)),
+                            (Doc::Bulk("keystep"), Doc::Int(1)),
+                            (Doc::Bulk("limit"), Doc::Int(0)),
+                        ])),
+                    ])),
+                ]),
+            ]),
+            Doc::Set(&[]),
+        ]),
+        Doc::Map(&[
+            (Doc::Bulk("summary"), Doc::Bulk("Watch the given keys to determine execution of the MULTI/EXEC block")),
+            (Doc::Bulk("since"), Doc::Bulk("2.2.0")),
+            (Doc::Bulk("group"), Doc::Bulk("transactions")),
+            (Doc::Bulk("complexity"), Doc::Bulk("O(1) for every key.")),
+            (Doc::Bulk("arguments"), Doc::Array(&[
+                Doc::Map(&[
+                    (Doc::Bulk("name"), Doc::Bulk("key")),
+                    (Doc::Bulk("type"), Doc::Bulk("key")),
+                    (Doc::Bulk("key_spec_index"), Doc::Int(0)),
+                    (Doc::Bulk("flags"), Doc::Set(&[
+                        Doc::Simple("multiple"),
+                    ])),
                 ]),
             ])),
         ]),

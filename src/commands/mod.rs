@@ -29,6 +29,7 @@ pub mod sort_args;
 pub mod string;
 pub mod strtod;
 pub mod table;
+pub mod transaction;
 pub mod zset;
 pub mod zset_args;
 pub mod zset_ops;
@@ -42,7 +43,7 @@ use crate::server::client::ReplyMode;
 use crate::server::{Client, PauseMode, ServerState};
 use crate::store::types::{Hash, List, Set, ZSet};
 use crate::store::{RString, Store, Value};
-use table::{Command, ADMIN, MAY_REPLICATE, NO_AUTH, SKIP_MONITOR, SKIP_SLOWLOG, WRITE};
+use table::{Command, ADMIN, MAY_REPLICATE, NO_AUTH, NO_MULTI, SKIP_MONITOR, SKIP_SLOWLOG, WRITE};
 
 /// What a handler works with: the keyspace, the server, its own client, its reply.
 pub struct Ctx<'a> {
@@ -67,9 +68,11 @@ impl Ctx<'_> {
     }
 
     /// The one bookkeeping call after a write: bumps the dirty counter that save rules and
-    /// INFO read. WATCH and keyspace notifications hook in here.
-    pub fn signal_modified(&mut self, _key: &[u8], changes: u64) {
+    /// INFO read, and fails the transactions of the clients WATCHing the key. Keyspace
+    /// notifications will hook in here.
+    pub fn signal_modified(&mut self, key: &[u8], changes: u64) {
         self.store.dirty += changes;
+        self.store.watches.touch(self.db, key);
     }
 
     /// `ERR syntax error`.
@@ -257,15 +260,50 @@ pub fn execute(
         Some((cmd, _)) => cmd,
         None => {
             reject_unknown(out, argv);
+            abort_transaction(srv, key);
             srv.stats.count_errors(&mut out.error_codes);
             finish_reply_mode(srv, key, out, reply_start);
             return;
         }
     };
-    if let Some(err) = check_call(srv, key, cmd, argv) {
+    let queueing = srv.clients[key].tx.is_some() && !transaction::runs_inside_multi(cmd.name);
+    let refusal = check_call(srv, key, cmd, argv).or_else(|| {
+        (queueing && cmd.flags & NO_MULTI != 0)
+            .then(|| "ERR Command not allowed inside a transaction".to_string())
+    });
+    if let Some(err) = refusal {
+        if cmd.name == "exec" {
+            // EXEC itself refused: the transaction goes, and the error says why.
+            let why = err.strip_prefix("ERR ").unwrap_or(&err);
+            out.error(&format!(
+                "EXECABORT Transaction discarded because of: {why}"
+            ));
+            let mut ctx = Ctx {
+                store,
+                srv,
+                out,
+                key,
+                db: 0,
+            };
+            ctx.client().tx = None;
+            transaction::unwatch_all(&mut ctx);
+            let Ctx { srv, out, .. } = ctx;
+            srv.stats.count_errors(&mut out.error_codes);
+            srv.stats.command(cmd.id).rejected_calls += 1;
+            finish_reply_mode(srv, key, out, reply_start);
+            return;
+        }
         out.error(&err);
+        abort_transaction(srv, key);
         srv.stats.count_errors(&mut out.error_codes);
         srv.stats.command(cmd.id).rejected_calls += 1;
+        finish_reply_mode(srv, key, out, reply_start);
+        return;
+    }
+    if queueing {
+        let tx = srv.clients[key].tx.as_mut().expect("queueing");
+        tx.queued.push(argv.iter().map(|a| a.to_vec()).collect());
+        out.simple("QUEUED");
         finish_reply_mode(srv, key, out, reply_start);
         return;
     }
@@ -315,7 +353,17 @@ pub fn execute(
     }
     finish_reply_mode(srv, key, out, reply_start);
     blocking::signal_written_keys(srv, cmd, argv, db);
-    blocking::serve_ready(store, srv);
+    // Inside EXEC, waiters are served once the whole transaction has run.
+    if !srv.clients.get(key).is_some_and(|c| c.in_exec) {
+        blocking::serve_ready(store, srv);
+    }
+}
+
+/// A command was refused while the client is inside MULTI: EXEC will answer EXECABORT.
+fn abort_transaction(srv: &mut ServerState, key: usize) {
+    if let Some(tx) = srv.clients.get_mut(key).and_then(|c| c.tx.as_mut()) {
+        tx.aborted = true;
+    }
 }
 
 /// Adds the call to the slow log if it took at least `slowlog-log-slower-than`.
@@ -346,6 +394,9 @@ fn check_call(srv: &ServerState, key: usize, cmd: &Command, argv: &[&[u8]]) -> O
     }
     if !srv.clients[key].authenticated && cmd.flags & NO_AUTH == 0 {
         return Some("NOAUTH Authentication required.".into());
+    }
+    if cmd.name == "debug" && !server::debug_allowed(srv, key) {
+        return Some(server::DEBUG_NOT_ALLOWED.into());
     }
     if (cmd.flags & WRITE != 0 || cmd.name == "ping") && srv.writes_refused() {
         return Some(MISCONF.into());

@@ -5,6 +5,7 @@ use super::{is, Ctx};
 use crate::protocol::parse::parse_i64;
 use crate::server::client::{BlockReason, Blocked};
 use crate::server::ShutdownRequest;
+use crate::store::Store;
 
 /// The reply of every `<CMD> HELP`: a title line, the given lines, then HELP's own entry.
 pub fn help_reply(ctx: &mut Ctx, command: &str, lines: &[&str]) {
@@ -42,6 +43,7 @@ pub fn flushdb(ctx: &mut Ctx, argv: &[&[u8]]) {
     if !flush_mode_ok(ctx, argv) {
         return;
     }
+    touch_watched_keys(ctx.store, ctx.db, ctx.db);
     let db = &mut ctx.store.dbs[ctx.db];
     let removed = db.len() as u64;
     db.clear();
@@ -56,6 +58,9 @@ pub fn flushdb(ctx: &mut Ctx, argv: &[&[u8]]) {
 pub fn flushall(ctx: &mut Ctx, argv: &[&[u8]]) {
     if !flush_mode_ok(ctx, argv) {
         return;
+    }
+    for i in 0..ctx.store.dbs.len() {
+        touch_watched_keys(ctx.store, i, i);
     }
     let mut removed = 0;
     for db in &mut ctx.store.dbs {
@@ -79,6 +84,19 @@ pub fn flushall(ctx: &mut Ctx, argv: &[&[u8]]) {
     ctx.out.ok();
 }
 
+/// Fails the transactions watching a key of database `db` that exists there or in
+/// `other` (the database about to take its place): a flush or a swap changes it. A key
+/// missing in both stays missing, which is no change.
+fn touch_watched_keys(store: &mut Store, db: usize, other: usize) {
+    if store.watches.is_empty() {
+        return;
+    }
+    let Store { dbs, watches, .. } = store;
+    watches.touch_db(db, |k| {
+        dbs[db].get(k).is_some() || dbs[other].get(k).is_some()
+    });
+}
+
 /// SWAPDB index1 index2
 pub fn swapdb(ctx: &mut Ctx, argv: &[&[u8]]) {
     let Some(a) = parse_i64(argv[1]).filter(|v| i32::try_from(*v).is_ok()) else {
@@ -94,7 +112,10 @@ pub fn swapdb(ctx: &mut Ctx, argv: &[&[u8]]) {
         ctx.out.err("DB index is out of range");
         return;
     }
-    ctx.store.dbs.swap(a as usize, b as usize);
+    let (a, b) = (a as usize, b as usize);
+    touch_watched_keys(ctx.store, a, b);
+    touch_watched_keys(ctx.store, b, a);
+    ctx.store.dbs.swap(a, b);
     ctx.store.dirty += 1;
     ctx.out.ok();
 }
@@ -111,6 +132,11 @@ pub fn time(ctx: &mut Ctx, _argv: &[&[u8]]) {
 pub fn monitor(ctx: &mut Ctx, _argv: &[&[u8]]) {
     let key = ctx.key;
     let c = ctx.client();
+    if c.in_exec {
+        return ctx
+            .out
+            .err("MONITOR isn't allowed for DENY BLOCKING client");
+    }
     if !c.monitor {
         c.monitor = true;
         ctx.srv.monitors.push(key);
@@ -184,24 +210,24 @@ pub fn slowlog_help(ctx: &mut Ctx, _argv: &[&[u8]]) {
 }
 
 /// Whether DEBUG may run for this client (enable-debug-command).
-fn debug_allowed(ctx: &mut Ctx) -> bool {
-    match ctx.srv.config.enable_debug_command.as_str() {
+/// Whether enable-debug-command lets this client run DEBUG (checked at dispatch, so a
+/// refused DEBUG also aborts a transaction).
+pub fn debug_allowed(srv: &crate::server::ServerState, key: usize) -> bool {
+    match srv.config.enable_debug_command.as_str() {
         "yes" => true,
-        "local" => ctx.client().addr.ip().is_loopback(),
+        "local" => srv.clients[key].addr.ip().is_loopback(),
         _ => false,
     }
 }
 
+/// The refusal of a DEBUG that enable-debug-command does not allow.
+pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the \
+    enable-debug-command option is set to \"local\", you can run it from a local connection, \
+    otherwise you need to set this option in the configuration file, and then restart the \
+    server.";
+
 /// DEBUG SLEEP seconds | LOG message | SET-ACTIVE-EXPIRE 0|1 | HELP
 pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
-    if !debug_allowed(ctx) {
-        ctx.out.err(
-            "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", \
-             you can run it from a local connection, otherwise you need to set this option in \
-             the configuration file, and then restart the server.",
-        );
-        return;
-    }
     let sub = argv[1];
     if is(sub, "help") {
         return help_reply(
@@ -261,7 +287,8 @@ pub fn wait(ctx: &mut Ctx, argv: &[&[u8]]) {
         ctx.out.err("timeout is negative");
         return;
     }
-    if replicas <= 0 {
+    // Inside EXEC nothing waits: the acknowledgements so far (none) are the answer.
+    if replicas <= 0 || ctx.client().in_exec {
         ctx.out.int(0);
         return;
     }

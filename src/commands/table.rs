@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 
 use super::{
     bits, blocking, client, config, connection, expire, hash, introspection, keys, lcs, list,
-    list_move, persistence, server, set, sort, string, zset, zset_ops, zset_range, Ctx,
+    list_move, persistence, server, set, sort, string, transaction, zset, zset_ops, zset_range,
+    Ctx,
 };
 use crate::protocol::reply::Reply;
 use crate::store::hash::FastState;
@@ -208,6 +209,11 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("llen", list::llen),
     ("lmove", list_move::lmove),
     ("lmpop", list_move::lmpop),
+    ("multi", transaction::multi),
+    ("exec", transaction::exec),
+    ("discard", transaction::discard),
+    ("watch", transaction::watch),
+    ("unwatch", transaction::unwatch),
     ("blpop", blocking::blpop),
     ("brpop", blocking::brpop),
     ("blmove", blocking::blmove),

@@ -68,6 +68,23 @@ impl BlockOp {
     }
 }
 
+/// Commands queued between MULTI and EXEC.
+#[derive(Debug, Default)]
+pub struct Transaction {
+    pub queued: Vec<Vec<Vec<u8>>>,
+    /// A command was refused while queueing: EXEC answers EXECABORT.
+    pub aborted: bool,
+}
+
+/// A key the client WATCHes.
+#[derive(Debug)]
+pub struct WatchedKey {
+    pub db: usize,
+    pub key: Vec<u8>,
+    /// The key had already expired when it was watched: its expiry is then no change.
+    pub expired: bool,
+}
+
 /// A client waiting for a deadline or an event.
 #[derive(Debug)]
 pub struct Blocked {
@@ -124,6 +141,11 @@ pub struct Client {
     pub protocol_error: bool,
     /// The poll reported the peer's end closed (or an error): read until EOF.
     pub peer_closed: bool,
+    /// Inside MULTI: the commands queued so far.
+    pub tx: Option<Transaction>,
+    /// EXEC is running this client's queued commands: they must not block.
+    pub in_exec: bool,
+    pub watching: Vec<WatchedKey>,
 }
 
 impl Client {
@@ -162,6 +184,9 @@ impl Client {
             write_queued: false,
             protocol_error: false,
             peer_closed: false,
+            tx: None,
+            in_exec: false,
+            watching: Vec::new(),
         }
     }
 
@@ -173,6 +198,9 @@ impl Client {
         }
         if self.blocked.is_some() {
             f.push('b');
+        }
+        if self.tx.is_some() {
+            f.push('x');
         }
         if self.close_after_reply {
             f.push('c');
@@ -201,7 +229,7 @@ impl Client {
         };
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 \
-             ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} \
+             ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} \
              oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
@@ -212,6 +240,7 @@ impl Client {
             now_ms.saturating_sub(self.last_interaction_ms) / 1000,
             self.flags_string(),
             self.db,
+            self.tx.as_ref().map_or(-1, |t| t.queued.len() as i64),
             qbuf,
             qbuf_free,
             self.input.capacity(),

@@ -9,6 +9,7 @@ pub mod glob;
 pub mod hash;
 pub mod types;
 pub mod value;
+pub mod watch;
 
 pub use db::{Access, Db, Ttl};
 use dict::Rng;
@@ -38,6 +39,8 @@ pub struct Store {
     pub expire_next_db: usize,
     /// Encoding thresholds for collections, from the configuration.
     pub limits: types::Limits,
+    /// Who WATCHes which keys (MULTI/EXEC).
+    pub watches: watch::Watches,
 }
 
 impl Store {
@@ -52,6 +55,7 @@ impl Store {
             rng: Rng::seeded(),
             expire_next_db: 0,
             limits: types::Limits::default(),
+            watches: watch::Watches::default(),
         }
     }
 
@@ -61,6 +65,7 @@ impl Store {
         if d.is_expired(key, self.now_ms) {
             d.remove(key);
             self.stats.expired += 1;
+            self.watches.touch(db, key);
             true
         } else {
             false

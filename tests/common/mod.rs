@@ -426,6 +426,8 @@ pub fn dirty(conn: &mut Raw) -> i64 {
     line.trim().parse().unwrap()
 }
 
+pub mod scenario;
+
 pub mod diff {
     use super::{encode, Raw, Server};
 

@@ -1,0 +1,165 @@
+//! Multi-client scenarios played against redis-server and redust: each step's reply (or
+//! a piece of INFO) goes into a transcript, and the two transcripts must be equal.
+
+use std::time::{Duration, Instant};
+
+use super::diff::word;
+use super::{encode, Raw, Server};
+
+/// One step of a multi-client scenario. Clients are numbered from 1.
+pub enum Step {
+    /// Send a command and read its reply now.
+    Call(usize, &'static str),
+    /// Send a command that blocks, and wait until the server has the client blocked.
+    Block(usize, &'static str),
+    /// Send commands in one write without reading (a pipeline behind a blocking command).
+    Pipeline(usize, &'static [&'static str]),
+    /// Read the next reply of a client (served, timed out or unblocked).
+    Read(usize),
+    /// Close a client's connection.
+    Close(usize),
+    /// CLIENT UNBLOCK the client, with an optional TIMEOUT / ERROR, from the controller.
+    Unblock(usize, &'static str),
+    /// Record the blocked_clients line of INFO clients.
+    BlockedClients,
+    /// Record calls and failed_calls of a command's commandstats (not its time).
+    Calls(&'static str),
+    /// Let this many milliseconds pass (for deadlines and expiry).
+    Sleep(u64),
+}
+
+use Step::*;
+
+fn words(line: &str) -> Vec<Vec<u8>> {
+    line.split(' ').map(word).collect()
+}
+
+fn send_line(conn: &mut Raw, line: &str) {
+    let w = words(line);
+    let args: Vec<&[u8]> = w.iter().map(Vec::as_slice).collect();
+    conn.send(&encode(&args));
+}
+
+fn info_field(ctl: &mut Raw, section: &str, prefix: &str) -> String {
+    let info = String::from_utf8_lossy(&ctl.cmd(&[b"INFO", section.as_bytes()])).into_owned();
+    info.lines()
+        .find(|l| l.starts_with(prefix))
+        .map(|l| {
+            // Keep the counters, drop the timings.
+            l.split(',')
+                .filter(|f| !f.contains("usec"))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+}
+
+/// Waits until the client with `id` shows the `b` flag in CLIENT LIST.
+fn wait_blocked(ctl: &mut Raw, id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let needle = format!("id={id} ");
+    loop {
+        let list = String::from_utf8_lossy(&ctl.cmd(&[b"CLIENT", b"LIST"])).into_owned();
+        let blocked = list
+            .lines()
+            .any(|l| l.starts_with(&needle) && l.contains(" flags=b "));
+        if blocked {
+            return;
+        }
+        assert!(Instant::now() < deadline, "client {id} never blocked");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Runs the steps against the server on `port`; returns the transcript.
+fn play(port: u16, resp3: bool, steps: &[Step]) -> Vec<String> {
+    let mut ctl = Raw::connect(port);
+    ctl.cmd(&[b"FLUSHALL"]);
+    ctl.cmd(&[b"CONFIG", b"RESETSTAT"]);
+    let mut clients: Vec<Option<(Raw, String)>> = Vec::new();
+    let mut out = Vec::new();
+    let client = |clients: &mut Vec<Option<(Raw, String)>>, n: usize| -> usize {
+        while clients.len() <= n {
+            let mut c = Raw::connect(port);
+            if resp3 {
+                c.cmd(&[b"HELLO", b"3"]);
+            }
+            let id = String::from_utf8_lossy(&c.cmd(&[b"CLIENT", b"ID"])).into_owned();
+            let id = id.trim().trim_start_matches(':').to_string();
+            clients.push(Some((c, id)));
+        }
+        n
+    };
+    for step in steps {
+        let entry = match step {
+            Call(n, line) => {
+                let i = client(&mut clients, *n);
+                let (c, _) = clients[i].as_mut().expect("open");
+                send_line(c, line);
+                format!("{n}: {line} -> {:?}", String::from_utf8_lossy(&c.reply()))
+            }
+            Block(n, line) => {
+                let i = client(&mut clients, *n);
+                let (c, id) = clients[i].as_mut().expect("open");
+                send_line(c, line);
+                let id = id.clone();
+                wait_blocked(&mut ctl, &id);
+                format!("{n}> {line}")
+            }
+            Pipeline(n, lines) => {
+                let i = client(&mut clients, *n);
+                let (c, _) = clients[i].as_mut().expect("open");
+                for line in *lines {
+                    send_line(c, line);
+                }
+                format!("{n}>> {lines:?}")
+            }
+            Read(n) => {
+                let (c, _) = clients[*n].as_mut().expect("open");
+                format!("{n} <- {:?}", String::from_utf8_lossy(&c.reply()))
+            }
+            Close(n) => {
+                clients[*n] = None;
+                // Let the server notice before the next step.
+                std::thread::sleep(Duration::from_millis(50));
+                format!("{n} closed")
+            }
+            Unblock(n, how) => {
+                let id = clients[*n].as_ref().expect("open").1.clone();
+                let line = format!("CLIENT UNBLOCK {id} {how}");
+                let args: Vec<&[u8]> = line.trim().split(' ').map(str::as_bytes).collect();
+                format!(
+                    "unblock {n} {how} -> {:?}",
+                    String::from_utf8_lossy(&ctl.cmd(&args))
+                )
+            }
+            BlockedClients => info_field(&mut ctl, "clients", "blocked_clients:"),
+            Sleep(ms) => {
+                std::thread::sleep(Duration::from_millis(*ms));
+                format!("slept {ms} ms")
+            }
+            Calls(name) => info_field(&mut ctl, "commandstats", &format!("cmdstat_{name}:")),
+        };
+        out.push(entry);
+    }
+    out
+}
+
+/// Plays every scenario on redis-server and on redust, in RESP2 and RESP3, and compares.
+pub fn assert_scenarios_match(scenarios: &[(&str, Vec<Step>)]) {
+    let redis = Server::start_redis(&[]);
+    let ours = Server::start(&[]);
+    let mut failures = Vec::new();
+    for resp3 in [false, true] {
+        for (name, steps) in scenarios {
+            let want = play(redis.port, resp3, steps);
+            let got = play(ours.port, resp3, steps);
+            if want != got {
+                failures.push(format!(
+                    "[{name}, resp3={resp3}]\n  redis:  {want:#?}\n  redust: {got:#?}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
