@@ -119,9 +119,17 @@ fn play(port: u16, resp3: bool, steps: &[Step]) -> Vec<String> {
                 format!("{n} <- {:?}", String::from_utf8_lossy(&c.reply()))
             }
             Close(n) => {
-                clients[*n] = None;
-                // Let the server notice before the next step.
-                std::thread::sleep(Duration::from_millis(50));
+                let (_, id) = clients[*n].take().expect("open");
+                // The next step must see the server after it noticed.
+                let deadline = Instant::now() + Duration::from_secs(5);
+                let needle = format!("id={id} ");
+                while String::from_utf8_lossy(&ctl.cmd(&[b"CLIENT", b"LIST"]))
+                    .lines()
+                    .any(|l| l.starts_with(&needle))
+                {
+                    assert!(Instant::now() < deadline, "client {id} never went away");
+                    std::thread::sleep(Duration::from_millis(2));
+                }
                 format!("{n} closed")
             }
             Unblock(n, how) => {
