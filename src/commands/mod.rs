@@ -272,31 +272,7 @@ pub fn execute(
             .then(|| "ERR Command not allowed inside a transaction".to_string())
     });
     if let Some(err) = refusal {
-        if cmd.name == "exec" {
-            // EXEC itself refused: the transaction goes, and the error says why.
-            let why = err.strip_prefix("ERR ").unwrap_or(&err);
-            out.error(&format!(
-                "EXECABORT Transaction discarded because of: {why}"
-            ));
-            let mut ctx = Ctx {
-                store,
-                srv,
-                out,
-                key,
-                db: 0,
-            };
-            ctx.client().tx = None;
-            transaction::unwatch_all(&mut ctx);
-            let Ctx { srv, out, .. } = ctx;
-            srv.stats.count_errors(&mut out.error_codes);
-            srv.stats.command(cmd.id).rejected_calls += 1;
-            finish_reply_mode(srv, key, out, reply_start);
-            return;
-        }
-        out.error(&err);
-        abort_transaction(srv, key);
-        srv.stats.count_errors(&mut out.error_codes);
-        srv.stats.command(cmd.id).rejected_calls += 1;
+        refuse(store, srv, out, key, cmd, &err);
         finish_reply_mode(srv, key, out, reply_start);
         return;
     }
@@ -357,6 +333,32 @@ pub fn execute(
     if !srv.clients.get(key).is_some_and(|c| c.in_exec) {
         blocking::serve_ready(store, srv);
     }
+}
+
+/// Replies a dispatch-time refusal and counts it. A refusal inside MULTI aborts the
+/// transaction; a refused EXEC ends it, saying why, as Redis's execCommandAbort.
+fn refuse(
+    store: &mut Store,
+    srv: &mut ServerState,
+    out: &mut Reply,
+    key: usize,
+    cmd: &Command,
+    err: &str,
+) {
+    if cmd.name == "exec" {
+        let why = err.strip_prefix("ERR ").unwrap_or(err);
+        out.error(&format!(
+            "EXECABORT Transaction discarded because of: {why}"
+        ));
+        let c = &mut srv.clients[key];
+        c.tx = None;
+        transaction::forget_watches(&mut store.watches, c);
+    } else {
+        out.error(err);
+        abort_transaction(srv, key);
+    }
+    srv.stats.count_errors(&mut out.error_codes);
+    srv.stats.command(cmd.id).rejected_calls += 1;
 }
 
 /// A command was refused while the client is inside MULTI: EXEC will answer EXECABORT.

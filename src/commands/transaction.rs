@@ -10,7 +10,8 @@
 //! makes EXEC answer a null array.
 
 use super::Ctx;
-use crate::server::client::{Transaction, WatchedKey};
+use crate::server::client::{Client, Transaction, WatchedKey};
+use crate::store::watch::Watches;
 
 /// Commands that run at once inside MULTI instead of being queued.
 pub fn runs_inside_multi(name: &str) -> bool {
@@ -81,15 +82,15 @@ fn watched_key_changed(ctx: &mut Ctx) -> bool {
         .any(|w| !w.expired && ctx.store.dbs[w.db].is_expired(&w.key, now))
 }
 
-/// Forgets every key the client watches.
+/// Forgets every key the calling client watches.
 pub fn unwatch_all(ctx: &mut Ctx) {
-    let key = ctx.key;
-    let c = &mut ctx.srv.clients[key];
-    let id = c.id;
+    forget_watches(&mut ctx.store.watches, &mut ctx.srv.clients[ctx.key]);
+}
+
+/// Forgets every key `c` watches (also when it disconnects).
+pub fn forget_watches(watches: &mut Watches, c: &mut Client) {
     let watching = std::mem::take(&mut c.watching);
-    ctx.store
-        .watches
-        .unwatch(id, watching.iter().map(|w| (w.db, w.key.as_slice())));
+    watches.unwatch(c.id, watching.iter().map(|w| (w.db, w.key.as_slice())));
 }
 
 /// WATCH key [key ...]

@@ -404,8 +404,7 @@ impl Server {
         let mut c = state.clients.remove(key);
         let _ = state.registry.deregister(&mut c.stream);
         state.monitors.retain(|&m| m != key);
-        let watched = c.watching.iter().map(|w| (w.db, w.key.as_slice()));
-        self.store.watches.unwatch(c.id, watched);
+        crate::commands::transaction::forget_watches(&mut self.store.watches, &mut c);
         if let Some(b) = c.blocked {
             if let Some(d) = b.deadline {
                 state.block_deadlines.remove(&(d, key, c.id));
