@@ -16,7 +16,7 @@ use super::zset::{pop as zpop, zmulti_pop, zmulti_pop_args, zmulti_pop_first};
 use super::{Collection, Ctx};
 use crate::protocol::reply::Reply;
 use crate::server::client::{BlockOp, BlockReason, Blocked, KeyWait, ReplyMode};
-use crate::server::event_loop::queue_write;
+use crate::server::client_io::queue_write;
 use crate::server::ServerState;
 use crate::store::types::list::End;
 use crate::store::types::{List, ZSet};

@@ -219,7 +219,7 @@ fn close_client(ctx: &mut Ctx, key: usize) {
         c.close_after_reply = true;
     } else {
         c.close_asap = true;
-        crate::server::event_loop::queue_write(ctx.srv, key);
+        crate::server::client_io::queue_write(ctx.srv, key);
     }
 }
 

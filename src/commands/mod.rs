@@ -483,7 +483,7 @@ fn feed_monitors(srv: &mut ServerState, key: usize, db: usize, argv: &[&[u8]]) {
         }
     }
     for m in srv.monitors.clone() {
-        crate::server::event_loop::queue_write(srv, m);
+        crate::server::client_io::queue_write(srv, m);
     }
 }
 

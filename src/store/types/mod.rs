@@ -5,6 +5,7 @@
 pub mod hash;
 pub mod list;
 pub mod set;
+pub mod treap;
 pub mod zset;
 
 pub use hash::Hash;

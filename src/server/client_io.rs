@@ -1,0 +1,296 @@
+//! Client I/O for the event loop: accepting connections, reading and parsing requests
+//! (executing each complete command), and writing replies with backpressure.
+
+use std::io::{self, Read, Write};
+use std::mem;
+
+use mio::{Interest, Token};
+
+use super::client::Client;
+use super::event_loop::Server;
+use super::{ServerState, CLIENT_TOKEN_BASE};
+use crate::commands;
+use crate::protocol::parse::{Limits, Parsed};
+
+/// The most one read takes from a socket.
+pub(super) const READ_SIZE: usize = 64 * 1024;
+/// Stop reading a client's requests while this much of its output is unsent: a client
+/// that never reads its replies cannot make the server buffer without bound.
+const OUTPUT_HIGH_WATER: usize = 32 * 1024 * 1024;
+/// Resume reading once the backlog is below this.
+const OUTPUT_LOW_WATER: usize = 4 * 1024 * 1024;
+/// An output buffer larger than this is freed once fully written.
+const OUTPUT_SHRINK_ABOVE: usize = 1024 * 1024;
+/// An idle input buffer larger than this is freed.
+const INPUT_SHRINK_ABOVE: usize = 64 * 1024;
+
+impl Server {
+    pub(super) fn accept(&mut self, index: usize) {
+        loop {
+            let Some(listener) = self.state.listeners.get(index) else {
+                return;
+            };
+            let (mut stream, addr) = match listener.socket.accept() {
+                Ok(pair) => pair,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log::warn!("Accepting client connection: {e}");
+                    return;
+                }
+            };
+            let state = &mut self.state;
+            if state.clients.len() >= state.config.maxclients as usize {
+                let _ = stream.write(b"-ERR max number of clients reached\r\n");
+                state.stats.rejected_connections += 1;
+                continue;
+            }
+            if state.config.protected_mode && !state.auth_required() && !addr.ip().is_loopback() {
+                let _ = stream.write(PROTECTED_MODE_DENIED);
+                state.stats.rejected_connections += 1;
+                continue;
+            }
+            let _ = stream.set_nodelay(true);
+            let authenticated = !state.auth_required();
+            let entry = state.clients.vacant_entry();
+            let key = entry.key();
+            if let Err(e) = state.registry.register(
+                &mut stream,
+                Token(key + CLIENT_TOKEN_BASE),
+                Interest::READABLE,
+            ) {
+                log::warn!("Registering client: {e}");
+                continue;
+            }
+            let id = state.next_client_id;
+            state.next_client_id += 1;
+            let mut client = Client::new(id, stream, addr, self.store.now_ms);
+            client.authenticated = authenticated;
+            entry.insert(client);
+            state.stats.total_connections += 1;
+            log::debug!("Accepted {addr}");
+        }
+    }
+
+    /// Reads everything the socket has, executing commands as they complete.
+    pub(super) fn read_client(&mut self, key: usize) {
+        // Commands already buffered first (reading may have been paused).
+        self.process_input(key);
+        loop {
+            let Some(c) = self.state.clients.get_mut(key) else {
+                return;
+            };
+            if c.read_paused || c.close_asap || c.close_after_reply {
+                c.may_have_input = true;
+                return;
+            }
+            let result = c.stream.read(&mut self.read_buf);
+            match result {
+                Ok(0) => {
+                    // The peer finished sending: answer what it sent, then close.
+                    self.process_input(key);
+                    self.write_client(key);
+                    self.close_client(key);
+                    return;
+                }
+                Ok(n) => {
+                    c.input.extend_from_slice(&self.read_buf[..n]);
+                    c.last_interaction_ms = self.store.now_ms;
+                    self.state.stats.net_input_bytes += n as u64;
+                    // A short read emptied the socket: bytes that arrive later raise a new
+                    // readiness edge, so asking again now would only cost an EAGAIN read.
+                    // (Not once the peer closed: that edge came with this data and the
+                    // close is only seen by reading on to the end.)
+                    let drained = n < self.read_buf.len() && !c.peer_closed;
+                    if drained {
+                        c.may_have_input = false;
+                    }
+                    self.process_input(key);
+                    if drained {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    c.may_have_input = false;
+                    return;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    log::debug!("Reading from client: {e}");
+                    self.close_client(key);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Parses and executes every complete command in the client's input buffer.
+    pub(super) fn process_input(&mut self, key: usize) {
+        let Server { store, state, .. } = self;
+        let Some(c) = state.clients.get_mut(key) else {
+            return;
+        };
+        if c.blocked.is_some() || c.close_after_reply || c.close_asap || c.read_paused {
+            return;
+        }
+        let input = mem::take(&mut c.input);
+        let mut parser = mem::take(&mut c.parser);
+        let mut reply = mem::take(&mut c.reply);
+        let mut pos = c.input_pos;
+        let mut pending = c.has_pending_command;
+        // One argv allocation reused for every command of the batch.
+        let mut spare: Vec<&[u8]> = Vec::new();
+        loop {
+            let c = &mut state.clients[key];
+            if c.blocked.is_some() || c.close_after_reply || c.close_asap {
+                break;
+            }
+            if reply.pending() > OUTPUT_HIGH_WATER {
+                c.read_paused = true;
+                break;
+            }
+            if !pending {
+                let limits = Limits {
+                    max_bulk_len: state.config.proto_max_bulk_len,
+                    authenticated: c.authenticated,
+                };
+                match parser.next(&input, &mut pos, limits) {
+                    Parsed::Incomplete => break,
+                    Parsed::Error(e) => {
+                        log::debug!("Protocol error from client {}: {:?}", c.addr, e);
+                        reply.error_bytes(&e.wire_message());
+                        state.stats.count_errors(&mut reply.error_codes);
+                        c.close_after_reply = true;
+                        c.protocol_error = true;
+                        break;
+                    }
+                    Parsed::Command => {}
+                }
+                if parser.argc() == 0 {
+                    continue;
+                }
+            }
+            let mut argv = recycle(mem::take(&mut spare));
+            parser.args(&input, &mut argv);
+            if commands::must_postpone(state, &argv) {
+                pending = true;
+                break;
+            }
+            pending = false;
+            commands::execute(store, state, &mut reply, key, &argv);
+            spare = recycle(argv);
+        }
+        drop(spare);
+        let c = &mut state.clients[key];
+        let mut input = input;
+        // Bytes before the command in progress are no longer needed.
+        let keep_from = if pending || parser.is_mid_command() {
+            parser.command_start()
+        } else {
+            pos
+        };
+        if keep_from > 0 {
+            input.drain(..keep_from);
+            parser.rebase(keep_from);
+            pos -= keep_from;
+        }
+        if input.is_empty() && input.capacity() > INPUT_SHRINK_ABOVE {
+            input = Vec::new();
+        }
+        let over_limit = input.len() as i64 > state.config.client_query_buffer_limit;
+        // Anything written to the placeholder while the real buffer was out (none expected)
+        // is kept after it.
+        reply.buf.extend_from_slice(&c.reply.buf);
+        c.input = input;
+        c.parser = parser;
+        c.reply = reply;
+        c.input_pos = pos;
+        c.has_pending_command = pending;
+        if over_limit {
+            log::warn!(
+                "Closing client that reached max query buffer length: {}",
+                c.addr
+            );
+            state.stats.client_qbuf_limit_disconnections += 1;
+            c.close_asap = true;
+        }
+        queue_write(state, key);
+    }
+
+    /// Writes as much pending output as the socket takes.
+    pub(super) fn write_client(&mut self, key: usize) {
+        let state = &mut self.state;
+        let Some(c) = state.clients.get_mut(key) else {
+            return;
+        };
+        while c.reply.sent < c.reply.buf.len() {
+            match c.stream.write(&c.reply.buf[c.reply.sent..]) {
+                Ok(0) => break,
+                Ok(n) => {
+                    c.reply.sent += n;
+                    state.stats.net_output_bytes += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    log::debug!("Writing to client: {e}");
+                    c.close_asap = true;
+                    break;
+                }
+            }
+        }
+        let done = c.reply.sent == c.reply.buf.len();
+        if done {
+            if c.reply.buf.capacity() > OUTPUT_SHRINK_ABOVE {
+                c.reply.buf = Vec::new();
+            } else {
+                c.reply.buf.clear();
+            }
+            c.reply.sent = 0;
+        }
+        let want = if done {
+            Interest::READABLE
+        } else {
+            Interest::READABLE | Interest::WRITABLE
+        };
+        if want != c.interest && !c.close_asap {
+            let token = Token(key + CLIENT_TOKEN_BASE);
+            if state
+                .registry
+                .reregister(&mut c.stream, token, want)
+                .is_ok()
+            {
+                c.interest = want;
+            }
+        }
+        if c.close_asap || (done && c.close_after_reply) {
+            self.close_client(key);
+            return;
+        }
+        if c.read_paused && c.reply.pending() < OUTPUT_LOW_WATER {
+            c.read_paused = false;
+            if c.may_have_input || !c.input.is_empty() {
+                self.read_client(key);
+            }
+        }
+    }
+}
+
+/// Empties a vector of borrowed slices so its allocation can hold slices of another
+/// lifetime (the in-place collect keeps the buffer).
+fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
+    v.clear();
+    v.into_iter().map(|_| -> &'b [u8] { &[] }).collect()
+}
+
+/// Queues a client for the before-sleep write pass if it has output.
+pub fn queue_write(state: &mut ServerState, key: usize) {
+    if let Some(c) = state.clients.get_mut(key) {
+        if !c.write_queued && (c.reply.pending() > 0 || c.close_asap || c.close_after_reply) {
+            c.write_queued = true;
+            state.pending_writes.push(key);
+        }
+    }
+}
+
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a bind address or an authentication password. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
