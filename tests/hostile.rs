@@ -132,3 +132,29 @@ fn garbage_and_high_bytes_get_protocol_errors_not_crashes() {
     }
     assert_serving(&ours);
 }
+
+/// A transaction that queues more than client-query-buffer-limit of arguments is closed,
+/// as an oversized query buffer is, instead of growing the server's memory without bound.
+#[test]
+fn endless_transaction_is_closed_at_the_query_buffer_limit() {
+    let ours = Server::start(&["--client-query-buffer-limit", "1mb"]);
+    let mut raw = ours.raw();
+    assert_eq!(raw.cmd(&[b"MULTI"]), b"+OK\r\n");
+    let value = vec![b'x'; 64 * 1024];
+    let mut queued = 0;
+    for _ in 0..15 {
+        assert_eq!(raw.cmd(&[b"SET", b"k", &value]), b"+QUEUED\r\n");
+        queued += 1;
+    }
+    // The 17th 64 KB argument passes 1 MB.
+    raw.send_cmd(&[b"SET", b"k", &value]);
+    raw.send_cmd(&[b"SET", b"k", &value]);
+    assert!(raw.closed_within(2000), "still open after {queued} queued");
+    let mut ctl = ours.raw();
+    let stats = ctl.cmd_str(&["INFO", "stats"]);
+    assert!(
+        stats.contains("client_query_buffer_limit_disconnections:1"),
+        "{stats}"
+    );
+    assert_serving(&ours);
+}

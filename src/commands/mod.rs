@@ -277,7 +277,19 @@ pub fn execute(
         return;
     }
     if queueing {
-        let tx = srv.clients[key].tx.as_mut().expect("queueing");
+        let limit = srv.config.client_query_buffer_limit;
+        let c = &mut srv.clients[key];
+        let tx = c.tx.as_mut().expect("queueing");
+        tx.bytes += argv.iter().map(|a| a.len()).sum::<usize>();
+        if tx.bytes as i64 > limit {
+            log::warn!(
+                "Closing client whose queued transaction passed client-query-buffer-limit: {}",
+                c.addr
+            );
+            c.close_asap = true;
+            srv.stats.client_qbuf_limit_disconnections += 1;
+            return;
+        }
         tx.queued.push(argv.iter().map(|a| a.to_vec()).collect());
         out.simple("QUEUED");
         finish_reply_mode(srv, key, out, reply_start);

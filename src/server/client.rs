@@ -72,6 +72,9 @@ impl BlockOp {
 #[derive(Debug, Default)]
 pub struct Transaction {
     pub queued: Vec<Vec<Vec<u8>>>,
+    /// Bytes of the queued arguments: they count against client-query-buffer-limit, as
+    /// the query buffer they came from would, so a transaction cannot grow without bound.
+    pub bytes: usize,
     /// A command was refused while queueing: EXEC answers EXECABORT.
     pub aborted: bool,
 }
