@@ -273,24 +273,7 @@ pub fn zremrangebyrank(ctx: &mut Ctx, argv: &[&[u8]]) {
         return;
     };
     remrange(ctx, argv[1], |z| {
-        let len = z.len() as i64;
-        let (mut s, mut e) = (start, end);
-        if s < 0 {
-            s += len;
-        }
-        if e < 0 {
-            e += len;
-        }
-        if s < 0 {
-            s = 0;
-        }
-        if s > e || s >= len {
-            return (0, 0);
-        }
-        if e >= len {
-            e = len - 1;
-        }
-        (s as usize, e as usize + 1)
+        super::zset_args::rank_range(start, end, z.len()).unwrap_or((0, 0))
     });
 }
 

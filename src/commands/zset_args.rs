@@ -226,3 +226,32 @@ impl LexRange {
 
 pub const NOT_FLOAT: &str = "min or max is not a float";
 pub const NOT_LEX: &str = "min or max not valid string range item";
+
+/// Redis's rank range `start..=end` (negative counts from the end) clamped to a set of
+/// `len` members, as a half-open `(from, to)`; None when it selects nothing.
+pub fn rank_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let s = if start < 0 { start + len } else { start }.max(0);
+    let e = if end < 0 { end + len } else { end };
+    if s > e || s >= len {
+        return None;
+    }
+    Some((s as usize, e.min(len - 1) as usize + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rank_range;
+
+    #[test]
+    fn rank_ranges_clamp_like_redis() {
+        assert_eq!(rank_range(0, -1, 5), Some((0, 5)));
+        assert_eq!(rank_range(-2, -1, 5), Some((3, 5)));
+        assert_eq!(rank_range(-100, 1, 5), Some((0, 2)));
+        assert_eq!(rank_range(3, 100, 5), Some((3, 5)));
+        assert_eq!(rank_range(5, 10, 5), None);
+        assert_eq!(rank_range(3, 2, 5), None);
+        assert_eq!(rank_range(0, -1, 0), None);
+        assert_eq!(rank_range(i64::MIN, i64::MAX, 3), Some((0, 3)));
+    }
+}

@@ -179,28 +179,14 @@ fn select(z: &ZSet, range: &Range, rev: bool, limit: Option<(i64, i64)>) -> Vec<
     let len = z.len();
     let (start, end) = match range {
         Range::Rank(s, e) => {
-            let l = len as i64;
-            let (mut s, mut e) = (*s, *e);
-            if s < 0 {
-                s += l;
-            }
-            if e < 0 {
-                e += l;
-            }
-            if s < 0 {
-                s = 0;
-            }
-            if s > e || s >= l {
+            let Some((from, to)) = super::zset_args::rank_range(*s, *e, len) else {
                 return Vec::new();
-            }
-            if e >= l {
-                e = l - 1;
-            }
+            };
             // Ranks counted from the chosen end.
             if rev {
-                ((l - 1 - e) as usize, (l - s) as usize)
+                (len - to, len - from)
             } else {
-                (s as usize, e as usize + 1)
+                (from, to)
             }
         }
         Range::Score(r) => r.ranks(z),
