@@ -13,6 +13,7 @@ pub mod persistence;
 pub mod protocol;
 pub mod server;
 pub mod store;
+pub mod util;
 
 /// Maps a Redis loglevel to a `log` filter.
 pub fn level_filter(loglevel: &str) -> log::LevelFilter {

@@ -10,7 +10,6 @@
 
 use super::list::end_arg;
 use super::list_move::{move_generic, multi_pop, multi_pop_args, multi_pop_first};
-use super::long_double::{LongDouble, NotFinite};
 use super::table::Command;
 use super::zset::{pop as zpop, zmulti_pop, zmulti_pop_args, zmulti_pop_first};
 use super::{Collection, Ctx};
@@ -21,6 +20,7 @@ use crate::server::ServerState;
 use crate::store::types::list::End;
 use crate::store::types::{List, ZSet};
 use crate::store::{Store, Value};
+use crate::util::long_double::{LongDouble, NotFinite};
 
 /// When a blocked command gives up: a Unix ms deadline, or never (`None`).
 type Deadline = Option<u64>;

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use super::Ctx;
 use crate::config::{self, Param, IMMUTABLE, PARAMS, PROTECTED};
 use crate::server::ServerState;
-use crate::store::glob;
 use crate::store::KeyspaceStats;
+use crate::util::glob;
 
 /// CONFIG GET parameter [parameter ...]
 pub fn get(ctx: &mut Ctx, argv: &[&[u8]]) {

@@ -2,13 +2,14 @@
 //! HSTRLEN HINCRBY HINCRBYFLOAT HRANDFIELD HSCAN.
 
 use super::keys::{collection_scan_options, parse_cursor, scan_reply};
-use super::long_double::{LongDouble, NotFinite};
 use super::{int_arg, is, Ctx};
 use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::{Reply, Resp};
 use crate::store::dict::Rng;
 use crate::store::types::Hash;
-use crate::store::{glob, Value};
+use crate::store::Value;
+use crate::util::glob;
+use crate::util::long_double::{LongDouble, NotFinite};
 
 /// HSET / HMSET: sets field/value pairs; returns how many fields were new, or None after an
 /// error reply.

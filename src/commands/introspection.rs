@@ -2,7 +2,7 @@
 
 use super::table::{self, Command, Doc};
 use super::{is, Ctx};
-use crate::store::glob;
+use crate::util::glob;
 
 /// Top-level commands in a stable order.
 fn all_commands() -> Vec<&'static Command> {

@@ -3,7 +3,8 @@
 
 use super::{int_arg, is, Ctx};
 use crate::protocol::parse::parse_i64;
-use crate::store::{glob, RString, Ttl, Value};
+use crate::store::{RString, Ttl, Value};
+use crate::util::glob;
 
 /// DEL key [key ...]
 pub fn del(ctx: &mut Ctx, argv: &[&[u8]]) {
@@ -459,6 +460,6 @@ pub fn memory_help(ctx: &mut Ctx, _argv: &[&[u8]]) {
 
 /// MEMORY PURGE: gives the allocator's free memory back to the system.
 pub fn memory_purge(ctx: &mut Ctx, _argv: &[&[u8]]) {
-    super::info::release_free_memory();
+    crate::server::memory::release_free_memory();
     ctx.out.ok();
 }

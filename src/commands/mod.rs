@@ -4,7 +4,6 @@
 //! Every handler follows one recipe: look up the key -> check its type -> parse arguments
 //! (exact Redis errors) -> mutate -> [`Ctx::signal_modified`] -> reply.
 
-pub mod bignum;
 pub mod bits;
 pub mod blocking;
 pub mod client;
@@ -18,16 +17,13 @@ pub mod keys;
 pub mod lcs;
 pub mod list;
 pub mod list_move;
-pub mod long_double;
 pub mod meta;
 pub mod persistence;
-pub mod pqsort;
 pub mod server;
 pub mod set;
 pub mod sort;
 pub mod sort_args;
 pub mod string;
-pub mod strtod;
 pub mod table;
 pub mod transaction;
 pub mod zset;

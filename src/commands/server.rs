@@ -49,7 +49,7 @@ pub fn flushdb(ctx: &mut Ctx, argv: &[&[u8]]) {
     db.clear();
     ctx.store.dirty += removed + 1;
     if removed > 0 {
-        super::info::release_free_memory();
+        crate::server::memory::release_free_memory();
     }
     ctx.out.ok();
 }
@@ -70,7 +70,7 @@ pub fn flushall(ctx: &mut Ctx, argv: &[&[u8]]) {
     ctx.store.dirty += removed + 1;
     if removed > 0 {
         // The memory of the keys is free now: hand it back, so RSS drops as with Redis.
-        super::info::release_free_memory();
+        crate::server::memory::release_free_memory();
     }
     // As Redis: a running background save is stopped, and with save rules set the empty
     // dataset is saved at once so a restart does not bring the keys back.

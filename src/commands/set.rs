@@ -6,7 +6,8 @@ use super::keys::{collection_scan_options, parse_cursor, scan_reply};
 use super::{int_arg, is, Ctx};
 use crate::protocol::parse::parse_i64;
 use crate::store::types::Set;
-use crate::store::{glob, Ttl, Value};
+use crate::store::{Ttl, Value};
+use crate::util::glob;
 
 /// SADD key member [member ...]
 pub fn sadd(ctx: &mut Ctx, argv: &[&[u8]]) {

@@ -11,12 +11,12 @@
 
 use std::cmp::Ordering;
 
-use super::pqsort::partial_sort;
 use super::sort_args::{c_str, Pattern, SortArgs};
-use super::strtod::strtod;
 use super::Ctx;
 use crate::store::types::List;
 use crate::store::{Ttl, Value};
+use crate::util::pqsort::partial_sort;
+use crate::util::strtod::strtod;
 
 /// SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA]
 /// [STORE destination]

@@ -1,9 +1,9 @@
 //! String commands: GET SET (all options) SETNX SETEX PSETEX GETSET GETDEL GETEX MGET MSET
 //! MSETNX APPEND STRLEN GETRANGE SUBSTR SETRANGE INCR DECR INCRBY DECRBY INCRBYFLOAT.
 
-use super::long_double::{LongDouble, NotFinite};
 use super::{int_arg, is, Ctx};
 use crate::store::{RString, Ttl, Value};
+use crate::util::long_double::{LongDouble, NotFinite};
 
 /// GET key
 pub fn get(ctx: &mut Ctx, argv: &[&[u8]]) {

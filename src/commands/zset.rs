@@ -609,7 +609,7 @@ pub fn zscan(ctx: &mut Ctx, argv: &[&[u8]]) {
         }
     }
     if let Some(p) = pattern {
-        found.retain(|(m, _)| crate::store::glob::matches(p, m));
+        found.retain(|(m, _)| crate::util::glob::matches(p, m));
     }
     ctx.out.array(2);
     ctx.out.bulk(cursor.to_string().as_bytes());

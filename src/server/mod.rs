@@ -4,6 +4,7 @@ pub mod blocking;
 pub mod client;
 pub mod client_io;
 pub mod event_loop;
+pub mod memory;
 pub mod signals;
 pub mod stats;
 

@@ -5,7 +5,6 @@ pub mod bytes;
 pub mod db;
 pub mod dict;
 pub mod expire;
-pub mod glob;
 pub mod hash;
 pub mod types;
 pub mod value;

@@ -5,7 +5,7 @@
 
 use std::cmp::Ordering;
 
-use super::bignum::Big;
+use crate::util::bignum::Big;
 
 /// What strtod made of a C string.
 #[derive(Clone, Copy, Debug, PartialEq)]

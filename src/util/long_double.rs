@@ -10,7 +10,7 @@ const MAX_EXP: i64 = 16384;
 /// Smallest normal long double is 2^-16382; below, values count as underflow.
 const MIN_EXP: i64 = -16382;
 
-use super::bignum::Big;
+use crate::util::bignum::Big;
 
 /// A finite long double: `(-1)^neg * m * 2^e`, `m` normalized (top bit set) unless zero.
 #[derive(Clone, Copy, Debug, PartialEq)]
