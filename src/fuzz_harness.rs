@@ -136,7 +136,7 @@ type DbDump = BTreeMap<Vec<u8>, (String, Option<u64>)>;
 /// Every key of every database with its value's debug form and deadline.
 fn dump(store: &Store) -> Vec<DbDump> {
     store
-        .dbs
+        .dbs()
         .iter()
         .map(|db| {
             db.entries()
@@ -341,7 +341,7 @@ fn with_plumbing<T>(f: impl FnOnce(&Plumbing) -> T) -> T {
 /// Keys and their types over all databases.
 fn types(store: &Store) -> Vec<BTreeMap<Vec<u8>, &'static str>> {
     store
-        .dbs
+        .dbs()
         .iter()
         .map(|db| {
             db.entries()
@@ -408,7 +408,7 @@ pub fn command_sequence(data: &[u8]) {
         let writes = commands::table::lookup(&argv)
             .is_some_and(|(c, _)| c.flags & commands::table::WRITE != 0 || c.name == "exec");
         let before = types(&store);
-        commands::execute(&mut store, &mut srv, &mut reply, key, &argv);
+        crate::dispatch::execute(&mut store, &mut srv, &mut reply, key, &argv);
         if !writes {
             let after = types(&store);
             for (db, (b, a)) in before.iter().zip(&after).enumerate() {
@@ -437,7 +437,7 @@ pub fn command_sequence(data: &[u8]) {
 }
 
 fn check_invariants(store: &mut Store, srv: &mut ServerState, key: usize) {
-    for (i, db) in store.dbs.iter().enumerate() {
+    for (i, db) in store.dbs().iter().enumerate() {
         let mut seen = std::collections::HashSet::new();
         let mut cursor = 0;
         loop {
@@ -451,7 +451,7 @@ fn check_invariants(store: &mut Store, srv: &mut ServerState, key: usize) {
         assert_eq!(seen.len(), db.len(), "db{i}: SCAN and DBSIZE disagree");
     }
     let db = srv.clients[key].db;
-    let keys: Vec<Vec<u8>> = store.dbs[db].keys().map(|k| k.to_vec()).collect();
+    let keys: Vec<Vec<u8>> = store.db(db).keys().map(|k| k.to_vec()).collect();
     // The probes must see their replies whatever CLIENT REPLY the sequence set; the
     // client's mode is restored afterwards (found by the fuzzer:
     // fuzz/regressions/command_sequence/invariant-ttl-under-client-reply-off).
@@ -460,7 +460,7 @@ fn check_invariants(store: &mut Store, srv: &mut ServerState, key: usize) {
     let tx = srv.clients[key].tx.take();
     for k in keys.iter().take(16) {
         let mut out = Reply::default();
-        commands::execute(store, srv, &mut out, key, &[b"TTL", k]);
+        crate::dispatch::execute(store, srv, &mut out, key, &[b"TTL", k]);
         let text = String::from_utf8_lossy(&out.buf).into_owned();
         let n: i64 = text
             .strip_prefix(':')

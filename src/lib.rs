@@ -7,6 +7,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod dispatch;
 #[doc(hidden)]
 pub mod fuzz_harness;
 pub mod persistence;

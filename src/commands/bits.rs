@@ -7,7 +7,7 @@
 
 use super::{is, Ctx};
 use crate::protocol::parse::parse_i64;
-use crate::store::{RString, Ttl, Value};
+use crate::store::{Event, RString, Ttl, Value};
 
 const OFFSET_ERR: &str = "bit offset is not an integer or out of range";
 const BIT_ERR: &str = "bit is not an integer or out of range";
@@ -246,12 +246,10 @@ fn string_for_write<'c>(
         Err(_) => return None,
         Ok(s) => s.is_some(),
     };
-    if !exists {
-        let fresh = Value::Str(RString::Raw(Box::new(vec![0; bytes])));
-        ctx.store.dbs[ctx.db].insert(key, fresh, Ttl::Clear);
-    }
-    let Ok(Some(s)) = ctx.write_string(key) else {
-        return None;
+    let Value::Str(s) = ctx.store.get_or_create(ctx.db, key, || {
+        Value::Str(RString::Raw(Box::new(vec![0; bytes])))
+    }) else {
+        unreachable!("checked above");
     };
     // In-place edits make the value raw even when nothing changes, as Redis unshares it.
     let buf = s.make_raw();
@@ -280,7 +278,7 @@ pub fn setbit(ctx: &mut Ctx, argv: &[&[u8]]) {
     let was = get_unsigned(buf, offset, 1) == 1;
     set_bits(buf, offset, 1, u64::from(on));
     if grew || was != on {
-        ctx.signal_modified(argv[1], 1);
+        ctx.record(argv[1], Event::SetBit, 1);
     }
     ctx.out.int(i64::from(was));
 }
@@ -411,10 +409,10 @@ pub fn bitop(ctx: &mut Ctx, argv: &[&[u8]]) {
     if len > 0 {
         // The result replaces the destination whatever its type, and drops its TTL.
         let value = Value::Str(RString::Raw(Box::new(result)));
-        ctx.store.dbs[ctx.db].insert(dest, value, Ttl::Clear);
-        ctx.signal_modified(dest, 1);
-    } else if ctx.store.delete(ctx.db, dest) {
-        ctx.signal_modified(dest, 1);
+        ctx.store
+            .insert(ctx.db, dest, value, Ttl::Clear, Event::Set, 1);
+    } else {
+        ctx.store.delete(ctx.db, dest);
     }
     ctx.out.int(len as i64);
 }
@@ -558,7 +556,7 @@ fn bitfield_generic(ctx: &mut Ctx, argv: &[&[u8]], read_only: bool) {
         }
     }
     if changes > 0 {
-        ctx.signal_modified(key, changes);
+        ctx.record(key, Event::SetBit, changes);
     }
     ctx.out.array(replies.len());
     for r in replies {

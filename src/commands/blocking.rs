@@ -10,11 +10,10 @@
 
 use super::list::end_arg;
 use super::list_move::{move_generic, multi_pop, multi_pop_args, multi_pop_first};
-use super::table::Command;
 use super::zset::{pop as zpop, zmulti_pop, zmulti_pop_args, zmulti_pop_first};
 use super::{Collection, Ctx};
 use crate::protocol::reply::Reply;
-use crate::server::client::{BlockOp, BlockReason, Blocked, KeyWait, ReplyMode};
+use crate::server::client::{BlockOp, BlockReason, Blocked, KeyWait};
 use crate::server::client_io::queue_write;
 use crate::server::ServerState;
 use crate::store::types::list::End;
@@ -201,13 +200,14 @@ fn serve(ctx: &mut Ctx, key: &[u8], op: &BlockOp) {
             ctx.out.array(2);
             ctx.out.bulk(key);
             ctx.out.bulk(&value);
-            ctx.signal_modified(key, 1);
+            ctx.record(key, super::list::pop_event(end), 1);
             ctx.remove_if_empty(key);
+            let name: &[u8] = if end == End::Left { b"LPOP" } else { b"RPOP" };
+            ctx.rewrite_argv(&[name, key]);
         }
         BlockOp::Move { from, to, ref dst } => {
             move_generic(ctx, key, dst, from, to);
-            // The element may be what another client waits for.
-            ctx.srv.waiters.signal(ctx.db, dst);
+            ctx.rewrite_argv(&[b"LMOVE", key, dst, from.name(), to.name()]);
         }
         BlockOp::MultiPop { end, count } => multi_pop(ctx, key, end, count),
         BlockOp::ZPop { max } => {
@@ -217,24 +217,10 @@ fn serve(ctx: &mut Ctx, key: &[u8], op: &BlockOp) {
             ctx.out.bulk(key);
             ctx.out.bulk(member);
             ctx.out.double(*score);
+            let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+            ctx.rewrite_argv(&[name, key]);
         }
         BlockOp::ZMultiPop { max, count } => zmulti_pop(ctx, key, max, count),
-    }
-}
-
-/// After a command: signals the keys it may have filled for blocked clients.
-pub fn signal_written_keys(srv: &mut ServerState, cmd: &Command, argv: &[&[u8]], db: usize) {
-    if srv.waiters.is_empty() || cmd.flags & super::table::WRITE == 0 {
-        return;
-    }
-    match cmd.name {
-        // They fill keys of another database, or keys their key specs do not name.
-        "move" | "copy" | "sort" | "swapdb" => srv.waiters.signal_all(),
-        _ => {
-            for (key, _) in cmd.keys(argv) {
-                srv.waiters.signal(db, key);
-            }
-        }
     }
 }
 
@@ -259,7 +245,7 @@ fn serve_key(store: &mut Store, srv: &mut ServerState, db: usize, key: &[u8]) {
     };
     // Each waiter is looked at once: those wanting the other type go to the back.
     for _ in 0..srv.waiters.waiting(db, key) {
-        let has_data = match store.dbs[db].get(key) {
+        let has_data = match store.db(db).get(key) {
             Some(Value::List(l)) => !l.is_empty(),
             Some(Value::ZSet(z)) => !z.is_empty(),
             _ => false,
@@ -282,7 +268,8 @@ fn serve_key(store: &mut Store, srv: &mut ServerState, db: usize, key: &[u8]) {
     }
 }
 
-/// Unblocks `client`, runs its pop on `key`, and accounts for it as Redis 7.0 does.
+/// Unblocks `client` and runs its pop on `key` through the call path, accounted as Redis
+/// 7.0 accounts a served blocked command.
 fn serve_client(store: &mut Store, srv: &mut ServerState, client: usize, db: usize, key: &[u8]) {
     let Some(Blocked {
         reason: BlockReason::Keys(wait),
@@ -291,33 +278,17 @@ fn serve_client(store: &mut Store, srv: &mut ServerState, client: usize, db: usi
     else {
         unreachable!("queued clients are blocked on keys");
     };
-    let started = std::time::Instant::now();
     let mut out: Reply = std::mem::take(&mut srv.clients[client].reply);
-    let reply_start = out.buf.len();
-    let mut ctx = Ctx {
-        store,
-        srv,
-        out: &mut out,
-        key: client,
+    let served = crate::dispatch::Served {
+        client,
         db,
+        command: wait.command,
+        argv: &wait.argv,
     };
-    serve(&mut ctx, key, &wait.op);
-    let micros = started.elapsed().as_micros() as u64;
-    let failed = !out.error_codes.is_empty();
-    srv.stats.count_errors(&mut out.error_codes);
-    // The call was counted when it blocked; serving adds its time and any failure.
-    let stat = srv.stats.command(wait.command);
-    stat.usec += micros;
-    if failed {
-        stat.failed_calls += 1;
-    }
-    let c = &mut srv.clients[client];
-    if c.reply_mode == ReplyMode::Off {
-        out.buf.truncate(reply_start);
-    }
-    std::mem::swap(&mut c.reply, &mut out);
-    let argv: Vec<&[u8]> = wait.argv.iter().map(Vec::as_slice).collect();
-    super::log_if_slow(srv, client, &argv, micros);
+    crate::dispatch::call_served(store, srv, &mut out, served, |ctx| {
+        serve(ctx, key, &wait.op)
+    });
+    std::mem::swap(&mut srv.clients[client].reply, &mut out);
     srv.resume.push(client);
     queue_write(srv, client);
 }

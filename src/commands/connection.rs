@@ -59,7 +59,7 @@ pub fn select(ctx: &mut Ctx, argv: &[&[u8]]) {
             .err("value is out of range, value must between -2147483648 and 2147483647");
         return;
     }
-    if index < 0 || index as usize >= ctx.store.dbs.len() {
+    if index < 0 || index as usize >= ctx.store.db_count() {
         ctx.out.err("DB index is out of range");
         return;
     }

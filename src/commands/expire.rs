@@ -91,18 +91,26 @@ fn expire_generic(ctx: &mut Ctx, argv: &[&[u8]], when: When, name: &str) {
         ctx.out.int(0);
         return;
     }
-    let current = ctx.store.dbs[ctx.db].deadline(key).map(|d| d as i64);
+    let current = ctx.store.db(ctx.db).deadline(key).map(|d| d as i64);
     if !conditions.allow(current, deadline) {
         ctx.out.int(0);
         return;
     }
     if deadline <= now {
-        // Already in the past: the key goes now.
-        ctx.store.dbs[ctx.db].remove(key);
+        // Already in the past: the key goes now, and goes as a deletion everywhere.
+        ctx.store.delete(ctx.db, key);
+        ctx.rewrite_argv(&[ctx.srv.deletion_command(), key]);
     } else {
-        ctx.store.dbs[ctx.db].set_deadline(key, Some(deadline as u64));
+        ctx.store
+            .set_deadline(ctx.db, key, Some(deadline as u64), 1);
+        // Relative times would drift on a replica or in a replayed log.
+        // (Redis keeps the condition arguments that follow.)
+        let at = deadline.to_string();
+        let mut rewritten = argv.to_vec();
+        rewritten[0] = b"PEXPIREAT";
+        rewritten[2] = at.as_bytes();
+        ctx.rewrite_argv(&rewritten);
     }
-    ctx.signal_modified(key, 1);
     ctx.out.int(1);
 }
 
@@ -136,11 +144,12 @@ enum Report {
 }
 
 fn ttl_generic(ctx: &mut Ctx, argv: &[&[u8]], report: Report) {
-    if ctx.store.lookup_read(ctx.db, argv[1]).is_none() {
+    // Counted as a hit or miss, but not an access (Redis's LOOKUP_NOTOUCH).
+    if ctx.store.lookup_peek(ctx.db, argv[1]).is_none() {
         ctx.out.int(-2);
         return;
     }
-    let Some(deadline) = ctx.store.dbs[ctx.db].deadline(argv[1]) else {
+    let Some(deadline) = ctx.store.db(ctx.db).deadline(argv[1]) else {
         ctx.out.int(-1);
         return;
     };
@@ -177,13 +186,11 @@ pub fn pexpiretime(ctx: &mut Ctx, argv: &[&[u8]]) {
 /// PERSIST key
 pub fn persist(ctx: &mut Ctx, argv: &[&[u8]]) {
     let key = argv[1];
-    if ctx.store.lookup_write(ctx.db, key).is_none()
-        || ctx.store.dbs[ctx.db].deadline(key).is_none()
+    if ctx.store.lookup_write(ctx.db, key).is_none() || ctx.store.db(ctx.db).deadline(key).is_none()
     {
         ctx.out.int(0);
         return;
     }
-    ctx.store.dbs[ctx.db].set_deadline(key, None);
-    ctx.signal_modified(key, 1);
+    ctx.store.set_deadline(ctx.db, key, None, 1);
     ctx.out.int(1);
 }

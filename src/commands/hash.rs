@@ -7,7 +7,7 @@ use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::{Reply, Resp};
 use crate::store::dict::Rng;
 use crate::store::types::Hash;
-use crate::store::Value;
+use crate::store::{Event, Value};
 use crate::util::glob;
 use crate::util::long_double::{LongDouble, NotFinite};
 
@@ -27,7 +27,7 @@ fn set_pairs(ctx: &mut Ctx, argv: &[&[u8]], name: &str) -> Option<i64> {
             created += 1;
         }
     }
-    ctx.signal_modified(argv[1], (argv.len() as u64 - 2) / 2);
+    ctx.record(argv[1], Event::HSet, (argv.len() as u64 - 2) / 2);
     Some(created)
 }
 
@@ -55,7 +55,7 @@ pub fn hsetnx(ctx: &mut Ctx, argv: &[&[u8]]) {
         return ctx.out.int(0);
     }
     h.insert(argv[2], argv[3], &limits);
-    ctx.signal_modified(argv[1], 1);
+    ctx.record(argv[1], Event::HSet, 1);
     ctx.out.int(1);
 }
 
@@ -141,8 +141,8 @@ pub fn hdel(ctx: &mut Ctx, argv: &[&[u8]]) {
         Ok(Some(h)) => argv[2..].iter().filter(|f| h.remove(f)).count() as i64,
     };
     if deleted > 0 {
+        ctx.record(argv[1], Event::HDel, deleted as u64);
         ctx.remove_if_empty(argv[1]);
-        ctx.signal_modified(argv[1], deleted as u64);
     }
     ctx.out.int(deleted);
 }
@@ -194,7 +194,7 @@ pub fn hincrby(ctx: &mut Ctx, argv: &[&[u8]]) {
         return ctx.out.err("increment or decrement would overflow");
     };
     h.insert(argv[2], n.to_string().as_bytes(), &limits);
-    ctx.signal_modified(argv[1], 1);
+    ctx.record(argv[1], Event::HIncrBy, 1);
     ctx.out.int(n);
 }
 
@@ -223,7 +223,9 @@ pub fn hincrbyfloat(ctx: &mut Ctx, argv: &[&[u8]]) {
     };
     let text = sum.to_human();
     h.insert(argv[2], text.as_bytes(), &limits);
-    ctx.signal_modified(argv[1], 1);
+    ctx.record(argv[1], Event::HIncrByFloat, 1);
+    // A replica must not redo the float arithmetic: it gets the result.
+    ctx.rewrite_argv(&[b"HSET", argv[1], argv[2], text.as_bytes()]);
     ctx.out.bulk(text.as_bytes());
 }
 
@@ -277,8 +279,8 @@ pub fn hrandfield(ctx: &mut Ctx, argv: &[&[u8]]) {
         Ok(Some(_)) => {}
     }
     let resp3 = ctx.out.resp == Resp::Three;
-    let crate::store::Store { dbs, rng, .. } = &mut *ctx.store;
-    let Some(Value::Hash(h)) = dbs[ctx.db].get_mut(argv[1]) else {
+    let (value, rng) = ctx.store.value_with_rng(ctx.db, argv[1]);
+    let Some(Value::Hash(h)) = value else {
         return;
     };
     let out = &mut *ctx.out;
@@ -345,7 +347,7 @@ pub fn hscan(ctx: &mut Ctx, argv: &[&[u8]]) {
     let Some((pattern, count)) = collection_scan_options(ctx, argv) else {
         return;
     };
-    let Some(Value::Hash(h)) = ctx.store.dbs[ctx.db].get(argv[1]) else {
+    let Some(Value::Hash(h)) = ctx.store.db(ctx.db).get(argv[1]) else {
         return;
     };
     // As Redis: visit buckets until `count` items (fields and values) were gathered or ten

@@ -272,7 +272,7 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
         }
         "keyspace" => {
             t.push_str("# Keyspace\r\n");
-            for (i, db) in ctx.store.dbs.iter().enumerate() {
+            for (i, db) in ctx.store.dbs().iter().enumerate() {
                 if db.is_empty() {
                     continue;
                 }

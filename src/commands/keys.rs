@@ -3,7 +3,7 @@
 
 use super::{int_arg, is, Ctx};
 use crate::protocol::parse::parse_i64;
-use crate::store::{RString, Ttl, Value};
+use crate::store::{Event, RString, Ttl, Value};
 use crate::util::glob;
 
 /// DEL key [key ...]
@@ -11,7 +11,6 @@ pub fn del(ctx: &mut Ctx, argv: &[&[u8]]) {
     let mut removed = 0;
     for key in &argv[1..] {
         if ctx.store.delete(ctx.db, key) {
-            ctx.signal_modified(key, 1);
             removed += 1;
         }
     }
@@ -24,18 +23,23 @@ pub fn unlink(ctx: &mut Ctx, argv: &[&[u8]]) {
     del(ctx, argv);
 }
 
-/// EXISTS key [key ...]: counts repeated keys repeatedly, as Redis does.
+/// EXISTS key [key ...]: counts repeated keys repeatedly, as Redis does. A hit or miss is
+/// counted, but the keys' access time is left alone (Redis's LOOKUP_NOTOUCH).
 pub fn exists(ctx: &mut Ctx, argv: &[&[u8]]) {
     let n = argv[1..]
         .iter()
-        .filter(|key| ctx.store.lookup_read(ctx.db, key).is_some())
+        .filter(|key| ctx.store.lookup_peek(ctx.db, key).is_some())
         .count();
     ctx.out.int(n as i64);
 }
 
 /// TOUCH key [key ...]: EXISTS that is meant for its side effect (the access time).
 pub fn touch(ctx: &mut Ctx, argv: &[&[u8]]) {
-    exists(ctx, argv);
+    let n = argv[1..]
+        .iter()
+        .filter(|key| ctx.store.lookup_read(ctx.db, key).is_some())
+        .count();
+    ctx.out.int(n as i64);
 }
 
 /// TYPE key
@@ -50,7 +54,7 @@ pub fn type_(ctx: &mut Ctx, argv: &[&[u8]]) {
 /// KEYS pattern
 pub fn keys(ctx: &mut Ctx, argv: &[&[u8]]) {
     let now = ctx.now_ms();
-    let db = &ctx.store.dbs[ctx.db];
+    let db = ctx.store.db(ctx.db);
     let all = argv[1] == b"*";
     let found: Vec<&[u8]> = db
         .keys()
@@ -95,7 +99,7 @@ pub fn scan(ctx: &mut Ctx, argv: &[&[u8]]) {
     }
     // Visit buckets until `count` keys were gathered (or ten times as many buckets as that,
     // so sparse tables do bounded work per call), like Redis.
-    let db = &ctx.store.dbs[ctx.db];
+    let db = ctx.store.db(ctx.db);
     let mut found: Vec<Vec<u8>> = Vec::new();
     let mut cursor = cursor;
     let mut max_buckets = count.saturating_mul(10);
@@ -199,7 +203,7 @@ pub fn randomkey(ctx: &mut Ctx, _argv: &[&[u8]]) {
     // give up after a while, as Redis does.
     for _ in 0..100 {
         let db = ctx.db;
-        let Some(key) = ctx.store.dbs[db].random_key(&mut ctx.store.rng) else {
+        let Some(key) = ctx.store.random_key(db) else {
             break;
         };
         if !ctx.store.expire_if_needed(db, &key) {
@@ -229,14 +233,13 @@ fn rename_generic(ctx: &mut Ctx, argv: &[&[u8]], only_if_new: bool) {
         ctx.out.int(0);
         return;
     }
-    let db = &mut ctx.store.dbs[ctx.db];
-    let deadline = db.deadline(src);
-    let value = db.remove(src).expect("checked above");
-    db.remove(dst);
-    let ttl = deadline.map_or(Ttl::Clear, Ttl::At);
-    ctx.store.insert(ctx.db, dst, value, ttl);
-    ctx.signal_modified(src, 1);
-    ctx.signal_modified(dst, 1);
+    let (value, ttl) = ctx
+        .store
+        .take(ctx.db, src, Event::RenameFrom)
+        .expect("checked above");
+    ctx.store.delete_quietly(ctx.db, dst);
+    ctx.store
+        .insert(ctx.db, dst, value, ttl, Event::RenameTo, 1);
     if only_if_new {
         ctx.out.int(1);
     } else {
@@ -257,7 +260,7 @@ pub fn renamenx(ctx: &mut Ctx, argv: &[&[u8]]) {
 /// Parses a database index argument with Redis's two errors.
 fn db_index(ctx: &mut Ctx, arg: &[u8]) -> Option<usize> {
     let n = int_arg(ctx.out, arg)?;
-    if n < 0 || n >= ctx.store.dbs.len() as i64 || i32::try_from(n).is_err() {
+    if n < 0 || n >= ctx.store.db_count() as i64 || i32::try_from(n).is_err() {
         ctx.out.err("DB index is out of range");
         return None;
     }
@@ -292,17 +295,17 @@ pub fn copy(ctx: &mut Ctx, argv: &[&[u8]]) {
         ctx.out.int(0);
         return;
     };
-    let deadline = ctx.store.dbs[ctx.db].deadline(src);
+    let deadline = ctx.store.db(ctx.db).deadline(src);
     if ctx.store.exists(target_db, dst) {
         if !replace {
             ctx.out.int(0);
             return;
         }
-        ctx.store.dbs[target_db].remove(dst);
+        ctx.store.delete_quietly(target_db, dst);
     }
+    let ttl = deadline.map_or(Ttl::Clear, Ttl::At);
     ctx.store
-        .insert(target_db, dst, value, deadline.map_or(Ttl::Clear, Ttl::At));
-    ctx.signal_modified(dst, 1);
+        .insert(target_db, dst, value, ttl, Event::CopyTo, 1);
     ctx.out.int(1);
 }
 
@@ -320,12 +323,11 @@ pub fn move_(ctx: &mut Ctx, argv: &[&[u8]]) {
         ctx.out.int(0);
         return;
     }
-    let db = &mut ctx.store.dbs[ctx.db];
-    let deadline = db.deadline(key);
-    let value = db.remove(key).expect("checked above");
-    ctx.store
-        .insert(target, key, value, deadline.map_or(Ttl::Clear, Ttl::At));
-    ctx.signal_modified(key, 1);
+    let (value, ttl) = ctx
+        .store
+        .take(ctx.db, key, Event::MoveFrom)
+        .expect("checked above");
+    ctx.store.insert(target, key, value, ttl, Event::MoveTo, 1);
     ctx.out.int(1);
 }
 
@@ -363,7 +365,7 @@ pub fn object_idletime(ctx: &mut Ctx, argv: &[&[u8]]) {
     if ctx.srv.config.lfu_params().is_some() {
         return ctx.out.err(LFU_SELECTED);
     }
-    let idle = ctx.store.dbs[ctx.db].idle_seconds(argv[2], ctx.store.now_ms);
+    let idle = ctx.store.db(ctx.db).idle_seconds(argv[2], ctx.store.now_ms);
     ctx.out.int(idle.unwrap_or(0) as i64);
 }
 
@@ -375,7 +377,10 @@ pub fn object_freq(ctx: &mut Ctx, argv: &[&[u8]]) {
     let Some((_, decay)) = ctx.srv.config.lfu_params() else {
         return ctx.out.err(LFU_NOT_SELECTED);
     };
-    let f = ctx.store.dbs[ctx.db].frequency(argv[2], ctx.store.now_ms, decay);
+    let f = ctx
+        .store
+        .db(ctx.db)
+        .frequency(argv[2], ctx.store.now_ms, decay);
     ctx.out.int(i64::from(f.unwrap_or(0)));
 }
 
@@ -434,7 +439,9 @@ pub fn memory_usage(ctx: &mut Ctx, argv: &[&[u8]]) {
     let key = argv[2];
     // Redis reads the table directly here: no hit or miss is counted.
     ctx.store.expire_if_needed(ctx.db, key);
-    match ctx.store.dbs[ctx.db]
+    match ctx
+        .store
+        .db(ctx.db)
         .get(key)
         .map(|v| memory_usage_of(key, v))
     {

@@ -6,7 +6,7 @@ use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::Reply;
 use crate::store::types::list::End;
 use crate::store::types::List;
-use crate::store::Value;
+use crate::store::{Event, Value};
 
 /// Parses LEFT / RIGHT; replies a syntax error otherwise.
 pub(super) fn end_arg(ctx: &mut Ctx, arg: &[u8]) -> Option<End> {
@@ -34,9 +34,25 @@ pub(super) fn ranged_arg(out: &mut Reply, arg: &[u8], min: i64, msg: &str) -> Op
 /// The list at `key`, already looked up and type-checked, with the reply writer beside it.
 fn stored<'a>(ctx: &'a mut Ctx, key: &[u8]) -> (&'a mut List, &'a mut Reply) {
     let Ctx { store, out, db, .. } = ctx;
-    match store.dbs[*db].get_mut(key) {
+    match store.value_mut(*db, key) {
         Some(Value::List(l)) => (l, out),
         _ => unreachable!("looked up as a list"),
+    }
+}
+
+/// The event a push at `end` records.
+pub(super) fn push_event(end: End) -> Event {
+    match end {
+        End::Left => Event::LPush,
+        End::Right => Event::RPush,
+    }
+}
+
+/// The event a pop from `end` records.
+pub(super) fn pop_event(end: End) -> Event {
+    match end {
+        End::Left => Event::LPop,
+        End::Right => Event::RPop,
     }
 }
 
@@ -69,7 +85,7 @@ fn push_generic(ctx: &mut Ctx, argv: &[&[u8]], end: End, only_existing: bool) {
         list.push(end, e.to_vec());
     }
     let len = list.len() as i64;
-    ctx.signal_modified(key, (argv.len() - 2) as u64);
+    ctx.record(key, push_event(end), (argv.len() - 2) as u64);
     ctx.out.int(len);
 }
 
@@ -119,13 +135,13 @@ fn pop_generic(ctx: &mut Ctx, argv: &[&[u8]], end: End, name: &str) {
         None => {
             let v = list.pop(end).unwrap_or_default();
             ctx.out.bulk(&v);
-            ctx.signal_modified(key, 1);
+            ctx.record(key, pop_event(end), 1);
         }
         Some(0) => return ctx.out.array(0),
         Some(n) => {
             let popped = list.pop_many(end, usize::try_from(n).unwrap_or(usize::MAX));
             reply_elements(ctx.out, popped.iter());
-            ctx.signal_modified(key, popped.len() as u64);
+            ctx.record(key, pop_event(end), popped.len() as u64);
         }
     }
     ctx.remove_if_empty(key);
@@ -209,7 +225,7 @@ pub fn lset(ctx: &mut Ctx, argv: &[&[u8]]) {
         None => out.err("index out of range"),
         Some(i) => {
             list.items[i] = argv[3].to_vec();
-            ctx.signal_modified(argv[1], 1);
+            ctx.record(argv[1], Event::LSet, 1);
             ctx.out.ok();
         }
     }
@@ -227,7 +243,7 @@ pub fn lrem(ctx: &mut Ctx, argv: &[&[u8]]) {
     };
     let removed = list.remove(count, argv[3]);
     if removed > 0 {
-        ctx.signal_modified(argv[1], removed as u64);
+        ctx.record(argv[1], Event::LRem, removed as u64);
         ctx.remove_if_empty(argv[1]);
     }
     ctx.out.int(removed as i64);
@@ -249,7 +265,7 @@ pub fn ltrim(ctx: &mut Ctx, argv: &[&[u8]]) {
     let before = list.len();
     list.trim(start, stop);
     let removed = before - list.len();
-    ctx.signal_modified(argv[1], removed as u64);
+    ctx.record(argv[1], Event::LTrim, removed as u64);
     ctx.remove_if_empty(argv[1]);
     ctx.out.ok();
 }
@@ -270,7 +286,7 @@ pub fn linsert(ctx: &mut Ctx, argv: &[&[u8]]) {
     };
     if list.insert(before, argv[3], argv[4].to_vec()) {
         let len = list.len() as i64;
-        ctx.signal_modified(argv[1], 1);
+        ctx.record(argv[1], Event::LInsert, 1);
         ctx.out.int(len);
     } else {
         ctx.out.int(-1);

@@ -1,6 +1,6 @@
 //! List commands that take elements from one key: LMOVE RPOPLPUSH LMPOP.
 
-use super::list::{end_arg, ranged_arg, reply_elements};
+use super::list::{end_arg, pop_event, push_event, ranged_arg, reply_elements};
 use super::Ctx;
 use crate::store::types::list::End;
 use crate::store::types::List;
@@ -29,9 +29,9 @@ pub(super) fn move_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to:
         Ok(l) => l.push(to, value.clone()),
         Err(_) => unreachable!("checked above"),
     }
-    // One change, as Redis counts it, but both keys are touched.
-    ctx.signal_modified(src, 1);
-    ctx.signal_modified(dst, 0);
+    // One change, as Redis counts it; the push is reported before the pop, as in Redis.
+    ctx.record(dst, push_event(to), 0);
+    ctx.record(src, pop_event(from), 1);
     ctx.remove_if_empty(src);
     ctx.out.bulk(&value);
 }
@@ -120,8 +120,12 @@ pub(super) fn multi_pop(ctx: &mut Ctx, key: &[u8], end: End, count: usize) {
     ctx.out.array(2);
     ctx.out.bulk(key);
     reply_elements(ctx.out, popped.iter());
-    ctx.signal_modified(key, popped.len() as u64);
+    ctx.record(key, pop_event(end), popped.len() as u64);
     ctx.remove_if_empty(key);
+    // Propagated as the single-key pop it was, as Redis does.
+    let name: &[u8] = if end == End::Left { b"LPOP" } else { b"RPOP" };
+    let count = count.to_string();
+    ctx.rewrite_argv(&[name, key, count.as_bytes()]);
 }
 
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]

@@ -1,8 +1,9 @@
-//! Command dispatch: table lookup, arity, authentication, then the family handler; and the
-//! bookkeeping every command shares (stats, slow log, MONITOR, CLIENT REPLY).
+//! The command handlers, one file per family, and what they share: [`Ctx`], the typed key
+//! lookups, argument helpers. Dispatch and the bookkeeping every command shares live in
+//! [`crate::dispatch`].
 //!
 //! Every handler follows one recipe: look up the key -> check its type -> parse arguments
-//! (exact Redis errors) -> mutate -> [`Ctx::signal_modified`] -> reply.
+//! (exact Redis errors) -> mutate through the store (which records the key event) -> reply.
 
 pub mod bits;
 pub mod blocking;
@@ -31,15 +32,11 @@ pub mod zset_args;
 pub mod zset_ops;
 pub mod zset_range;
 
-use std::time::Instant;
-
 use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::Reply;
-use crate::server::client::ReplyMode;
-use crate::server::{Client, PauseMode, ServerState};
+use crate::server::{Client, ServerState};
 use crate::store::types::{Hash, List, Set, ZSet};
-use crate::store::{RString, Store, Value};
-use table::{Command, ADMIN, MAY_REPLICATE, NO_AUTH, NO_MULTI, SKIP_MONITOR, SKIP_SLOWLOG, WRITE};
+use crate::store::{Event, RString, Store, Value};
 
 /// What a handler works with: the keyspace, the server, its own client, its reply.
 pub struct Ctx<'a> {
@@ -50,6 +47,10 @@ pub struct Ctx<'a> {
     pub key: usize,
     /// The calling client's selected database.
     pub db: usize,
+    /// What the call path propagates for this command instead of its arguments (Redis's
+    /// rewriteClientCommandVector / alsoPropagate); `None` propagates the arguments as they
+    /// came, if the command wrote anything.
+    pub propagate: Option<Vec<Vec<Vec<u8>>>>,
 }
 
 impl Ctx<'_> {
@@ -63,12 +64,22 @@ impl Ctx<'_> {
         self.store.now_ms
     }
 
-    /// The one bookkeeping call after a write: bumps the dirty counter that save rules and
-    /// INFO read, and fails the transactions of the clients WATCHing the key. Keyspace
-    /// notifications will hook in here.
-    pub fn signal_modified(&mut self, key: &[u8], changes: u64) {
-        self.store.dirty += changes;
-        self.store.watches.touch(self.db, key);
+    /// Records that the command changed `key` of the selected database in place, as
+    /// `event` (see [`Store::record`]), adding `dirty` to the writes since the last save.
+    pub fn record(&mut self, key: &[u8], event: Event, dirty: u64) {
+        self.store.record(self.db, key, event, dirty);
+    }
+
+    /// Propagates `argv` instead of the command's own arguments: what a replica or an
+    /// append-only log needs to make the same change deterministically (SET ... PXAT for a
+    /// relative expiry, SREM for SPOP...).
+    pub fn rewrite_argv(&mut self, argv: &[&[u8]]) {
+        self.propagate = Some(vec![argv.iter().map(|a| a.to_vec()).collect()]);
+    }
+
+    /// Propagates these commands instead of the command's own arguments (none: nothing).
+    pub fn replace_propagation(&mut self, commands: Vec<Vec<Vec<u8>>>) {
+        self.propagate = Some(commands);
     }
 
     /// `ERR syntax error`.
@@ -131,15 +142,9 @@ impl Ctx<'_> {
 
     /// The collection at `key`, created empty if absent; `Err` after WRONGTYPE.
     pub fn write_or_create<T: Collection>(&mut self, key: &[u8]) -> Result<&mut T, WrongType> {
-        if self.store.lookup_write(self.db, key).is_none() {
-            self.store.insert(
-                self.db,
-                key,
-                T::default().into_value(),
-                crate::store::Ttl::Clear,
-            );
-        }
-        let v = self.store.dbs[self.db].get_mut(key).expect("present");
+        let v = self
+            .store
+            .get_or_create(self.db, key, || T::default().into_value());
         match T::of(v) {
             Some(t) => Ok(t),
             None => Err(wrong_type(self.out)),
@@ -149,17 +154,7 @@ impl Ctx<'_> {
     /// Deletes `key` if it holds an empty collection (Redis never stores one). Returns
     /// whether it did.
     pub fn remove_if_empty(&mut self, key: &[u8]) -> bool {
-        let empty = match self.store.dbs[self.db].get(key) {
-            Some(Value::List(l)) => l.is_empty(),
-            Some(Value::Hash(h)) => h.is_empty(),
-            Some(Value::Set(s)) => s.is_empty(),
-            Some(Value::ZSet(z)) => z.is_empty(),
-            _ => false,
-        };
-        if empty {
-            self.store.dbs[self.db].remove(key);
-        }
-        empty
+        self.store.remove_if_empty(self.db, key)
     }
 }
 
@@ -224,294 +219,4 @@ pub fn int_arg(out: &mut Reply, arg: &[u8]) -> Option<i64> {
 /// Case-insensitive comparison of an argument with an option name.
 pub fn is(arg: &[u8], name: &str) -> bool {
     arg.eq_ignore_ascii_case(name.as_bytes())
-}
-
-/// Whether CLIENT PAUSE holds this command back now.
-pub fn must_postpone(state: &ServerState, argv: &[&[u8]]) -> bool {
-    let Some(p) = state.pause else {
-        return false;
-    };
-    if p.until_ms <= crate::server::unix_ms() {
-        return false;
-    }
-    match p.mode {
-        PauseMode::All => true,
-        PauseMode::Write => {
-            table::lookup(argv).is_some_and(|(cmd, _)| cmd.flags & (WRITE | MAY_REPLICATE) != 0)
-        }
-    }
-}
-
-/// Runs one command for the client at slab `key`, writing its reply to `out`.
-pub fn execute(
-    store: &mut Store,
-    srv: &mut ServerState,
-    out: &mut Reply,
-    key: usize,
-    argv: &[&[u8]],
-) {
-    let started = Instant::now();
-    let reply_start = out.buf.len();
-    let cmd = match table::lookup(argv) {
-        Some((cmd, _)) => cmd,
-        None => {
-            reject_unknown(out, argv);
-            abort_transaction(srv, key);
-            srv.stats.count_errors(&mut out.error_codes);
-            finish_reply_mode(srv, key, out, reply_start);
-            return;
-        }
-    };
-    let queueing = srv.clients[key].tx.is_some() && !transaction::runs_inside_multi(cmd.name);
-    let refusal = check_call(srv, key, cmd, argv).or_else(|| {
-        (queueing && cmd.flags & NO_MULTI != 0)
-            .then(|| "ERR Command not allowed inside a transaction".to_string())
-    });
-    if let Some(err) = refusal {
-        refuse(store, srv, out, key, cmd, &err);
-        finish_reply_mode(srv, key, out, reply_start);
-        return;
-    }
-    if queueing {
-        let limit = srv.config.client_query_buffer_limit;
-        let c = &mut srv.clients[key];
-        let tx = c.tx.as_mut().expect("queueing");
-        tx.bytes += argv.iter().map(|a| a.len()).sum::<usize>();
-        if tx.bytes as i64 > limit {
-            log::warn!(
-                "Closing client whose queued transaction passed client-query-buffer-limit: {}",
-                c.addr
-            );
-            c.close_asap = true;
-            srv.stats.client_qbuf_limit_disconnections += 1;
-            return;
-        }
-        tx.queued.push(argv.iter().map(|a| a.to_vec()).collect());
-        out.simple("QUEUED");
-        finish_reply_mode(srv, key, out, reply_start);
-        return;
-    }
-    let db = srv.clients[key].db;
-    let c = &mut srv.clients[key];
-    c.last_command = cmd.name;
-    c.last_command_id = cmd.id;
-    let mut ctx = Ctx {
-        store,
-        srv,
-        out,
-        key,
-        db,
-    };
-    (cmd.handler)(&mut ctx, argv);
-    let Ctx {
-        store,
-        srv,
-        out,
-        db,
-        ..
-    } = ctx;
-    let micros = started.elapsed().as_micros() as u64;
-
-    let failed = !out.error_codes.is_empty();
-    srv.stats.count_errors(&mut out.error_codes);
-    srv.stats.total_commands += 1;
-    let stat = srv.stats.command(cmd.id);
-    stat.calls += 1;
-    stat.usec += micros;
-    if failed {
-        stat.failed_calls += 1;
-    }
-    // A command that blocked goes to the slow log when it is served, if ever.
-    let blocked_on_keys = matches!(
-        srv.clients.get(key).and_then(|c| c.blocked.as_ref()),
-        Some(b) if matches!(b.reason, crate::server::client::BlockReason::Keys(_))
-    );
-    if cmd.flags & SKIP_SLOWLOG == 0 && !blocked_on_keys {
-        log_if_slow(srv, key, argv, micros);
-    }
-    if !srv.monitors.is_empty() && cmd.flags & (SKIP_MONITOR | ADMIN) == 0 {
-        feed_monitors(srv, key, db, argv);
-    }
-    if let Some(c) = srv.clients.get_mut(key) {
-        c.db = db;
-    }
-    finish_reply_mode(srv, key, out, reply_start);
-    blocking::signal_written_keys(srv, cmd, argv, db);
-    // Inside EXEC, waiters are served once the whole transaction has run.
-    if !srv.clients.get(key).is_some_and(|c| c.in_exec) {
-        blocking::serve_ready(store, srv);
-    }
-}
-
-/// Replies a dispatch-time refusal and counts it. A refusal inside MULTI aborts the
-/// transaction; a refused EXEC ends it, saying why, as Redis's execCommandAbort.
-fn refuse(
-    store: &mut Store,
-    srv: &mut ServerState,
-    out: &mut Reply,
-    key: usize,
-    cmd: &Command,
-    err: &str,
-) {
-    if cmd.name == "exec" {
-        let why = err.strip_prefix("ERR ").unwrap_or(err);
-        out.error(&format!(
-            "EXECABORT Transaction discarded because of: {why}"
-        ));
-        let c = &mut srv.clients[key];
-        c.tx = None;
-        transaction::forget_watches(&mut store.watches, c);
-    } else {
-        out.error(err);
-        abort_transaction(srv, key);
-    }
-    srv.stats.count_errors(&mut out.error_codes);
-    srv.stats.command(cmd.id).rejected_calls += 1;
-}
-
-/// A command was refused while the client is inside MULTI: EXEC will answer EXECABORT.
-fn abort_transaction(srv: &mut ServerState, key: usize) {
-    if let Some(tx) = srv.clients.get_mut(key).and_then(|c| c.tx.as_mut()) {
-        tx.aborted = true;
-    }
-}
-
-/// Adds the call to the slow log if it took at least `slowlog-log-slower-than`.
-fn log_if_slow(srv: &mut ServerState, key: usize, argv: &[&[u8]], micros: u64) {
-    let threshold = srv.config.slowlog_log_slower_than;
-    if threshold < 0 || micros < threshold as u64 {
-        return;
-    }
-    let c = &srv.clients[key];
-    let who = (c.addr.to_string(), c.name.clone());
-    let max = srv.config.slowlog_max_len as usize;
-    let now_secs = store_now_secs() as i64;
-    srv.slowlog.push(argv, micros, now_secs, who, max);
-}
-
-fn store_now_secs() -> u64 {
-    crate::server::unix_ms() / 1000
-}
-
-/// Arity, authentication: the checks Redis makes before running a command.
-fn check_call(srv: &ServerState, key: usize, cmd: &Command, argv: &[&[u8]]) -> Option<String> {
-    let argc = argv.len() as i32;
-    if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
-        return Some(format!(
-            "ERR wrong number of arguments for '{}' command",
-            cmd.name
-        ));
-    }
-    if !srv.clients[key].authenticated && cmd.flags & NO_AUTH == 0 {
-        return Some("NOAUTH Authentication required.".into());
-    }
-    if cmd.name == "debug" && !server::debug_allowed(srv, key) {
-        return Some(server::DEBUG_NOT_ALLOWED.into());
-    }
-    if (cmd.flags & WRITE != 0 || cmd.name == "ping") && srv.writes_refused() {
-        return Some(MISCONF.into());
-    }
-    None
-}
-
-const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
-
-/// `ERR unknown command` / `ERR unknown subcommand`, quoting arguments as Redis does.
-fn reject_unknown(out: &mut Reply, argv: &[&[u8]]) {
-    if let Some(parent) = table::lookup_name(argv[0]) {
-        if !parent.subcommands.is_empty() {
-            let mut msg = b"ERR unknown subcommand '".to_vec();
-            msg.extend(truncated(argv[1], 128));
-            msg.extend_from_slice(
-                format!("'. Try {} HELP.", parent.name.to_ascii_uppercase()).as_bytes(),
-            );
-            out.error_bytes(&msg);
-            return;
-        }
-    }
-    // As Redis: each argument quoted and cut so that the list stays near 128 bytes.
-    let mut args: Vec<u8> = Vec::new();
-    for a in &argv[1..] {
-        if args.len() >= 128 {
-            break;
-        }
-        let room = 128 - args.len();
-        args.push(b'\'');
-        args.extend(truncated(a, room));
-        args.extend_from_slice(b"' ");
-    }
-    let mut msg = b"ERR unknown command '".to_vec();
-    msg.extend(truncated(argv[0], 128));
-    msg.extend_from_slice(b"', with args beginning with: ");
-    msg.extend(args);
-    out.error_bytes(&msg);
-}
-
-fn truncated(a: &[u8], max: usize) -> Vec<u8> {
-    a[..a.len().min(max)].to_vec()
-}
-
-/// Applies CLIENT REPLY OFF / SKIP to the reply just written.
-fn finish_reply_mode(srv: &mut ServerState, key: usize, out: &mut Reply, reply_start: usize) {
-    let Some(c) = srv.clients.get_mut(key) else {
-        return;
-    };
-    match c.reply_mode {
-        ReplyMode::On => {}
-        ReplyMode::Off => out.buf.truncate(reply_start),
-        ReplyMode::Skip => {
-            out.buf.truncate(reply_start);
-            c.reply_mode = ReplyMode::On;
-        }
-        ReplyMode::SkipNext => c.reply_mode = ReplyMode::Skip,
-    }
-}
-
-/// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client but the caller.
-fn feed_monitors(srv: &mut ServerState, key: usize, db: usize, argv: &[&[u8]]) {
-    let us = crate::server::unix_us();
-    let mut line = format!(
-        "+{}.{:06} [{} {}]",
-        us / 1_000_000,
-        us % 1_000_000,
-        db,
-        srv.clients[key].addr
-    );
-    for a in argv {
-        line.push(' ');
-        line.push_str(&repr(a));
-    }
-    line.push_str("\r\n");
-    for &m in &srv.monitors {
-        if m == key {
-            continue;
-        }
-        if let Some(c) = srv.clients.get_mut(m) {
-            c.reply.buf.extend_from_slice(line.as_bytes());
-        }
-    }
-    for m in srv.monitors.clone() {
-        crate::server::client_io::queue_write(srv, m);
-    }
-}
-
-/// Redis's sdscatrepr: a double-quoted string with C escapes and `\xhh` for the rest.
-pub fn repr(s: &[u8]) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for &b in s {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push('"');
-    out
 }

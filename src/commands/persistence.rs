@@ -71,12 +71,12 @@ pub fn debug_reload(ctx: &mut Ctx) {
     if !save_now(ctx) {
         return ctx.out.err("Error trying to save the DB");
     }
-    let mut fresh = Store::new(ctx.store.dbs.len());
+    let mut fresh = Store::new(ctx.store.db_count());
     fresh.now_ms = ctx.store.now_ms;
     let path = ctx.srv.data_dir().join(&ctx.srv.config.dbfilename);
     match persistence::load_at_start(&mut fresh, &path) {
         Ok(_) => {
-            std::mem::swap(&mut ctx.store.dbs, &mut fresh.dbs);
+            ctx.store.replace_data(&mut fresh);
             ctx.out.ok();
         }
         Err(e) => {

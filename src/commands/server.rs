@@ -5,7 +5,6 @@ use super::{is, Ctx};
 use crate::protocol::parse::parse_i64;
 use crate::server::client::{BlockReason, Blocked};
 use crate::server::ShutdownRequest;
-use crate::store::Store;
 
 /// The reply of every `<CMD> HELP`: a title line, the given lines, then HELP's own entry.
 pub fn help_reply(ctx: &mut Ctx, command: &str, lines: &[&str]) {
@@ -22,7 +21,7 @@ pub fn help_reply(ctx: &mut Ctx, command: &str, lines: &[&str]) {
 
 /// DBSIZE
 pub fn dbsize(ctx: &mut Ctx, _argv: &[&[u8]]) {
-    let n = ctx.store.dbs[ctx.db].len();
+    let n = ctx.store.db(ctx.db).len();
     ctx.out.int(n as i64);
 }
 
@@ -43,10 +42,7 @@ pub fn flushdb(ctx: &mut Ctx, argv: &[&[u8]]) {
     if !flush_mode_ok(ctx, argv) {
         return;
     }
-    touch_watched_keys(ctx.store, ctx.db, ctx.db);
-    let db = &mut ctx.store.dbs[ctx.db];
-    let removed = db.len() as u64;
-    db.clear();
+    let removed = ctx.store.flush(Some(ctx.db)) as u64;
     ctx.store.dirty += removed + 1;
     if removed > 0 {
         crate::server::memory::release_free_memory();
@@ -59,14 +55,7 @@ pub fn flushall(ctx: &mut Ctx, argv: &[&[u8]]) {
     if !flush_mode_ok(ctx, argv) {
         return;
     }
-    for i in 0..ctx.store.dbs.len() {
-        touch_watched_keys(ctx.store, i, i);
-    }
-    let mut removed = 0;
-    for db in &mut ctx.store.dbs {
-        removed += db.len() as u64;
-        db.clear();
-    }
+    let removed = ctx.store.flush(None) as u64;
     ctx.store.dirty += removed + 1;
     if removed > 0 {
         // The memory of the keys is free now: hand it back, so RSS drops as with Redis.
@@ -84,19 +73,6 @@ pub fn flushall(ctx: &mut Ctx, argv: &[&[u8]]) {
     ctx.out.ok();
 }
 
-/// Fails the transactions watching a key of database `db` that exists there or in
-/// `other` (the database about to take its place): a flush or a swap changes it. A key
-/// missing in both stays missing, which is no change.
-fn touch_watched_keys(store: &mut Store, db: usize, other: usize) {
-    if store.watches.is_empty() {
-        return;
-    }
-    let Store { dbs, watches, .. } = store;
-    watches.touch_db(db, |k| {
-        dbs[db].get(k).is_some() || dbs[other].get(k).is_some()
-    });
-}
-
 /// SWAPDB index1 index2
 pub fn swapdb(ctx: &mut Ctx, argv: &[&[u8]]) {
     let Some(a) = parse_i64(argv[1]).filter(|v| i32::try_from(*v).is_ok()) else {
@@ -107,15 +83,13 @@ pub fn swapdb(ctx: &mut Ctx, argv: &[&[u8]]) {
         ctx.out.err("invalid second DB index");
         return;
     };
-    let n = ctx.store.dbs.len() as i64;
+    let n = ctx.store.db_count() as i64;
     if a < 0 || a >= n || b < 0 || b >= n {
         ctx.out.err("DB index is out of range");
         return;
     }
     let (a, b) = (a as usize, b as usize);
-    touch_watched_keys(ctx.store, a, b);
-    touch_watched_keys(ctx.store, b, a);
-    ctx.store.dbs.swap(a, b);
+    ctx.store.swap_dbs(a, b);
     ctx.store.dirty += 1;
     ctx.out.ok();
 }

@@ -6,8 +6,11 @@ use super::keys::{collection_scan_options, parse_cursor, scan_reply};
 use super::{int_arg, is, Ctx};
 use crate::protocol::parse::parse_i64;
 use crate::store::types::Set;
-use crate::store::{Ttl, Value};
+use crate::store::{Event, Ttl, Value};
 use crate::util::glob;
+
+/// Members per SREM when SPOP with a count is propagated, as Redis batches them.
+const SREM_BATCH: usize = 1024;
 
 /// SADD key member [member ...]
 pub fn sadd(ctx: &mut Ctx, argv: &[&[u8]]) {
@@ -17,7 +20,7 @@ pub fn sadd(ctx: &mut Ctx, argv: &[&[u8]]) {
     };
     let added = argv[2..].iter().filter(|m| s.insert(m, &limits)).count();
     if added > 0 {
-        ctx.signal_modified(argv[1], added as u64);
+        ctx.record(argv[1], Event::SAdd, added as u64);
     }
     ctx.out.int(added as i64);
 }
@@ -30,8 +33,8 @@ pub fn srem(ctx: &mut Ctx, argv: &[&[u8]]) {
         Ok(Some(s)) => argv[2..].iter().filter(|m| s.remove(m)).count(),
     };
     if removed > 0 {
+        ctx.record(argv[1], Event::SRem, removed as u64);
         ctx.remove_if_empty(argv[1]);
-        ctx.signal_modified(argv[1], removed as u64);
     }
     ctx.out.int(removed as i64);
 }
@@ -112,8 +115,10 @@ pub fn spop(ctx: &mut Ctx, argv: &[&[u8]]) {
         let Some(m) = popped else {
             return ctx.out.null();
         };
+        ctx.record(argv[1], Event::SPop, 1);
         ctx.remove_if_empty(argv[1]);
-        ctx.signal_modified(argv[1], 1);
+        // The member was drawn at random: a replica must remove the same one.
+        ctx.rewrite_argv(&[b"SREM", argv[1], &m]);
         return ctx.out.bulk(&m);
     }
     let count = match parse_i64(argv[2]) {
@@ -153,8 +158,20 @@ pub fn spop(ctx: &mut Ctx, argv: &[&[u8]]) {
     };
     ctx.store.rng = rng;
     if !popped.is_empty() {
-        ctx.remove_if_empty(argv[1]);
-        ctx.signal_modified(argv[1], popped.len() as u64);
+        // Redis counts the writes asked for, not the members found.
+        ctx.record(argv[1], Event::SPop, count);
+        let emptied = ctx.remove_if_empty(argv[1]);
+        // The members were drawn at random: a replica removes the same ones.
+        if emptied {
+            ctx.rewrite_argv(&[ctx.srv.deletion_command(), argv[1]]);
+        } else {
+            let batches = popped.chunks(SREM_BATCH).map(|chunk| {
+                let mut cmd = vec![b"SREM".to_vec(), argv[1].to_vec()];
+                cmd.extend(chunk.iter().cloned());
+                cmd
+            });
+            ctx.replace_propagation(batches.collect());
+        }
     }
     reply_members(ctx, &popped);
 }
@@ -193,8 +210,8 @@ pub fn srandmember(ctx: &mut Ctx, argv: &[&[u8]]) {
         Ok(Some(_)) if l == 0 => Vec::new(),
         Ok(Some(_)) if l < 0 => {
             // Repetitions allowed: streamed, as a huge count is the client's to ask for.
-            let crate::store::Store { dbs, rng, .. } = &mut *ctx.store;
-            let Some(Value::Set(s)) = dbs[ctx.db].get_mut(argv[1]) else {
+            let (value, rng) = ctx.store.value_with_rng(ctx.db, argv[1]);
+            let Some(Value::Set(s)) = value else {
                 return;
             };
             let n = l.unsigned_abs() as usize;
@@ -248,19 +265,21 @@ pub fn smove(ctx: &mut Ctx, argv: &[&[u8]]) {
     if let Ok(Some(s)) = ctx.write_as::<Set>(src) {
         s.remove(member);
     }
+    ctx.record(src, Event::SRem, 1);
     ctx.remove_if_empty(src);
-    ctx.signal_modified(src, 1);
     let limits = ctx.store.limits;
+    // The destination changes only if it did not have the member yet.
     if let Ok(d) = ctx.write_or_create::<Set>(dst) {
-        d.insert(member, &limits);
+        if d.insert(member, &limits) {
+            ctx.record(dst, Event::SAdd, 1);
+        }
     }
-    ctx.signal_modified(dst, 1);
     ctx.out.int(1);
 }
 
 /// The set stored at `key` (already looked up and type-checked).
 fn stored<'a>(ctx: &'a Ctx, key: &[u8]) -> Option<&'a Set> {
-    match ctx.store.dbs[ctx.db].get(key) {
+    match ctx.store.db(ctx.db).get(key) {
         Some(Value::Set(s)) => Some(s),
         _ => None,
     }
@@ -268,16 +287,13 @@ fn stored<'a>(ctx: &'a Ctx, key: &[u8]) -> Option<&'a Set> {
 
 /// Stores `result` at `dst` (replacing any value, clearing its TTL), or deletes `dst` when
 /// the result is empty; replies the size.
-fn store_result(ctx: &mut Ctx, dst: &[u8], result: Set) {
+fn store_result(ctx: &mut Ctx, dst: &[u8], result: Set, event: Event) {
     let n = result.len();
     if n == 0 {
-        if ctx.store.delete(ctx.db, dst) {
-            ctx.signal_modified(dst, 1);
-        }
+        ctx.store.delete(ctx.db, dst);
     } else {
-        ctx.store
-            .insert(ctx.db, dst, Value::Set(Box::new(result)), Ttl::Clear);
-        ctx.signal_modified(dst, 1);
+        let value = Value::Set(Box::new(result));
+        ctx.store.insert(ctx.db, dst, value, Ttl::Clear, event, 1);
     }
     ctx.out.int(n as i64);
 }
@@ -304,7 +320,7 @@ fn inter(ctx: &mut Ctx, keys: &[&[u8]], mode: InterMode) {
     if missing {
         return match mode {
             InterMode::Reply => ctx.out.set(0),
-            InterMode::Store(dst) => store_result(ctx, dst, Set::default()),
+            InterMode::Store(dst) => store_result(ctx, dst, Set::default(), Event::SInterStore),
             InterMode::Card(_) => ctx.out.int(0),
         };
     }
@@ -335,7 +351,7 @@ fn inter(ctx: &mut Ctx, keys: &[&[u8]], mode: InterMode) {
             for m in &found {
                 result.insert(m, &limits);
             }
-            store_result(ctx, dst, result);
+            store_result(ctx, dst, result, Event::SInterStore);
         }
         _ => reply_members(ctx, &found),
     }
@@ -408,7 +424,14 @@ fn union_or_diff(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, diff: bool) 
         }
     }
     match dst {
-        Some(dst) => store_result(ctx, dst, result),
+        Some(dst) => {
+            let event = if diff {
+                Event::SDiffStore
+            } else {
+                Event::SUnionStore
+            };
+            store_result(ctx, dst, result, event)
+        }
         None => reply_members(ctx, &result.members()),
     }
 }

@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 use super::sort_args::{c_str, Pattern, SortArgs};
 use super::Ctx;
 use crate::store::types::List;
-use crate::store::{Ttl, Value};
+use crate::store::{Event, Ttl, Value};
 use crate::util::pqsort::partial_sort;
 use crate::util::strtod::strtod;
 
@@ -103,11 +103,12 @@ fn sort_generic(ctx: &mut Ctx, argv: &[&[u8]], readonly: bool) {
                 }
             }
             if outputlen > 0 {
+                let value = Value::List(Box::new(list));
+                let (event, dirty) = (Event::SortStore, outputlen as u64);
                 ctx.store
-                    .insert(ctx.db, dst, Value::List(Box::new(list)), Ttl::Clear);
-                ctx.signal_modified(dst, outputlen as u64);
-            } else if ctx.store.delete(ctx.db, dst) {
-                ctx.signal_modified(dst, 1);
+                    .insert(ctx.db, dst, value, Ttl::Clear, event, dirty);
+            } else {
+                ctx.store.delete(ctx.db, dst);
             }
             ctx.out.int(outputlen as i64);
         }
@@ -136,7 +137,7 @@ fn limit_window(offset: i64, count: i64, len: i64) -> (i64, i64) {
 /// without `*`), a list or sorted set yields only the window, in stored order or reversed
 /// for DESC, and the window is then all of it.
 fn load(ctx: &Ctx, key: &[u8], args: &SortArgs) -> (Vec<Item>, i64, i64) {
-    let value = ctx.store.dbs[ctx.db].get(key);
+    let value = ctx.store.db(ctx.db).get(key);
     let len = match value {
         Some(Value::List(l)) => l.len(),
         Some(Value::Set(s)) => s.len(),

@@ -2,7 +2,7 @@
 //! MSETNX APPEND STRLEN GETRANGE SUBSTR SETRANGE INCR DECR INCRBY DECRBY INCRBYFLOAT.
 
 use super::{int_arg, is, Ctx};
-use crate::store::{RString, Ttl, Value};
+use crate::store::{Event, RString, Ttl, Value};
 use crate::util::long_double::{LongDouble, NotFinite};
 
 /// GET key
@@ -137,8 +137,9 @@ pub fn set(ctx: &mut Ctx, argv: &[&[u8]]) {
         None => Ttl::Clear,
     };
     if !(nx || xx || get) {
-        ctx.store.overwrite(ctx.db, key, Value::string(value), ttl);
-        ctx.signal_modified(key, 1);
+        ctx.store
+            .overwrite(ctx.db, key, Value::string(value), ttl, Event::Set, 1);
+        record_deadline(ctx, key, value, ttl);
         return ctx.out.ok();
     }
     // Without GET, SET replaces a value of any type; only GET needs the old one a string.
@@ -161,10 +162,28 @@ pub fn set(ctx: &mut Ctx, argv: &[&[u8]]) {
         }
         return;
     }
-    ctx.store.insert(ctx.db, key, Value::string(value), ttl);
-    ctx.signal_modified(key, 1);
+    store_string(ctx, key, value, ttl);
     if !get {
         ctx.out.ok();
+    }
+}
+
+/// Stores a string as the SET family does: recorded as `set` (and `expire` with a
+/// deadline), one write.
+fn store_string(ctx: &mut Ctx, key: &[u8], value: &[u8], ttl: Ttl) {
+    ctx.store
+        .insert(ctx.db, key, Value::string(value), ttl, Event::Set, 1);
+    record_deadline(ctx, key, value, ttl);
+}
+
+/// A SET with a deadline also reports `expire`, as Redis does, and is propagated with the
+/// absolute deadline (`SET key value PXAT ms`), so a replica or a replayed log expires the
+/// key when the original did, however late it runs.
+fn record_deadline(ctx: &mut Ctx, key: &[u8], value: &[u8], ttl: Ttl) {
+    if let Ttl::At(at) = ttl {
+        ctx.record(key, Event::Expire, 0);
+        let at = at.to_string();
+        ctx.rewrite_argv(&[b"SET", key, value, b"PXAT", at.as_bytes()]);
     }
 }
 
@@ -174,9 +193,7 @@ pub fn setnx(ctx: &mut Ctx, argv: &[&[u8]]) {
         ctx.out.int(0);
         return;
     }
-    ctx.store
-        .insert(ctx.db, argv[1], Value::string(argv[2]), Ttl::Clear);
-    ctx.signal_modified(argv[1], 1);
+    store_string(ctx, argv[1], argv[2], Ttl::Clear);
     ctx.out.int(1);
 }
 
@@ -184,9 +201,7 @@ fn setex_generic(ctx: &mut Ctx, argv: &[&[u8]], unit: Unit, name: &str) {
     let Some(at) = deadline(ctx, argv[2], unit, name) else {
         return;
     };
-    ctx.store
-        .insert(ctx.db, argv[1], Value::string(argv[3]), Ttl::At(at));
-    ctx.signal_modified(argv[1], 1);
+    store_string(ctx, argv[1], argv[3], Ttl::At(at));
     ctx.out.ok();
 }
 
@@ -206,9 +221,7 @@ pub fn getset(ctx: &mut Ctx, argv: &[&[u8]]) {
         Err(_) => return,
         Ok(old) => old.map(|s| bytes_of(s)),
     };
-    ctx.store
-        .insert(ctx.db, argv[1], Value::string(argv[2]), Ttl::Clear);
-    ctx.signal_modified(argv[1], 1);
+    store_string(ctx, argv[1], argv[2], Ttl::Clear);
     match old {
         None => ctx.out.null(),
         Some(b) => ctx.out.bulk(&b),
@@ -225,7 +238,6 @@ pub fn getdel(ctx: &mut Ctx, argv: &[&[u8]]) {
         None => ctx.out.null(),
         Some(b) => {
             ctx.store.delete(ctx.db, argv[1]);
-            ctx.signal_modified(argv[1], 1);
             ctx.out.bulk(&b);
         }
     }
@@ -257,14 +269,12 @@ pub fn getex(ctx: &mut Ctx, argv: &[&[u8]]) {
     };
     if let Some(at) = at {
         if at <= ctx.now_ms() {
-            ctx.store.dbs[ctx.db].remove(key);
+            ctx.store.delete(ctx.db, key);
         } else {
-            ctx.store.dbs[ctx.db].set_deadline(key, Some(at));
+            ctx.store.set_deadline(ctx.db, key, Some(at), 1);
         }
-        ctx.signal_modified(key, 1);
-    } else if persist && ctx.store.dbs[ctx.db].deadline(key).is_some() {
-        ctx.store.dbs[ctx.db].set_deadline(key, None);
-        ctx.signal_modified(key, 1);
+    } else if persist && ctx.store.db(ctx.db).deadline(key).is_some() {
+        ctx.store.set_deadline(ctx.db, key, None, 1);
     }
     ctx.out.bulk(&value);
 }
@@ -289,9 +299,7 @@ pub fn mset(ctx: &mut Ctx, argv: &[&[u8]]) {
         return ctx.out.err("wrong number of arguments for 'mset' command");
     }
     for pair in argv[1..].chunks(2) {
-        ctx.store
-            .insert(ctx.db, pair[0], Value::string(pair[1]), Ttl::Clear);
-        ctx.signal_modified(pair[0], 1);
+        store_string(ctx, pair[0], pair[1], Ttl::Clear);
     }
     ctx.out.ok();
 }
@@ -307,9 +315,7 @@ pub fn msetnx(ctx: &mut Ctx, argv: &[&[u8]]) {
         return ctx.out.int(0);
     }
     for pair in argv[1..].chunks(2) {
-        ctx.store
-            .insert(ctx.db, pair[0], Value::string(pair[1]), Ttl::Clear);
-        ctx.signal_modified(pair[0], 1);
+        store_string(ctx, pair[0], pair[1], Ttl::Clear);
     }
     ctx.out.int(1);
 }
@@ -332,9 +338,14 @@ pub fn append(ctx: &mut Ctx, argv: &[&[u8]]) {
         Ok(s) => s.map(|s| s.len()),
     };
     let Some(current_len) = current_len else {
-        ctx.store
-            .insert(ctx.db, key, Value::string(tail), Ttl::Keep);
-        ctx.signal_modified(key, 1);
+        ctx.store.insert(
+            ctx.db,
+            key,
+            Value::string(tail),
+            Ttl::Keep,
+            Event::Append,
+            1,
+        );
         return ctx.out.int(tail.len() as i64);
     };
     if !check_length(ctx, (current_len + tail.len()) as u64) {
@@ -346,7 +357,7 @@ pub fn append(ctx: &mut Ctx, argv: &[&[u8]]) {
     let buf = s.make_raw();
     buf.extend_from_slice(tail);
     let n = buf.len() as i64;
-    ctx.signal_modified(key, 1);
+    ctx.record(key, Event::Append, 1);
     ctx.out.int(n);
 }
 
@@ -419,16 +430,12 @@ pub fn setrange(ctx: &mut Ctx, argv: &[&[u8]]) {
     if !check_length(ctx, end) {
         return;
     }
-    if current_len.is_none() {
-        ctx.store.insert(
-            ctx.db,
-            key,
-            Value::Str(RString::Raw(Box::default())),
-            Ttl::Keep,
-        );
-    }
-    let Ok(Some(s)) = ctx.write_string(key) else {
-        unreachable!("present")
+    let s = match ctx
+        .store
+        .get_or_create(ctx.db, key, || Value::Str(RString::Raw(Box::default())))
+    {
+        Value::Str(s) => s,
+        _ => unreachable!("checked above"),
     };
     let buf = s.make_raw();
     let (offset, end) = (offset as usize, end as usize);
@@ -437,7 +444,7 @@ pub fn setrange(ctx: &mut Ctx, argv: &[&[u8]]) {
     }
     buf[offset..end].copy_from_slice(patch);
     let n = buf.len() as i64;
-    ctx.signal_modified(key, 1);
+    ctx.record(key, Event::SetRange, 1);
     ctx.out.int(n);
 }
 
@@ -455,12 +462,19 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) {
         return ctx.out.err("increment or decrement would overflow");
     };
     match ctx.write_string(key) {
-        Ok(Some(s)) => *s = RString::Int(n),
-        _ => ctx
-            .store
-            .insert(ctx.db, key, Value::Str(RString::Int(n)), Ttl::Keep),
+        Ok(Some(s)) => {
+            *s = RString::Int(n);
+            ctx.record(key, Event::IncrBy, 1);
+        }
+        _ => ctx.store.insert(
+            ctx.db,
+            key,
+            Value::Str(RString::Int(n)),
+            Ttl::Keep,
+            Event::IncrBy,
+            1,
+        ),
     }
-    ctx.signal_modified(key, 1);
     ctx.out.int(n);
 }
 
@@ -518,15 +532,21 @@ pub fn incrbyfloat(ctx: &mut Ctx, argv: &[&[u8]]) {
     };
     let text = sum.to_human();
     match ctx.write_string(key) {
-        Ok(Some(s)) => *s = RString::plain(text.as_bytes()),
+        Ok(Some(s)) => {
+            *s = RString::plain(text.as_bytes());
+            ctx.record(key, Event::IncrByFloat, 1);
+        }
         _ => ctx.store.insert(
             ctx.db,
             key,
             Value::Str(RString::plain(text.as_bytes())),
             Ttl::Keep,
+            Event::IncrByFloat,
+            1,
         ),
     }
-    ctx.signal_modified(key, 1);
+    // A replica must not redo the float arithmetic: it gets the result.
+    ctx.rewrite_argv(&[b"SET", key, text.as_bytes(), b"KEEPTTL"]);
     ctx.out.bulk(text.as_bytes());
 }
 

@@ -1,6 +1,6 @@
 //! Transactions: MULTI EXEC DISCARD WATCH UNWATCH.
 //!
-//! Between MULTI and EXEC the dispatcher ([`super::execute`]) queues commands instead of
+//! Between MULTI and EXEC the dispatcher ([`crate::dispatch::execute`]) queues commands instead of
 //! running them, after the checks that can refuse them (unknown command, arity, NOAUTH,
 //! commands not allowed in a transaction); a refusal marks the transaction aborted. EXEC
 //! runs the queue through the dispatcher with the client marked `in_exec`: nothing else
@@ -60,7 +60,7 @@ pub fn exec(ctx: &mut Ctx, _argv: &[&[u8]]) {
     ctx.client().in_exec = true;
     for command in &tx.queued {
         let argv: Vec<&[u8]> = command.iter().map(Vec::as_slice).collect();
-        super::execute(ctx.store, ctx.srv, ctx.out, ctx.key, &argv);
+        crate::dispatch::execute(ctx.store, ctx.srv, ctx.out, ctx.key, &argv);
     }
     let c = ctx.client();
     c.in_exec = false;
@@ -79,7 +79,7 @@ fn watched_key_changed(ctx: &mut Ctx) -> bool {
     let c = &ctx.srv.clients[ctx.key];
     c.watching
         .iter()
-        .any(|w| !w.expired && ctx.store.dbs[w.db].is_expired(&w.key, now))
+        .any(|w| !w.expired && ctx.store.db(w.db).is_expired(&w.key, now))
 }
 
 /// Forgets every key the calling client watches.
@@ -104,7 +104,7 @@ pub fn watch(ctx: &mut Ctx, argv: &[&[u8]]) {
         if c.watching.iter().any(|w| w.db == db && w.key == key) {
             continue;
         }
-        let expired = ctx.store.dbs[db].is_expired(key, now);
+        let expired = ctx.store.db(db).is_expired(key, now);
         c.watching.push(WatchedKey {
             db,
             key: key.to_vec(),

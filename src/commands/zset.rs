@@ -7,7 +7,7 @@ use super::{int_arg, is, Ctx};
 use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::format_double;
 use crate::store::types::ZSet;
-use crate::store::Value;
+use crate::store::{Event, Value};
 
 /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
 pub fn zadd(ctx: &mut Ctx, argv: &[&[u8]]) {
@@ -86,12 +86,8 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[&[u8]], zincrby: bool) {
     let limits = ctx.srv.config.encoding_limits();
     if !exists && (limits.zset_entries == 0 || pairs[0].1.len() > limits.zset_value) {
         // As Redis: a new set that cannot start as a listpack starts as a skiplist.
-        ctx.store.insert(
-            ctx.db,
-            key,
-            Value::ZSet(Box::new(ZSet::new_skiplist())),
-            crate::store::Ttl::Clear,
-        );
+        ctx.store
+            .get_or_create(ctx.db, key, || Value::ZSet(Box::new(ZSet::new_skiplist())));
     }
     let Ok(z) = ctx.write_or_create::<ZSet>(key) else {
         return;
@@ -131,10 +127,11 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[&[u8]], zincrby: bool) {
             }
         }
     }
-    ctx.remove_if_empty(key);
     if added + updated > 0 {
-        ctx.signal_modified(key, added + updated);
+        let event = if incr { Event::ZIncr } else { Event::ZAdd };
+        ctx.record(key, event, added + updated);
     }
+    ctx.remove_if_empty(key);
     if nan {
         return ctx.out.err("resulting score is not a number (NaN)");
     }
@@ -165,10 +162,10 @@ pub fn zrem(ctx: &mut Ctx, argv: &[&[u8]]) {
             n += 1;
         }
     }
-    ctx.remove_if_empty(key);
     if n > 0 {
-        ctx.signal_modified(key, n);
+        ctx.record(key, Event::ZRem, n);
     }
+    ctx.remove_if_empty(key);
     ctx.out.int(n as i64);
 }
 
@@ -272,7 +269,7 @@ pub fn zremrangebyrank(ctx: &mut Ctx, argv: &[&[u8]]) {
     let Some(end) = int_arg(ctx.out, argv[3]) else {
         return;
     };
-    remrange(ctx, argv[1], |z| {
+    remrange(ctx, argv[1], Event::ZRemRangeByRank, |z| {
         super::zset_args::rank_range(start, end, z.len()).unwrap_or((0, 0))
     });
 }
@@ -282,7 +279,7 @@ pub fn zremrangebyscore(ctx: &mut Ctx, argv: &[&[u8]]) {
     let Some(range) = ScoreRange::parse(argv[2], argv[3]) else {
         return ctx.out.err(NOT_FLOAT);
     };
-    remrange(ctx, argv[1], |z| range.ranks(z));
+    remrange(ctx, argv[1], Event::ZRemRangeByScore, |z| range.ranks(z));
 }
 
 /// ZREMRANGEBYLEX key min max
@@ -290,10 +287,12 @@ pub fn zremrangebylex(ctx: &mut Ctx, argv: &[&[u8]]) {
     let Some(range) = LexRange::parse(argv[2], argv[3]) else {
         return ctx.out.err(NOT_LEX);
     };
-    remrange(ctx, argv[1], |z| range.ranks(z, false));
+    remrange(ctx, argv[1], Event::ZRemRangeByLex, |z| {
+        range.ranks(z, false)
+    });
 }
 
-fn remrange(ctx: &mut Ctx, key: &[u8], ranks: impl FnOnce(&ZSet) -> (usize, usize)) {
+fn remrange(ctx: &mut Ctx, key: &[u8], event: Event, ranks: impl FnOnce(&ZSet) -> (usize, usize)) {
     let Ok(z) = ctx.write_as::<ZSet>(key) else {
         return;
     };
@@ -302,10 +301,10 @@ fn remrange(ctx: &mut Ctx, key: &[u8], ranks: impl FnOnce(&ZSet) -> (usize, usiz
     };
     let (a, b) = ranks(z);
     let n = z.remove_ranks(a, b);
-    ctx.remove_if_empty(key);
     if n > 0 {
-        ctx.signal_modified(key, n as u64);
+        ctx.record(key, event, n as u64);
     }
+    ctx.remove_if_empty(key);
     ctx.out.int(n as i64);
 }
 
@@ -348,8 +347,9 @@ pub(super) fn pop(ctx: &mut Ctx, key: &[u8], max: bool, count: usize) -> Vec<(Ve
     for (m, _) in &items {
         z.remove(m);
     }
+    let event = if max { Event::ZPopMax } else { Event::ZPopMin };
+    ctx.record(key, event, items.len() as u64);
     ctx.remove_if_empty(key);
-    ctx.signal_modified(key, items.len() as u64);
     items
 }
 
@@ -468,6 +468,10 @@ pub(super) fn zmulti_pop(ctx: &mut Ctx, key: &[u8], max: bool, count: usize) {
     ctx.out.bulk(key);
     // Nested pairs in RESP2 too.
     reply_pairs_nested(ctx, &items, true);
+    // Propagated as the single-key pop it was, as Redis does.
+    let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+    let count = count.to_string();
+    ctx.rewrite_argv(&[name, key, count.as_bytes()]);
 }
 
 /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
@@ -482,7 +486,7 @@ pub fn zmpop(ctx: &mut Ctx, argv: &[&[u8]]) {
 
 /// The set at `key` without touching the access statistics again.
 fn peek_zset<'a>(ctx: &'a Ctx, key: &[u8]) -> Option<&'a ZSet> {
-    match ctx.store.dbs[ctx.db].get(key) {
+    match ctx.store.db(ctx.db).get(key) {
         Some(Value::ZSet(z)) => Some(z),
         _ => None,
     }

@@ -7,7 +7,7 @@ use super::zset::{reply_pairs, score_arg};
 use super::{is, Ctx};
 use crate::protocol::parse::parse_i64;
 use crate::store::types::ZSet;
-use crate::store::{Ttl, Value};
+use crate::store::{Event, Ttl, Value};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Op {
@@ -249,9 +249,7 @@ fn generic(
         Some(dst) => {
             let n = result.len();
             if n == 0 {
-                if ctx.store.delete(ctx.db, dst) {
-                    ctx.signal_modified(dst, 1);
-                }
+                ctx.store.delete(ctx.db, dst);
             } else {
                 let limits = ctx.srv.config.encoding_limits();
                 // Built as a skiplist, kept so unless it fits a listpack (as Redis).
@@ -264,9 +262,13 @@ fn generic(
                 for (m, s) in &result {
                     z.insert(m, *s, &limits);
                 }
-                ctx.store
-                    .insert(ctx.db, dst, Value::ZSet(Box::new(z)), Ttl::Clear);
-                ctx.signal_modified(dst, 1);
+                let event = match op {
+                    Op::Union => Event::ZUnionStore,
+                    Op::Inter => Event::ZInterStore,
+                    Op::Diff => Event::ZDiffStore,
+                };
+                let value = Value::ZSet(Box::new(z));
+                ctx.store.insert(ctx.db, dst, value, Ttl::Clear, event, 1);
             }
             ctx.out.int(n as i64);
         }

@@ -145,22 +145,16 @@ fn generic(
         Some(dst) => {
             let n = items.len();
             if n == 0 {
-                if ctx.store.delete(ctx.db, dst) {
-                    ctx.signal_modified(dst, 1);
-                }
+                ctx.store.delete(ctx.db, dst);
             } else {
                 let limits = ctx.srv.config.encoding_limits();
                 let mut z = ZSet::default();
                 for (m, s) in &items {
                     z.insert(m, *s, &limits);
                 }
-                ctx.store.insert(
-                    ctx.db,
-                    dst,
-                    crate::store::Value::ZSet(Box::new(z)),
-                    Ttl::Clear,
-                );
-                ctx.signal_modified(dst, 1);
+                let value = crate::store::Value::ZSet(Box::new(z));
+                let event = crate::store::Event::ZRangeStore;
+                ctx.store.insert(ctx.db, dst, value, Ttl::Clear, event, 1);
             }
             ctx.out.int(n as i64);
         }

@@ -8,7 +8,7 @@
 use std::io::{self, BufReader, BufWriter, Read, Write};
 
 use crate::store::types::{Hash, Limits, List, Set, ZSet};
-use crate::store::{Db, RString, Store, Ttl, Value};
+use crate::store::{RString, Store, Ttl, Value};
 
 /// The file starts with these bytes...
 pub const MAGIC: &[u8; 6] = b"REDUST";
@@ -83,7 +83,7 @@ pub fn write(store: &Store, out: impl Write, now_ms: u64) -> io::Result<u64> {
     };
     w.write_all(MAGIC)?;
     w.write_all(format!("{VERSION:04}").as_bytes())?;
-    for (index, db) in store.dbs.iter().enumerate() {
+    for (index, db) in store.dbs().iter().enumerate() {
         if db.is_empty() {
             continue;
         }
@@ -379,10 +379,10 @@ pub fn load(
             OP_EOF => break,
             OP_SELECT_DB => {
                 let n = src.len()?;
-                if n >= store.dbs.len() as u64 {
+                if n >= store.db_count() as u64 {
                     return src.fail(format!(
                         "database {n} does not exist (databases is {})",
-                        store.dbs.len()
+                        store.db_count()
                     ));
                 }
                 db_index = Some(n as usize);
@@ -391,7 +391,7 @@ pub fn load(
                 let (keys, expires) = (src.len()?, src.len()?);
                 if let (Some(index), Some(len)) = (db_index, input_len) {
                     let cap = len / 3;
-                    store.dbs[index].reserve(keys.min(cap) as usize, expires.min(cap) as usize);
+                    store.reserve(index, keys.min(cap) as usize, expires.min(cap) as usize);
                 }
             }
             OP_EXPIRE_MS => {
@@ -429,8 +429,7 @@ pub fn load(
                     Some(d) => Ttl::At(d),
                     None => Ttl::Clear,
                 };
-                let db: &mut Db = &mut store.dbs[index];
-                db.insert_at(&key, value, ttl, now_ms);
+                store.load(index, &key, value, ttl, now_ms);
                 loaded.keys += 1;
             }
             other => {
@@ -478,17 +477,18 @@ mod tests {
 
     fn sample() -> Store {
         let mut s = Store::new(16);
-        s.insert(0, b"plain", Value::string(b"hello"), Ttl::Clear);
-        s.insert(0, b"int", Value::string(b"-12345"), Ttl::Clear);
-        s.insert(0, b"big", Value::string(&vec![7u8; 100_000]), Ttl::Clear);
-        s.insert(
+        s.load(0, b"plain", Value::string(b"hello"), Ttl::Clear, 0);
+        s.load(0, b"int", Value::string(b"-12345"), Ttl::Clear, 0);
+        s.load(0, b"big", Value::string(&vec![7u8; 100_000]), Ttl::Clear, 0);
+        s.load(
             0,
             b"\x00bin\xff",
             Value::string(b"\r\n\x00"),
             Ttl::At(u64::MAX / 2),
+            0,
         );
-        s.insert(3, b"other-db", Value::string(b"x"), Ttl::Clear);
-        s.insert(0, b"gone", Value::string(b"x"), Ttl::At(5));
+        s.load(3, b"other-db", Value::string(b"x"), Ttl::Clear, 0);
+        s.load(0, b"gone", Value::string(b"x"), Ttl::At(5), 0);
         s
     }
 
@@ -496,11 +496,17 @@ mod tests {
     /// included: one 20 KB value).
     fn small_sample() -> Store {
         let mut s = Store::new(16);
-        s.insert(0, b"plain", Value::string(b"hello"), Ttl::Clear);
-        s.insert(0, b"int", Value::string(b"-12345"), Ttl::Clear);
-        s.insert(0, b"mid", Value::string(&vec![7u8; 20_000]), Ttl::Clear);
-        s.insert(0, b"\x00bin", Value::string(b"\r\n"), Ttl::At(u64::MAX / 2));
-        s.insert(3, b"other-db", Value::string(b"x"), Ttl::Clear);
+        s.load(0, b"plain", Value::string(b"hello"), Ttl::Clear, 0);
+        s.load(0, b"int", Value::string(b"-12345"), Ttl::Clear, 0);
+        s.load(0, b"mid", Value::string(&vec![7u8; 20_000]), Ttl::Clear, 0);
+        s.load(
+            0,
+            b"\x00bin",
+            Value::string(b"\r\n"),
+            Ttl::At(u64::MAX / 2),
+            0,
+        );
+        s.load(3, b"other-db", Value::string(b"x"), Ttl::Clear, 0);
         s
     }
 
@@ -517,17 +523,17 @@ mod tests {
         let s = sample();
         let (t, loaded) = roundtrip(&s);
         assert_eq!(loaded.keys, 5);
-        for (i, db) in s.dbs.iter().enumerate() {
+        for (i, db) in s.dbs().iter().enumerate() {
             for (k, v) in db.entries() {
                 if k == b"gone" {
-                    assert!(t.dbs[i].get(k).is_none());
+                    assert!(t.db(i).get(k).is_none());
                     continue;
                 }
-                assert_eq!(t.dbs[i].get(k), Some(v), "{k:?}");
-                assert_eq!(t.dbs[i].deadline(k), db.deadline(k));
+                assert_eq!(t.db(i).get(k), Some(v), "{k:?}");
+                assert_eq!(t.db(i).deadline(k), db.deadline(k));
             }
         }
-        assert_eq!(t.dbs[0].get(b"int").unwrap().encoding(), "int");
+        assert_eq!(t.db(0).get(b"int").unwrap().encoding(), "int");
     }
 
     #[test]
@@ -537,36 +543,37 @@ mod tests {
         let mut l = List::new();
         l.items
             .extend([b"a".to_vec(), b"".to_vec(), b"\x00\xff".to_vec()]);
-        s.insert(0, b"list", Value::List(Box::new(l)), Ttl::Clear);
+        s.load(0, b"list", Value::List(Box::new(l)), Ttl::Clear, 0);
         let mut small = Hash::default();
         small.insert(b"f", b"v", &limits);
-        s.insert(
+        s.load(
             0,
             b"hash",
             Value::Hash(Box::new(small)),
             Ttl::At(u64::MAX / 2),
+            0,
         );
         let mut big = Hash::default();
         for i in 0..600 {
             big.insert(format!("f{i}").as_bytes(), b"v", &limits);
         }
-        s.insert(0, b"bighash", Value::Hash(Box::new(big)), Ttl::Clear);
+        s.load(0, b"bighash", Value::Hash(Box::new(big)), Ttl::Clear, 0);
         let mut ints = Set::default();
         ints.insert(b"1", &limits);
         ints.insert(b"-7", &limits);
-        s.insert(0, b"ints", Value::Set(Box::new(ints)), Ttl::Clear);
+        s.load(0, b"ints", Value::Set(Box::new(ints)), Ttl::Clear, 0);
         let mut words = Set::default();
         words.insert(b"x", &limits);
-        s.insert(1, b"words", Value::Set(Box::new(words)), Ttl::Clear);
+        s.load(1, b"words", Value::Set(Box::new(words)), Ttl::Clear, 0);
         let mut z = ZSet::default();
         z.insert(b"m", 1.5, &limits);
         z.insert(b"n", f64::NEG_INFINITY, &limits);
-        s.insert(1, b"z", Value::ZSet(Box::new(z)), Ttl::Clear);
+        s.load(1, b"z", Value::ZSet(Box::new(z)), Ttl::Clear, 0);
         let (t, loaded) = roundtrip(&s);
         assert_eq!(loaded.keys, 6);
-        for (i, db) in s.dbs.iter().enumerate() {
+        for (i, db) in s.dbs().iter().enumerate() {
             for (k, v) in db.entries() {
-                let got = t.dbs[i].get(k).unwrap();
+                let got = t.db(i).get(k).unwrap();
                 assert_eq!(got, v, "{k:?}");
                 assert_eq!(got.encoding(), v.encoding(), "{k:?}");
             }

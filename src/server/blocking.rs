@@ -61,11 +61,16 @@ impl KeyWaiters {
         }
     }
 
-    /// Notes every waited key as possibly filled: for writes whose keys are not known in
-    /// advance (SORT ... STORE, SWAPDB, MOVE and COPY into another database).
-    pub fn signal_all(&mut self) {
-        let slots: Vec<(usize, Vec<u8>)> = self.queues.keys().cloned().collect();
-        for (db, key) in slots {
+    /// Notes every waited key of `db` as possibly filled (SWAPDB brought in another
+    /// database's keys).
+    pub fn signal_db(&mut self, db: usize) {
+        let slots: Vec<Vec<u8>> = self
+            .queues
+            .keys()
+            .filter(|(d, _)| *d == db)
+            .map(|(_, k)| k.clone())
+            .collect();
+        for key in slots {
             self.signal(db, &key);
         }
     }
@@ -140,7 +145,9 @@ mod tests {
         w.signal(2, b"a");
         assert_eq!(w.take_ready(), vec![(2, b"b".to_vec()), (2, b"a".to_vec())]);
         assert!(w.take_ready().is_empty());
-        w.signal_all();
+        w.signal_db(2);
         assert_eq!(w.take_ready().len(), 2);
+        w.signal_db(0);
+        assert!(w.take_ready().is_empty());
     }
 }

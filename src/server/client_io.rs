@@ -9,7 +9,6 @@ use mio::{Interest, Token};
 use super::client::Client;
 use super::event_loop::Server;
 use super::{ServerState, CLIENT_TOKEN_BASE};
-use crate::commands;
 use crate::protocol::parse::{Limits, Parsed};
 
 /// The most one read takes from a socket.
@@ -172,12 +171,12 @@ impl Server {
             }
             let mut argv = recycle(mem::take(&mut spare));
             parser.args(&input, &mut argv);
-            if commands::must_postpone(state, &argv) {
+            if crate::dispatch::must_postpone(state, &argv) {
                 pending = true;
                 break;
             }
             pending = false;
-            commands::execute(store, state, &mut reply, key, &argv);
+            crate::dispatch::execute(store, state, &mut reply, key, &argv);
             spare = recycle(argv);
         }
         drop(spare);

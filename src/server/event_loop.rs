@@ -196,11 +196,11 @@ impl Server {
         if self.state.active_expire {
             let budget = Duration::from_micros(period * 1000 / 4);
             crate::store::expire::active_cycle(&mut self.store, budget);
+            crate::dispatch::drain_events(&mut self.store, &mut self.state);
+            crate::commands::blocking::serve_ready(&mut self.store, &mut self.state);
         }
         // Shrink sparse tables and advance resizes a little (Redis's activerehashing).
-        for db in &mut self.store.dbs {
-            db.housekeeping(100);
-        }
+        self.store.housekeeping(100);
         self.store.lfu = self.state.config.lfu_params();
         self.store.limits = self.state.config.encoding_limits();
     }

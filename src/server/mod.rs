@@ -91,6 +91,8 @@ pub struct ServerState {
     /// The executable, for INFO.
     pub executable: String,
     pub persistence: crate::persistence::Persistence,
+    /// The propagated stream of writes (recorded only once started).
+    pub propagation: crate::dispatch::propagate::Propagation,
 }
 
 impl ServerState {
@@ -120,6 +122,7 @@ impl ServerState {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             persistence: crate::persistence::Persistence::new(now_ms),
+            propagation: Default::default(),
         }
     }
 
@@ -168,6 +171,12 @@ impl ServerState {
         }
         self.resume.push(key);
         true
+    }
+
+    /// How a deletion the server decided on (an expiry, EXPIRE in the past) is propagated:
+    /// DEL, as Redis does without lazyfree-lazy-expire (redust frees synchronously).
+    pub fn deletion_command(&self) -> &'static [u8] {
+        b"DEL"
     }
 
     /// The directory snapshots live in: the server changed into `dir` at start.

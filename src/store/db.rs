@@ -109,12 +109,17 @@ impl Db {
     }
 
     /// The value for writing, without any expiry check.
-    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
+    pub(super) fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
         self.keys.get_mut(key).map(|e| &mut e.value)
     }
 
     /// The value for a command's access: records the access for IDLETIME / FREQ.
-    pub fn access(&mut self, key: &[u8], access: Access, rng: &mut Rng) -> Option<&mut Value> {
+    pub(super) fn access(
+        &mut self,
+        key: &[u8],
+        access: Access,
+        rng: &mut Rng,
+    ) -> Option<&mut Value> {
         let e = self.keys.get_mut(key)?;
         e.touch(access, rng);
         Some(&mut e.value)
@@ -152,14 +157,10 @@ impl Db {
         self.deadline(key).is_some_and(|d| d <= now_ms)
     }
 
-    /// Stores `value` at `key`, keeping or dropping its deadline as `ttl` says. An existing
-    /// key keeps its access history.
-    pub fn insert(&mut self, key: &[u8], value: Value, ttl: Ttl) {
-        self.insert_at(key, value, ttl, 0);
-    }
-
-    /// [`insert`](Self::insert) with the clock, so a new key starts with this access time.
-    pub fn insert_at(&mut self, key: &[u8], value: Value, ttl: Ttl, now_ms: u64) {
+    /// Stores `value` at `key`, keeping or dropping its deadline as `ttl` says: a new key
+    /// starts with the access time `now_ms`, an existing one keeps its history. Returns
+    /// whether the key is new.
+    pub(super) fn insert_at(&mut self, key: &[u8], value: Value, ttl: Ttl, now_ms: u64) -> bool {
         self.apply_ttl(key, ttl);
         let mut value = Some(value);
         let (entry, inserted) = self
@@ -168,18 +169,20 @@ impl Db {
         if !inserted {
             entry.value = value.take().expect("not consumed");
         }
+        inserted
     }
 
     /// Stores `value` at `key` as a command's write: a new key starts with the access time
     /// of `access`, an existing one is touched as a lookup would (one hash lookup for both).
-    pub fn store_touched(
+    /// Returns whether the key is new.
+    pub(super) fn store_touched(
         &mut self,
         key: &[u8],
         value: Value,
         ttl: Ttl,
         access: Access,
         rng: &mut Rng,
-    ) {
+    ) -> bool {
         self.apply_ttl(key, ttl);
         let mut value = Some(value);
         let (entry, inserted) = self.keys.get_or_insert_with(key, || {
@@ -189,6 +192,7 @@ impl Db {
             entry.touch(access, rng);
             entry.value = value.take().expect("not consumed");
         }
+        inserted
     }
 
     fn apply_ttl(&mut self, key: &[u8], ttl: Ttl) {
@@ -206,13 +210,13 @@ impl Db {
     }
 
     /// Prepares for `keys` keys, `expires` of them with a deadline (snapshot loading).
-    pub fn reserve(&mut self, keys: usize, expires: usize) {
+    pub(super) fn reserve(&mut self, keys: usize, expires: usize) {
         self.keys.reserve(keys);
         self.expires.reserve(expires);
     }
 
     /// Sets or clears the deadline of an existing key. Returns false if the key is absent.
-    pub fn set_deadline(&mut self, key: &[u8], deadline: Option<u64>) -> bool {
+    pub(super) fn set_deadline(&mut self, key: &[u8], deadline: Option<u64>) -> bool {
         if !self.keys.contains_key(key) {
             return false;
         }
@@ -228,7 +232,7 @@ impl Db {
     }
 
     /// Removes the key and its deadline; returns the value.
-    pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
+    pub(super) fn remove(&mut self, key: &[u8]) -> Option<Value> {
         let e = self.keys.remove(key)?;
         if !self.expires.is_empty() {
             self.expires.remove(key);
@@ -237,7 +241,7 @@ impl Db {
     }
 
     /// Drops every key.
-    pub fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.keys.clear();
         self.expires.clear();
         self.expire_cursor = 0;
@@ -269,12 +273,12 @@ impl Db {
     }
 
     /// A random key, or None if empty.
-    pub fn random_key(&mut self, rng: &mut Rng) -> Option<Vec<u8>> {
+    pub(super) fn random_key(&mut self, rng: &mut Rng) -> Option<Vec<u8>> {
         self.keys.random(rng).map(|(k, _)| k.to_vec())
     }
 
     /// Cron housekeeping: shrink sparse tables and move some buckets of ongoing resizes.
-    pub fn housekeeping(&mut self, buckets: usize) {
+    pub(super) fn housekeeping(&mut self, buckets: usize) {
         self.keys.shrink_if_needed();
         self.expires.shrink_if_needed();
         self.keys.rehash(buckets);

@@ -47,12 +47,9 @@ pub fn active_cycle(store: &mut Store, budget: Duration) -> u64 {
             }
             db.expire_cursor = cursor;
             for k in &due {
-                db.remove(k);
-                // An expiry is a change to whoever WATCHes the key.
-                store.watches.touch(index, k);
+                store.delete_expired(index, k);
             }
             expired_total += due.len() as u64;
-            store.stats.expired += due.len() as u64;
             if started.elapsed() >= budget {
                 return expired_total;
             }

@@ -15,6 +15,16 @@ pub enum End {
     Right,
 }
 
+impl End {
+    /// The argument naming this end (`LEFT` / `RIGHT`), as LMOVE takes it.
+    pub fn name(self) -> &'static [u8] {
+        match self {
+            End::Left => b"LEFT",
+            End::Right => b"RIGHT",
+        }
+    }
+}
+
 impl List {
     /// An empty list.
     pub fn new() -> Self {

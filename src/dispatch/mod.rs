@@ -1,0 +1,466 @@
+//! Dispatch: the one way every command runs.
+//!
+//! [`execute`] takes a command from a client (the network, or EXEC's queue): it looks the
+//! command up, makes the checks that can refuse it (arity, authentication, MISCONF, MULTI
+//! queueing) and hands it to [`call`]. [`call`] is the one place a command executes, for
+//! every source (network, EXEC, a blocked client being served, and later scripts and log
+//! replay): it runs the handler, then does the bookkeeping every command shares:
+//! statistics, errorstats, the slow log, MONITOR, CLIENT REPLY, draining the store's key
+//! events (which wakes blocked clients) and propagation ([`propagate`]).
+
+pub mod propagate;
+
+use std::time::Instant;
+
+use crate::commands::table::{
+    self, Command, ADMIN, MAY_REPLICATE, NO_AUTH, NO_MULTI, SKIP_MONITOR, SKIP_SLOWLOG, WRITE,
+};
+use crate::commands::{blocking, server, transaction, Ctx};
+use crate::protocol::reply::Reply;
+use crate::server::client::{BlockReason, ReplyMode};
+use crate::server::{PauseMode, ServerState};
+use crate::store::{DbEvent, Event, Store};
+
+/// Whether CLIENT PAUSE holds this command back now.
+pub fn must_postpone(state: &ServerState, argv: &[&[u8]]) -> bool {
+    let Some(p) = state.pause else {
+        return false;
+    };
+    if p.until_ms <= crate::server::unix_ms() {
+        return false;
+    }
+    match p.mode {
+        PauseMode::All => true,
+        PauseMode::Write => {
+            table::lookup(argv).is_some_and(|(cmd, _)| cmd.flags & (WRITE | MAY_REPLICATE) != 0)
+        }
+    }
+}
+
+/// Runs one command the client at slab `key` sent (from its socket or EXEC's queue),
+/// writing its reply to `out`: refused, queued inside MULTI, or called.
+pub fn execute(
+    store: &mut Store,
+    srv: &mut ServerState,
+    out: &mut Reply,
+    key: usize,
+    argv: &[&[u8]],
+) {
+    let reply_start = out.buf.len();
+    let cmd = match table::lookup(argv) {
+        Some((cmd, _)) => cmd,
+        None => {
+            reject_unknown(out, argv);
+            abort_transaction(srv, key);
+            srv.stats.count_errors(&mut out.error_codes);
+            finish_reply_mode(srv, key, out, reply_start);
+            return;
+        }
+    };
+    let queueing = srv.clients[key].tx.is_some() && !transaction::runs_inside_multi(cmd.name);
+    let refusal = check_call(srv, key, cmd, argv).or_else(|| {
+        (queueing && cmd.flags & NO_MULTI != 0)
+            .then(|| "ERR Command not allowed inside a transaction".to_string())
+    });
+    if let Some(err) = refusal {
+        refuse(store, srv, out, key, cmd, &err);
+        finish_reply_mode(srv, key, out, reply_start);
+        return;
+    }
+    if queueing {
+        let limit = srv.config.client_query_buffer_limit;
+        let c = &mut srv.clients[key];
+        let tx = c.tx.as_mut().expect("queueing");
+        tx.bytes += argv.iter().map(|a| a.len()).sum::<usize>();
+        if tx.bytes as i64 > limit {
+            log::warn!(
+                "Closing client whose queued transaction passed client-query-buffer-limit: {}",
+                c.addr
+            );
+            c.close_asap = true;
+            srv.stats.client_qbuf_limit_disconnections += 1;
+            return;
+        }
+        tx.queued.push(argv.iter().map(|a| a.to_vec()).collect());
+        out.simple("QUEUED");
+        finish_reply_mode(srv, key, out, reply_start);
+        return;
+    }
+    call(store, srv, out, key, cmd, argv);
+}
+
+/// Executes `cmd` for the client at slab `key` and does everything that follows a command.
+pub fn call(
+    store: &mut Store,
+    srv: &mut ServerState,
+    out: &mut Reply,
+    key: usize,
+    cmd: &'static Command,
+    argv: &[&[u8]],
+) {
+    srv.propagation.enter();
+    let started = Instant::now();
+    let reply_start = out.buf.len();
+    let dirty_before = store.dirty;
+    let db = srv.clients[key].db;
+    let c = &mut srv.clients[key];
+    c.last_command = cmd.name;
+    c.last_command_id = cmd.id;
+    let mut ctx = Ctx {
+        store,
+        srv,
+        out,
+        key,
+        db,
+        propagate: None,
+    };
+    (cmd.handler)(&mut ctx, argv);
+    let Ctx {
+        store,
+        srv,
+        out,
+        db,
+        propagate,
+        ..
+    } = ctx;
+    let micros = started.elapsed().as_micros() as u64;
+
+    let failed = !out.error_codes.is_empty();
+    srv.stats.count_errors(&mut out.error_codes);
+    srv.stats.total_commands += 1;
+    let stat = srv.stats.command(cmd.id);
+    stat.calls += 1;
+    stat.usec += micros;
+    if failed {
+        stat.failed_calls += 1;
+    }
+    // A command that blocked goes to the slow log when it is served, if ever.
+    let blocked_on_keys = matches!(
+        srv.clients.get(key).and_then(|c| c.blocked.as_ref()),
+        Some(b) if matches!(b.reason, BlockReason::Keys(_))
+    );
+    if cmd.flags & SKIP_SLOWLOG == 0 && !blocked_on_keys {
+        log_if_slow(srv, key, argv, micros);
+    }
+    if !srv.monitors.is_empty() && cmd.flags & (SKIP_MONITOR | ADMIN) == 0 {
+        feed_monitors(srv, key, db, argv);
+    }
+    if let Some(c) = srv.clients.get_mut(key) {
+        c.db = db;
+    }
+    finish_reply_mode(srv, key, out, reply_start);
+    let wrote = store.dirty != dirty_before && cmd.flags & (WRITE | MAY_REPLICATE) != 0;
+    let effects = Effects {
+        db,
+        argv,
+        wrote,
+        propagate,
+    };
+    after_command(store, srv, effects);
+    srv.propagation.leave();
+    // Inside EXEC, waiters are served once the whole transaction has run.
+    if !srv.clients.get(key).is_some_and(|c| c.in_exec) {
+        blocking::serve_ready(store, srv);
+    }
+}
+
+/// A blocked client being served: who, and the command it blocked in.
+pub struct Served<'a> {
+    pub client: usize,
+    /// The database it blocked in.
+    pub db: usize,
+    /// The blocked command's id, for its statistics.
+    pub command: usize,
+    /// The blocked command line, for the slow log.
+    pub argv: &'a [Vec<u8>],
+}
+
+/// Serves a blocked client: runs `serve` (its pop) as the command it blocked in. Redis 7.0
+/// counted the call when it blocked; serving adds its time and any failure, and the slow
+/// log sees the original command line. What it popped is propagated as the non-blocking
+/// twin the pop asks for.
+pub fn call_served(
+    store: &mut Store,
+    srv: &mut ServerState,
+    out: &mut Reply,
+    served: Served,
+    serve: impl FnOnce(&mut Ctx),
+) {
+    srv.propagation.enter();
+    let started = Instant::now();
+    let reply_start = out.buf.len();
+    let mut ctx = Ctx {
+        store,
+        srv,
+        out,
+        key: served.client,
+        db: served.db,
+        propagate: None,
+    };
+    serve(&mut ctx);
+    let Ctx {
+        store,
+        srv,
+        out,
+        db,
+        propagate,
+        ..
+    } = ctx;
+    let micros = started.elapsed().as_micros() as u64;
+    let failed = !out.error_codes.is_empty();
+    srv.stats.count_errors(&mut out.error_codes);
+    let stat = srv.stats.command(served.command);
+    stat.usec += micros;
+    if failed {
+        stat.failed_calls += 1;
+    }
+    if srv.clients[served.client].reply_mode == ReplyMode::Off {
+        out.buf.truncate(reply_start);
+    }
+    let argv: Vec<&[u8]> = served.argv.iter().map(Vec::as_slice).collect();
+    log_if_slow(srv, served.client, &argv, micros);
+    let effects = Effects {
+        db,
+        argv: &[],
+        wrote: false,
+        propagate,
+    };
+    after_command(store, srv, effects);
+    srv.propagation.leave();
+}
+
+/// Drains the store's key events once: the keys blocked clients wait on are signalled, and
+/// expiries are propagated as deletions. Called after every command, and after the cron's
+/// active expiry.
+pub fn drain_events(store: &mut Store, srv: &mut ServerState) {
+    if !store.has_events() {
+        return;
+    }
+    let (keys, dbs) = store.take_events();
+    for ev in &keys {
+        if !srv.waiters.is_empty() {
+            srv.waiters.signal(ev.db, &ev.key);
+        }
+        if ev.event == Event::Expired && srv.propagation.is_on() {
+            let del = srv.deletion_command().to_vec();
+            srv.propagation.push(ev.db, vec![del, ev.key.to_vec()]);
+        }
+    }
+    for ev in &dbs {
+        if let DbEvent::Swapped(a, b) = *ev {
+            srv.waiters.signal_db(a);
+            srv.waiters.signal_db(b);
+        }
+    }
+    store.recycle_events(keys, dbs);
+}
+
+/// What a command did, for what follows it.
+pub struct Effects<'a> {
+    /// The database it ran in (the one it ended in, after a SELECT).
+    pub db: usize,
+    pub argv: &'a [&'a [u8]],
+    /// It is a write and changed the dataset: propagated as it came unless `propagate`.
+    pub wrote: bool,
+    /// What the handler asked to propagate instead ([`Ctx::rewrite_argv`]).
+    pub propagate: Option<Vec<Vec<Vec<u8>>>>,
+}
+
+/// After a command (or a served blocked client): drains the store's key events
+/// ([`drain_events`]), then propagates the command itself.
+pub fn after_command(store: &mut Store, srv: &mut ServerState, effects: Effects) {
+    drain_events(store, srv);
+    if !srv.propagation.is_on() {
+        return;
+    }
+    match effects.propagate {
+        Some(commands) => {
+            for argv in commands {
+                srv.propagation.push(effects.db, argv);
+            }
+        }
+        None if effects.wrote => {
+            let argv = effects.argv.iter().map(|a| a.to_vec()).collect();
+            srv.propagation.push(effects.db, argv);
+        }
+        None => {}
+    }
+}
+
+/// Replies a dispatch-time refusal and counts it. A refusal inside MULTI aborts the
+/// transaction; a refused EXEC ends it, saying why, as Redis's execCommandAbort.
+fn refuse(
+    store: &mut Store,
+    srv: &mut ServerState,
+    out: &mut Reply,
+    key: usize,
+    cmd: &Command,
+    err: &str,
+) {
+    if cmd.name == "exec" {
+        let why = err.strip_prefix("ERR ").unwrap_or(err);
+        out.error(&format!(
+            "EXECABORT Transaction discarded because of: {why}"
+        ));
+        let c = &mut srv.clients[key];
+        c.tx = None;
+        transaction::forget_watches(&mut store.watches, c);
+    } else {
+        out.error(err);
+        abort_transaction(srv, key);
+    }
+    srv.stats.count_errors(&mut out.error_codes);
+    srv.stats.command(cmd.id).rejected_calls += 1;
+}
+
+/// A command was refused while the client is inside MULTI: EXEC will answer EXECABORT.
+fn abort_transaction(srv: &mut ServerState, key: usize) {
+    if let Some(tx) = srv.clients.get_mut(key).and_then(|c| c.tx.as_mut()) {
+        tx.aborted = true;
+    }
+}
+
+/// Adds the call to the slow log if it took at least `slowlog-log-slower-than`.
+pub(crate) fn log_if_slow(srv: &mut ServerState, key: usize, argv: &[&[u8]], micros: u64) {
+    let threshold = srv.config.slowlog_log_slower_than;
+    if threshold < 0 || micros < threshold as u64 {
+        return;
+    }
+    let c = &srv.clients[key];
+    let who = (c.addr.to_string(), c.name.clone());
+    let max = srv.config.slowlog_max_len as usize;
+    let now_secs = store_now_secs() as i64;
+    srv.slowlog.push(argv, micros, now_secs, who, max);
+}
+
+fn store_now_secs() -> u64 {
+    crate::server::unix_ms() / 1000
+}
+
+/// Arity, authentication: the checks Redis makes before running a command.
+fn check_call(srv: &ServerState, key: usize, cmd: &Command, argv: &[&[u8]]) -> Option<String> {
+    let argc = argv.len() as i32;
+    if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
+        return Some(format!(
+            "ERR wrong number of arguments for '{}' command",
+            cmd.name
+        ));
+    }
+    if !srv.clients[key].authenticated && cmd.flags & NO_AUTH == 0 {
+        return Some("NOAUTH Authentication required.".into());
+    }
+    if cmd.name == "debug" && !server::debug_allowed(srv, key) {
+        return Some(server::DEBUG_NOT_ALLOWED.into());
+    }
+    if (cmd.flags & WRITE != 0 || cmd.name == "ping") && srv.writes_refused() {
+        return Some(MISCONF.into());
+    }
+    None
+}
+
+const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/// `ERR unknown command` / `ERR unknown subcommand`, quoting arguments as Redis does.
+fn reject_unknown(out: &mut Reply, argv: &[&[u8]]) {
+    if let Some(parent) = table::lookup_name(argv[0]) {
+        if !parent.subcommands.is_empty() {
+            let mut msg = b"ERR unknown subcommand '".to_vec();
+            msg.extend(truncated(argv[1], 128));
+            msg.extend_from_slice(
+                format!("'. Try {} HELP.", parent.name.to_ascii_uppercase()).as_bytes(),
+            );
+            out.error_bytes(&msg);
+            return;
+        }
+    }
+    // As Redis: each argument quoted and cut so that the list stays near 128 bytes.
+    let mut args: Vec<u8> = Vec::new();
+    for a in &argv[1..] {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        args.push(b'\'');
+        args.extend(truncated(a, room));
+        args.extend_from_slice(b"' ");
+    }
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend(truncated(argv[0], 128));
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend(args);
+    out.error_bytes(&msg);
+}
+
+fn truncated(a: &[u8], max: usize) -> Vec<u8> {
+    a[..a.len().min(max)].to_vec()
+}
+
+/// Applies CLIENT REPLY OFF / SKIP to the reply just written.
+pub(crate) fn finish_reply_mode(
+    srv: &mut ServerState,
+    key: usize,
+    out: &mut Reply,
+    reply_start: usize,
+) {
+    let Some(c) = srv.clients.get_mut(key) else {
+        return;
+    };
+    match c.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => out.buf.truncate(reply_start),
+        ReplyMode::Skip => {
+            out.buf.truncate(reply_start);
+            c.reply_mode = ReplyMode::On;
+        }
+        ReplyMode::SkipNext => c.reply_mode = ReplyMode::Skip,
+    }
+}
+
+/// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client but the caller.
+fn feed_monitors(srv: &mut ServerState, key: usize, db: usize, argv: &[&[u8]]) {
+    let us = crate::server::unix_us();
+    let mut line = format!(
+        "+{}.{:06} [{} {}]",
+        us / 1_000_000,
+        us % 1_000_000,
+        db,
+        srv.clients[key].addr
+    );
+    for a in argv {
+        line.push(' ');
+        line.push_str(&repr(a));
+    }
+    line.push_str("\r\n");
+    for &m in &srv.monitors {
+        if m == key {
+            continue;
+        }
+        if let Some(c) = srv.clients.get_mut(m) {
+            c.reply.buf.extend_from_slice(line.as_bytes());
+        }
+    }
+    for m in srv.monitors.clone() {
+        crate::server::client_io::queue_write(srv, m);
+    }
+}
+
+/// Redis's sdscatrepr: a double-quoted string with C escapes and `\xhh` for the rest.
+pub fn repr(s: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for &b in s {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    out
+}
