@@ -267,14 +267,19 @@ pub fn getex(ctx: &mut Ctx, argv: &[&[u8]]) {
         Ok(None) => return ctx.out.null(),
         Ok(Some(s)) => bytes_of(s),
     };
+    // Propagated as what it did, with an absolute deadline, as Redis does.
     if let Some(at) = at {
         if at <= ctx.now_ms() {
             ctx.store.delete(ctx.db, key);
+            ctx.rewrite_argv(&[ctx.srv.deletion_command(), key]);
         } else {
             ctx.store.set_deadline(ctx.db, key, Some(at), 1);
+            let at = at.to_string();
+            ctx.rewrite_argv(&[b"PEXPIREAT", key, at.as_bytes()]);
         }
     } else if persist && ctx.store.db(ctx.db).deadline(key).is_some() {
         ctx.store.set_deadline(ctx.db, key, None, 1);
+        ctx.rewrite_argv(&[b"PERSIST", key]);
     }
     ctx.out.bulk(&value);
 }

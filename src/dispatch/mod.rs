@@ -464,3 +464,6 @@ pub fn repr(s: &[u8]) -> String {
     out.push('"');
     out
 }
+
+#[cfg(test)]
+mod tests;

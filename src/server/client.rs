@@ -101,7 +101,9 @@ pub struct Blocked {
 pub struct Client {
     /// The id CLIENT ID reports; never reused.
     pub id: u64,
-    pub stream: TcpStream,
+    /// The connection; `None` for a client without a socket (scripts, log replay, the fuzz
+    /// harness), whose replies stay in its buffer for its owner to read.
+    pub stream: Option<TcpStream>,
     pub addr: SocketAddr,
     pub local_addr: SocketAddr,
     /// Received bytes; `input_pos` is where parsing resumes.
@@ -155,6 +157,25 @@ impl Client {
     /// A new client for an accepted connection.
     pub fn new(id: u64, stream: TcpStream, addr: SocketAddr, now_ms: u64) -> Client {
         let local_addr = stream.local_addr().unwrap_or(addr);
+        Client::with_stream(id, Some(stream), addr, local_addr, now_ms)
+    }
+
+    /// A client without a socket: commands run for it through the same call path, and its
+    /// replies accumulate in `reply`. It is authenticated, as Redis's internal clients are.
+    pub fn socketless(id: u64, now_ms: u64) -> Client {
+        let none = SocketAddr::from(([0, 0, 0, 0], 0));
+        let mut c = Client::with_stream(id, None, none, none, now_ms);
+        c.authenticated = true;
+        c
+    }
+
+    fn with_stream(
+        id: u64,
+        stream: Option<TcpStream>,
+        addr: SocketAddr,
+        local_addr: SocketAddr,
+        now_ms: u64,
+    ) -> Client {
         Client {
             id,
             stream,
@@ -237,7 +258,7 @@ impl Client {
             self.id,
             self.addr,
             self.local_addr,
-            raw_fd(&self.stream),
+            self.stream.as_ref().map_or(-1, raw_fd),
             String::from_utf8_lossy(&self.name),
             now_ms.saturating_sub(self.created_ms) / 1000,
             now_ms.saturating_sub(self.last_interaction_ms) / 1000,

@@ -139,7 +139,9 @@ impl Server {
             return;
         }
         let mut c = state.clients.remove(key);
-        let _ = state.registry.deregister(&mut c.stream);
+        if let Some(stream) = c.stream.as_mut() {
+            let _ = state.registry.deregister(stream);
+        }
         state.monitors.retain(|&m| m != key);
         crate::commands::transaction::forget_watches(&mut self.store.watches, &mut c);
         if let Some(b) = c.blocked {
