@@ -34,8 +34,11 @@ fn run(store: &mut Store, srv: &mut ServerState, client: usize, line: &str) -> S
     reply
 }
 
+/// A key with its value and deadline.
+type Entry = (Vec<u8>, Value, Option<u64>);
+
 /// Every key of every database: value and deadline.
-fn dataset(store: &Store) -> Vec<Vec<(Vec<u8>, Value, Option<u64>)>> {
+fn dataset(store: &Store) -> Vec<Vec<Entry>> {
     store
         .dbs()
         .iter()
