@@ -64,7 +64,7 @@ pub fn setinfo(ctx: &mut Ctx, argv: &[&[u8]]) {
 /// CLIENT INFO
 pub fn info(ctx: &mut Ctx, _argv: &[&[u8]]) {
     let now = ctx.now_ms();
-    let mut line = ctx.client().info_line(now);
+    let mut line = ctx.srv.clients[ctx.key].info_line(now, Some(ctx.out));
     line.push('\n');
     ctx.out.verbatim("txt", line.as_bytes());
 }
@@ -111,16 +111,19 @@ pub fn list(ctx: &mut Ctx, argv: &[&[u8]]) {
     }
     let now = ctx.now_ms();
     let mut text = String::new();
-    let mut clients: Vec<_> = ctx.srv.clients.iter().map(|(_, c)| c).collect();
-    clients.sort_by_key(|c| c.id);
-    for c in clients {
+    let me = ctx.key;
+    let mut clients: Vec<_> = ctx.srv.clients.iter().collect();
+    clients.sort_by_key(|(_, c)| c.id);
+    for (key, c) in clients {
         if only_normal == Some(false) {
             continue;
         }
         if ids.as_ref().is_some_and(|ids| !ids.contains(&c.id)) {
             continue;
         }
-        text.push_str(&c.info_line(now));
+        // The caller's own replies are being written to `ctx.out`.
+        let live = (key == me).then_some(&*ctx.out);
+        text.push_str(&c.info_line(now, live));
         text.push('\n');
     }
     ctx.out.verbatim("txt", text.as_bytes());

@@ -88,6 +88,19 @@ pub struct WatchedKey {
     pub expired: bool,
 }
 
+/// The query buffer as it stood when the client's current command started. While a
+/// client's commands run, its input (which the arguments borrow) is held by the read loop,
+/// so CLIENT LIST / INFO read these figures instead.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InFlight {
+    /// Bytes in the query buffer, the running command's included (Redis's qbuf).
+    pub qbuf: usize,
+    /// Spare capacity of the query buffer.
+    pub qbuf_free: usize,
+    /// Bytes of the running command's arguments.
+    pub argv_mem: usize,
+}
+
 /// A client waiting for a deadline or an event.
 #[derive(Debug)]
 pub struct Blocked {
@@ -151,6 +164,8 @@ pub struct Client {
     /// EXEC is running this client's queued commands: they must not block.
     pub in_exec: bool,
     pub watching: Vec<WatchedKey>,
+    /// Set while the client's commands run (see [`InFlight`]).
+    pub in_flight: Option<InFlight>,
 }
 
 impl Client {
@@ -211,6 +226,7 @@ impl Client {
             tx: None,
             in_exec: false,
             watching: Vec::new(),
+            in_flight: None,
         }
     }
 
@@ -241,11 +257,26 @@ impl Client {
         f
     }
 
-    /// One CLIENT LIST / CLIENT INFO line (without the trailing newline).
-    pub fn info_line(&self, now_ms: u64) -> String {
-        let qbuf = self.input.len().saturating_sub(self.input_pos);
-        let qbuf_free = self.input.capacity() - self.input.len();
-        let obl = self.reply.pending();
+    /// One CLIENT LIST / CLIENT INFO line (without the trailing newline). `live` is the
+    /// reply buffer in use while this client's own command runs (the caller of CLIENT
+    /// LIST), which is then not in `self.reply`.
+    pub fn info_line(&self, now_ms: u64, live: Option<&Reply>) -> String {
+        let reply = live.unwrap_or(&self.reply);
+        let (qbuf, qbuf_free, argv_mem, rbs) = match self.in_flight {
+            Some(f) => (f.qbuf, f.qbuf_free, f.argv_mem, f.qbuf + f.qbuf_free),
+            None => (
+                self.input.len().saturating_sub(self.input_pos),
+                self.input.capacity() - self.input.len(),
+                0,
+                self.input.capacity(),
+            ),
+        };
+        // Redis answers from a 16 KB static buffer (obl) and spills into a list of 16 KB
+        // blocks (oll, omem); the same figures from the one pending buffer here.
+        let pending = reply.pending();
+        let obl = pending.min(REPLY_CHUNK);
+        let omem = pending - obl;
+        let oll = omem.div_ceil(REPLY_CHUNK);
         let events = if self.interest.is_writable() {
             "rw"
         } else {
@@ -253,8 +284,8 @@ impl Client {
         };
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 \
-             ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} \
-             oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+             ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} \
+             oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.local_addr,
@@ -267,16 +298,21 @@ impl Client {
             self.tx.as_ref().map_or(-1, |t| t.queued.len() as i64),
             qbuf,
             qbuf_free,
-            self.input.capacity(),
+            argv_mem,
+            rbs,
             obl,
-            self.reply.buf.capacity(),
-            self.input.capacity() + self.reply.buf.capacity() + std::mem::size_of::<Client>(),
+            oll,
+            omem,
+            rbs + argv_mem + reply.buf.capacity() + std::mem::size_of::<Client>(),
             events,
             self.last_command,
-            self.reply.resp.number(),
+            reply.resp.number(),
         )
     }
 }
+
+/// The size of Redis's static reply buffer and of its reply list's blocks.
+const REPLY_CHUNK: usize = 16 * 1024;
 
 fn raw_fd(stream: &TcpStream) -> i32 {
     use std::os::fd::AsRawFd;

@@ -6,7 +6,7 @@ use std::mem;
 
 use mio::{Interest, Token};
 
-use super::client::Client;
+use super::client::{Client, InFlight};
 use super::event_loop::Server;
 use super::{ServerState, CLIENT_TOKEN_BASE};
 use crate::protocol::parse::{Limits, Parsed};
@@ -174,6 +174,11 @@ impl Server {
             }
             let mut argv = recycle(mem::take(&mut spare));
             parser.args(&input, &mut argv);
+            state.clients[key].in_flight = Some(InFlight {
+                qbuf: input.len(),
+                qbuf_free: input.capacity() - input.len(),
+                argv_mem: argv.iter().map(|a| a.len()).sum(),
+            });
             if crate::dispatch::must_postpone(state, &argv) {
                 pending = true;
                 break;
@@ -208,6 +213,7 @@ impl Server {
         c.reply = reply;
         c.input_pos = pos;
         c.has_pending_command = pending;
+        c.in_flight = None;
         if over_limit {
             log::warn!(
                 "Closing client that reached max query buffer length: {}",
