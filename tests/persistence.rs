@@ -391,7 +391,10 @@ fn failing_saves_transcript(server: &Server) -> Vec<String> {
     run(&mut raw, &["BGSAVE"]);
     let started = Instant::now();
     while info_field(&mut raw, "rdb_bgsave_in_progress") == "1" {
-        assert!(started.elapsed() < Duration::from_secs(10), "BGSAVE never ended");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "BGSAVE never ended"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let bg_status = info_field(&mut raw, "rdb_last_bgsave_status");
