@@ -279,7 +279,7 @@ fn a_killed_child_leaves_no_temp_file_and_the_old_snapshot_loads() {
 }
 
 #[test]
-fn full_disk_keeps_the_old_snapshot_and_refuses_writes() {
+fn full_disk_keeps_the_old_snapshot_and_a_failed_bgsave_refuses_writes() {
     let dir = scratch_dir("persist-tmpfs");
     let mounted = Command::new("mount")
         .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
@@ -302,17 +302,15 @@ fn full_disk_keeps_the_old_snapshot_and_refuses_writes() {
     fill(&mut raw, 20_000, "big", 100);
     assert_eq!(raw.cmd(&[b"SAVE"]), b"-ERR\r\n");
     assert_eq!(std::fs::read(dir.join("dump.rdb")).unwrap(), snapshot);
-    assert_eq!(info_field(&mut raw, "rdb_last_bgsave_status"), "err");
     let names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["dump.rdb"], "temp file left behind");
-    let refused = raw.cmd_str(&["SET", "x", "1"]);
-    assert!(refused.starts_with("-MISCONF "), "{refused}");
-    assert!(raw.cmd_str(&["PING"]).starts_with("-MISCONF "));
-    assert_eq!(raw.cmd(&[b"GET", b"small"]), b"$4\r\ndata\r\n");
-    // A background save fails the same way.
+    // The SAVE's caller got the error: as in Redis, writes go on.
+    assert_eq!(info_field(&mut raw, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(raw.cmd(&[b"SET", b"x", b"0"]), b"+OK\r\n");
+    // A background save fails the same way, and nobody was told: writes are refused.
     assert_eq!(raw.cmd_str(&["BGSAVE"]), "+Background saving started\r\n");
     let started = Instant::now();
     while info_field(&mut raw, "rdb_bgsave_in_progress") == "1" {
@@ -321,6 +319,10 @@ fn full_disk_keeps_the_old_snapshot_and_refuses_writes() {
     }
     assert_eq!(info_field(&mut raw, "rdb_last_bgsave_status"), "err");
     assert_eq!(std::fs::read(dir.join("dump.rdb")).unwrap(), snapshot);
+    let refused = raw.cmd_str(&["SET", "x", "1"]);
+    assert!(refused.starts_with("-MISCONF "), "{refused}");
+    assert!(raw.cmd_str(&["PING"]).starts_with("-MISCONF "));
+    assert_eq!(raw.cmd(&[b"GET", b"small"]), b"$4\r\ndata\r\n");
     // Room again: the next save succeeds and writes are accepted.
     assert!(Command::new("mount")
         .args(["-o", "remount,size=64m"])
@@ -365,4 +367,72 @@ fn parent_keeps_answering_during_a_million_key_bgsave() {
         "p99 PING during BGSAVE {p99:?}"
     );
     assert_eq!(info_field(&mut raw, "rdb_last_bgsave_status"), "ok");
+}
+
+/// Plays the MISCONF story on one server whose snapshot path `dir/isdir` is a directory,
+/// so every save fails at the rename: the transcript of replies and INFO fields.
+fn failing_saves_transcript(server: &Server) -> Vec<String> {
+    let target = server.dir.join("isdir");
+    std::fs::create_dir_all(&target).unwrap();
+    let mut raw = server.raw();
+    let mut out = Vec::new();
+    let mut run = |raw: &mut Raw, words: &[&str]| {
+        let reply = raw.cmd_str(words);
+        out.push(format!("{} -> {reply:?}", words.join(" ")));
+    };
+    run(&mut raw, &["SET", "a", "1"]);
+    // A failed SAVE answers an error, but writes (and PING) are still accepted.
+    run(&mut raw, &["SAVE"]);
+    let status = info_field(&mut raw, "rdb_last_bgsave_status");
+    run(&mut raw, &["SET", "b", "2"]);
+    run(&mut raw, &["PING"]);
+    let dirty = info_field(&mut raw, "rdb_changes_since_last_save");
+    // A failed background save is what turns MISCONF on.
+    run(&mut raw, &["BGSAVE"]);
+    let started = Instant::now();
+    while info_field(&mut raw, "rdb_bgsave_in_progress") == "1" {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "BGSAVE never ended"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let bg_status = info_field(&mut raw, "rdb_last_bgsave_status");
+    run(&mut raw, &["SET", "c", "3"]);
+    run(&mut raw, &["PING"]);
+    run(&mut raw, &["GET", "a"]);
+    // A failed SAVE leaves the background error in place...
+    run(&mut raw, &["SAVE"]);
+    run(&mut raw, &["SET", "c", "3"]);
+    // ...and a SAVE that works clears it.
+    std::fs::remove_dir(&target).unwrap();
+    run(&mut raw, &["SAVE"]);
+    let after = info_field(&mut raw, "rdb_last_bgsave_status");
+    run(&mut raw, &["SET", "c", "3"]);
+    run(&mut raw, &["PING"]);
+    let dirty_after = info_field(&mut raw, "rdb_changes_since_last_save");
+    out.extend([
+        format!("status after SAVE: {status}"),
+        format!("dirty after SAVE: {dirty}"),
+        format!("status after BGSAVE: {bg_status}"),
+        format!("status after a good SAVE: {after}"),
+        format!("dirty after a good SAVE: {dirty_after}"),
+    ]);
+    out
+}
+
+#[test]
+fn only_a_failed_background_save_refuses_writes_as_redis() {
+    let args = ["--save", "3600 1", "--dbfilename", "isdir"];
+    let redis = Server::start_redis(&args);
+    let ours = Server::start_in(&scratch_dir("persist-misconf"), &args);
+    let want = failing_saves_transcript(&redis);
+    let got = failing_saves_transcript(&ours);
+    assert_eq!(want, got);
+    // The log says which step failed, as Redis's does.
+    let log = ours.log();
+    assert!(
+        log.contains("Error moving temp DB file temp-") && log.contains("isdir"),
+        "{log}"
+    );
 }

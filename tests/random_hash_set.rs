@@ -310,3 +310,139 @@ fn hscan_and_sscan_return_every_element() {
         assert_eq!(fields, want);
     }
 }
+
+/// Sends `commands` pipelined, in chunks small enough that neither side's buffers fill,
+/// and returns their replies.
+fn pipeline(c: &mut Raw, commands: &[Vec<String>]) -> Vec<V> {
+    let mut replies = Vec::with_capacity(commands.len());
+    for chunk in commands.chunks(500) {
+        let mut bytes = Vec::new();
+        for words in chunk {
+            let args: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+            bytes.extend(common::encode(&args));
+        }
+        c.send(&bytes);
+        for _ in chunk {
+            replies.push(parse(&c.reply()).0);
+        }
+    }
+    replies
+}
+
+/// `n` copies of one command.
+fn times(n: usize, words: &[&str]) -> Vec<Vec<String>> {
+    vec![words.iter().map(|w| w.to_string()).collect(); n]
+}
+
+/// The picks in some replies: a bulk is one pick, an array (RESP2) or set (RESP3) its
+/// elements; anything else (COPY's integer) is skipped.
+fn picks(replies: Vec<V>) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for r in replies {
+        match r {
+            V::Bulk(b) => out.push(b),
+            V::Agg(t @ (b'*' | b'~'), _) => out.extend(items(r, t)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Pearson's chi-square statistic of `picks` against the uniform distribution over
+/// `universe` (a pick outside it fails the test).
+fn chi_square(picks: &[Vec<u8>], universe: &BTreeSet<Vec<u8>>) -> f64 {
+    let mut counts: BTreeMap<&[u8], usize> = universe.iter().map(|m| (&m[..], 0)).collect();
+    for p in picks {
+        *counts
+            .get_mut(&p[..])
+            .unwrap_or_else(|| panic!("picked a non-member {p:?}")) += 1;
+    }
+    let expected = picks.len() as f64 / universe.len() as f64;
+    counts
+        .values()
+        .map(|&c| (c as f64 - expected).powi(2) / expected)
+        .sum()
+}
+
+/// Every random command draws each element equally often, on the hash-table encodings too,
+/// by every one of Redis's code paths: negative count (independent picks), a count past a
+/// third of the size (copy and remove), a small count (picks with dedup), no count. Like
+/// Redis's own histogram tests (10 elements, df = 9), with 10,000 picks per path and a
+/// bound of 60 (a uniform sampler exceeds it about once in a billion runs; the bucket-then-
+/// chain sampler this replaced scored in the hundreds or thousands).
+#[test]
+fn random_picks_are_uniform_on_both_servers() {
+    let (redis, ours) = both();
+    let long = "x".repeat(80);
+    let names: Vec<String> = (0..10).map(|i| format!("e{i}")).collect();
+    let mut universe: BTreeSet<Vec<u8>> = names.iter().map(|m| m.clone().into_bytes()).collect();
+    universe.remove(&b"e9"[..]);
+    universe.insert(long.clone().into_bytes());
+    let mut hset: Vec<&str> = vec!["HSET", "h"];
+    let mut sadd: Vec<&str> = vec!["SADD", "s"];
+    let mut zadd: Vec<&str> = vec!["ZADD", "z"];
+    for m in &universe {
+        let m = std::str::from_utf8(m).unwrap();
+        hset.extend([m, "v"]);
+        sadd.push(m);
+        zadd.extend(["1", m]);
+    }
+    for server in [&redis, &ours] {
+        for resp3 in [false, true] {
+            let mut c = Raw::connect(server.port);
+            cmd(&mut c, &["FLUSHALL"]);
+            if resp3 {
+                cmd(&mut c, &["HELLO", "3"]);
+            }
+            cmd(&mut c, &hset);
+            cmd(&mut c, &sadd);
+            cmd(&mut c, &zadd);
+            for (key, enc) in [("h", "hashtable"), ("s", "hashtable"), ("z", "skiplist")] {
+                assert_eq!(
+                    cmd(&mut c, &["OBJECT", "ENCODING", key]),
+                    V::Bulk(enc.as_bytes().to_vec())
+                );
+            }
+            let mut paths: Vec<(String, Vec<Vec<String>>)> = Vec::new();
+            for command in ["HRANDFIELD h", "SRANDMEMBER s", "ZRANDMEMBER z"] {
+                let words: Vec<&str> = command.split(' ').collect();
+                let with = |count: &'static str| [&words[..], &[count]].concat();
+                paths.push((format!("{command} -10000"), times(1, &with("-10000"))));
+                paths.push((format!("{command} 8"), times(1250, &with("8"))));
+                paths.push((format!("{command} 2"), times(5000, &with("2"))));
+                paths.push((command.to_string(), times(10000, &words)));
+            }
+            // SPOP from a fresh copy of the set each time.
+            for count in [None, Some("2"), Some("8")] {
+                let mut pop = vec!["SPOP", "t"];
+                pop.extend(count);
+                let n = 10000 / count.map_or(1, |c| c.parse::<usize>().unwrap());
+                let mut commands = Vec::new();
+                for _ in 0..n {
+                    commands.extend(times(1, &["COPY", "s", "t", "REPLACE"]));
+                    commands.extend(times(1, &pop));
+                }
+                paths.push((pop.join(" "), commands));
+            }
+            for (name, commands) in &paths {
+                let got = picks(pipeline(&mut c, commands));
+                assert_eq!(got.len(), 10000, "{name}");
+                let x2 = chi_square(&got, &universe);
+                assert!(
+                    x2 < 60.0,
+                    "port {} resp3={resp3} {name}: chi-square {x2}",
+                    server.port
+                );
+            }
+            // RANDOMKEY draws from the keyspace table the same way.
+            cmd(&mut c, &["SELECT", "9"]);
+            for m in &universe {
+                let m = std::str::from_utf8(m).unwrap();
+                cmd(&mut c, &["SET", m, "1"]);
+            }
+            let got = picks(pipeline(&mut c, &times(10000, &["RANDOMKEY"])));
+            let x2 = chi_square(&got, &universe);
+            assert!(x2 < 60.0, "port {} RANDOMKEY: chi-square {x2}", server.port);
+        }
+    }
+}

@@ -289,6 +289,16 @@ pub fn hrandfield(ctx: &mut Ctx, argv: &[&[u8]]) {
         // Repetitions allowed: streamed, as a huge count is the client's to ask for.
         let n = l.unsigned_abs() as usize;
         out.array(if pairs { 2 * n } else { n });
+        if n >= h.len() {
+            // At least one pick per field: indexing a list of them costs less than sampling
+            // the table each time, and is as uniform.
+            let all: Vec<(&[u8], &[u8])> = h.iter().collect();
+            for _ in 0..n {
+                let (f, v) = all[(rng.next_u64() % all.len() as u64) as usize];
+                emit_field(out, f, v, with_values);
+            }
+            return;
+        }
         for _ in 0..n {
             let (f, v) = h.random(rng).expect("not empty");
             emit_field(out, &f, &v, with_values);

@@ -17,13 +17,15 @@ pub fn save(ctx: &mut Ctx, _argv: &[&[u8]]) {
     }
 }
 
-/// Saves synchronously and records the outcome (INFO, MISCONF). Returns success.
+/// Saves synchronously and records the outcome (INFO; a success ends MISCONF, a failure
+/// does not start it). Returns success.
 pub fn save_now(ctx: &mut Ctx) -> bool {
     let dir = ctx.srv.data_dir();
     let dirty = ctx.store.dirty;
     let result = persistence::save(ctx.store, dir, &ctx.srv.config.dbfilename);
     if let Err(e) = &result {
-        log::warn!("Failed saving the DB: {e}");
+        // The error names the failed step, as Redis's log line does.
+        log::warn!("{e}");
     } else {
         log::info!("DB saved on disk");
     }

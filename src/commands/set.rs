@@ -216,6 +216,16 @@ pub fn srandmember(ctx: &mut Ctx, argv: &[&[u8]]) {
             };
             let n = l.unsigned_abs() as usize;
             ctx.out.array(n);
+            if n >= s.len() {
+                // At least one pick per member: indexing a list of them costs less than
+                // sampling the table each time, and is as uniform.
+                let all = s.members();
+                for _ in 0..n {
+                    ctx.out
+                        .bulk(&all[(rng.next_u64() % all.len() as u64) as usize]);
+                }
+                return;
+            }
             for _ in 0..n {
                 ctx.out.bulk(&s.random(rng).expect("not empty"));
             }

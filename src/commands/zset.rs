@@ -373,13 +373,12 @@ fn zpop_generic(ctx: &mut Ctx, argv: &[&[u8]], max: bool) {
             Some(n) if n >= 0 => count = n as usize,
             _ => return ctx.out.err("value is out of range, must be positive"),
         }
-        if count == 0 {
-            return ctx.out.array(0);
-        }
     }
+    // The type is checked before a zero count is honoured: `ZPOPMIN str 0` is WRONGTYPE.
     match ctx.write_as::<ZSet>(argv[1]) {
         Err(_) => return,
         Ok(None) => return ctx.out.array(0),
+        Ok(Some(_)) if count == 0 => return ctx.out.array(0),
         Ok(Some(_)) => {}
     }
     let items = pop(ctx, argv[1], max, count);

@@ -67,15 +67,33 @@ impl Persistence {
         }
     }
 
-    /// Records the outcome of a synchronous save.
+    /// Records the outcome of a synchronous save (SAVE, FLUSHALL, DEBUG RELOAD). As in
+    /// Redis 7.0, only a success is recorded, and it also clears a failed background
+    /// save's status; a failure leaves `rdb_last_bgsave_status` as it was, so a failed
+    /// SAVE (already answered with an error) does not turn on MISCONF. Only a failed
+    /// background save refuses writes, since no client was told about that one.
     pub fn record_save(&mut self, ok: bool, store: &mut Store, dirty_before: u64) {
+        if ok {
+            self.last_bgsave_ok = true;
+            self.saved(store, dirty_before);
+        }
+    }
+
+    /// Records the outcome of a background save: a failure sets
+    /// `rdb_last_bgsave_status:err` (MISCONF with stop-writes-on-bgsave-error).
+    pub fn record_background_save(&mut self, ok: bool, store: &mut Store, dirty_at_fork: u64) {
         self.last_attempt_ms = store.now_ms;
         self.last_bgsave_ok = ok;
         if ok {
-            store.dirty = store.dirty.saturating_sub(dirty_before);
-            self.last_save_unix = store.now_ms / 1000;
-            self.saves += 1;
+            self.saved(store, dirty_at_fork);
         }
+    }
+
+    /// A save succeeded: the changes it covered are no longer dirty.
+    fn saved(&mut self, store: &mut Store, dirty_before: u64) {
+        store.dirty = store.dirty.saturating_sub(dirty_before);
+        self.last_save_unix = store.now_ms / 1000;
+        self.saves += 1;
     }
 
     /// Whether a save rule (`save <seconds> <changes>`) calls for a background save now.
@@ -98,11 +116,34 @@ pub fn temp_path(dir: &Path, pid: u32) -> PathBuf {
 /// Writes the snapshot to `dir/filename` through a temp file. Returns bytes written.
 pub fn save(store: &Store, dir: &Path, filename: &str) -> io::Result<u64> {
     let tmp = temp_path(dir, std::process::id());
+    // The errors say which step failed and where, in Redis's words, for the log.
+    let root = || {
+        std::fs::canonicalize(dir)
+            .unwrap_or_else(|_| dir.to_path_buf())
+            .display()
+            .to_string()
+    };
+    let tmp_name = tmp.file_name().unwrap_or_default().to_string_lossy();
     let result = (|| {
-        let file = File::create(&tmp)?;
-        let bytes = snapshot::write(store, &file, store.now_ms)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, dir.join(filename))?;
+        let file = File::create(&tmp).map_err(|e| {
+            let root = root();
+            context(
+                e,
+                format!("Failed opening the temp RDB file {tmp_name} (in server root dir {root}) for saving"),
+            )
+        })?;
+        let written = snapshot::write(store, &file, store.now_ms).and_then(|bytes| {
+            file.sync_all()?;
+            Ok(bytes)
+        });
+        let bytes = written.map_err(|e| context(e, "Write error saving DB on disk".into()))?;
+        std::fs::rename(&tmp, dir.join(filename)).map_err(|e| {
+            let root = root();
+            context(
+                e,
+                format!("Error moving temp DB file {tmp_name} on the final destination {filename} (in server root dir {root})"),
+            )
+        })?;
         File::open(dir)?.sync_all()?;
         Ok(bytes)
     })();
@@ -201,8 +242,13 @@ pub fn reap(p: &mut Persistence, store: &mut Store, dir: &Path) -> Option<bool> 
     let (started_ms, dirty_at_fork) = (child.started_ms, child.dirty_at_fork);
     p.child = None;
     p.last_bgsave_secs = (store.now_ms.saturating_sub(started_ms) / 1000) as i64;
-    p.record_save(exited_ok, store, dirty_at_fork);
+    p.record_background_save(exited_ok, store, dirty_at_fork);
     Some(exited_ok)
+}
+
+/// `e` with `what` in front of its message (`what: <os error>`), keeping its kind.
+fn context(e: io::Error, what: String) -> io::Error {
+    io::Error::new(e.kind(), format!("{what}: {e}"))
 }
 
 /// A pipe for the child's report: (read end, write end), both close-on-exec.

@@ -27,6 +27,10 @@ struct Node<V> {
 struct Table<V> {
     buckets: Vec<Option<Box<Node<V>>>>,
     used: usize,
+    /// No chain of this table has ever been longer: an upper bound on every chain's
+    /// length, which [`Dict::random`] needs to sample uniformly. Removals do not lower it;
+    /// it starts afresh with the table after each resize.
+    max_chain: usize,
 }
 
 impl<V> Table<V> {
@@ -34,13 +38,18 @@ impl<V> Table<V> {
         Table {
             buckets: Vec::new(),
             used: 0,
+            max_chain: 0,
         }
     }
 
     fn with_size(size: usize) -> Self {
         let mut buckets = Vec::with_capacity(size);
         buckets.resize_with(size, || None);
-        Table { buckets, used: 0 }
+        Table {
+            buckets,
+            used: 0,
+            max_chain: 0,
+        }
     }
 
     fn size(&self) -> usize {
@@ -88,6 +97,15 @@ impl<V> Table<V> {
     fn push(&mut self, hash: u64, mut node: Box<Node<V>>) {
         let b = self.bucket_of(hash);
         node.next = self.buckets[b].take();
+        // The chain was just walked by the lookup that found the key absent (or is being
+        // rebuilt by a rehash), and chains average under one node: counting it is cheap.
+        let mut len = 1;
+        let mut cur = node.next.as_deref();
+        while let Some(n) = cur {
+            len += 1;
+            cur = n.next.as_deref();
+        }
+        self.max_chain = self.max_chain.max(len);
         self.buckets[b] = Some(node);
         self.used += 1;
     }
@@ -397,7 +415,16 @@ impl<V> Dict<V> {
         v
     }
 
-    /// A random entry (RANDOMKEY, eviction-style sampling), or None if empty.
+    /// A random entry, every entry equally likely (RANDOMKEY, SRANDMEMBER, HRANDFIELD,
+    /// SPOP), or None if empty.
+    ///
+    /// Picking a random non-empty bucket and then a random entry of its chain (Redis's
+    /// dictGetRandomKey) favours entries in short chains: one alone in its bucket comes up
+    /// twice as often as each of two sharing one. Instead this is rejection sampling over
+    /// a grid of every live bucket times `max_chain` chain positions: a cell is drawn
+    /// uniformly and accepted when its bucket's chain reaches that position. Each entry
+    /// owns exactly one cell, so each is equally likely; a draw succeeds with probability
+    /// `len / (buckets * max_chain)`, a few draws with the load factor the resizes keep.
     pub fn random(&mut self, rng: &mut Rng) -> Option<(&[u8], &V)> {
         if self.is_empty() {
             return None;
@@ -406,30 +433,21 @@ impl<V> Dict<V> {
         let (s0, s1) = (self.tables[0].size(), self.tables[1].size());
         let start = self.rehash_idx.unwrap_or(0);
         // Buckets of tables[0] below rehash_idx are empty while rehashing.
-        let span = s0 + s1 - start;
-        let (t, b) = loop {
-            let i = start + (rng.next_u64() as usize) % span;
+        let span = (s0 + s1 - start) as u64;
+        let depth = self.tables[0].max_chain.max(self.tables[1].max_chain) as u64;
+        debug_assert!(depth > 0, "entries were pushed");
+        loop {
+            let i = start + (rng.next_u64() % span) as usize;
+            let pos = rng.next_u64() % depth;
             let (t, b) = if i < s0 { (0, i) } else { (1, i - s0) };
-            if self.tables[t].buckets[b].is_some() {
-                break (t, b);
+            let mut cur = self.tables[t].buckets[b].as_deref();
+            for _ in 0..pos {
+                cur = cur.and_then(|n| n.next.as_deref());
             }
-        };
-        let mut len = 0;
-        let mut cur = self.tables[t].buckets[b].as_deref();
-        while let Some(n) = cur {
-            len += 1;
-            cur = n.next.as_deref();
-        }
-        let mut pick = (rng.next_u64() as usize) % len;
-        let mut cur = self.tables[t].buckets[b].as_deref();
-        while let Some(n) = cur {
-            if pick == 0 {
+            if let Some(n) = cur {
                 return Some((&n.key, &n.value));
             }
-            pick -= 1;
-            cur = n.next.as_deref();
         }
-        None
     }
 
     /// Every entry, in table order.
@@ -600,6 +618,76 @@ mod tests {
             seen.insert(k.to_vec());
         }
         assert!(seen.len() > 90, "{}", seen.len());
+    }
+
+    /// A table with a fixed hash seed, so its chains are the same on every run.
+    fn seeded_dict(seed: u64) -> Dict<u64> {
+        Dict {
+            tables: [Table::empty(), Table::empty()],
+            rehash_idx: None,
+            seed,
+        }
+    }
+
+    /// Pearson's chi-square statistic of `draws` random picks from `d` against the uniform
+    /// distribution over its entries.
+    fn chi_square(d: &mut Dict<u64>, rng: &mut Rng, draws: usize) -> f64 {
+        let mut counts: BTreeMap<Vec<u8>, usize> = d.iter().map(|(k, _)| (k.to_vec(), 0)).collect();
+        for _ in 0..draws {
+            let (k, _) = d.random(rng).expect("not empty");
+            *counts.get_mut(k).expect("a live entry") += 1;
+        }
+        let expected = draws as f64 / counts.len() as f64;
+        counts
+            .values()
+            .map(|&c| (c as f64 - expected).powi(2) / expected)
+            .sum()
+    }
+
+    /// The statistic a uniform sampler stays under but for a chance of about one in ten
+    /// million: the mean (the degrees of freedom) plus seven standard deviations.
+    fn chi_square_bound(entries: usize) -> f64 {
+        let df = (entries - 1) as f64;
+        df + 7.0 * (2.0 * df).sqrt()
+    }
+
+    /// Every entry is equally likely to be picked, whatever the chains look like: settled,
+    /// in the middle of a resize, and sparse after removals (the chain bound then stale).
+    /// Picking a random bucket then a random chain entry fails each of these by far.
+    #[test]
+    fn random_is_uniform() {
+        let mut rng = Rng::from_seed(0x5eed);
+        for seed in [1u64, 2, 3] {
+            // Settled: 300 entries in 512 buckets, chains of 1 to several.
+            let mut d = seeded_dict(seed);
+            for i in 0..300 {
+                d.insert(&key(i), i);
+            }
+            while d.rehash(100) {}
+            let x2 = chi_square(&mut d, &mut rng, 300 * 300);
+            assert!(x2 < chi_square_bound(300), "settled, seed {seed}: {x2}");
+
+            // Growing: the 513th entry starts a resize; picks move one bucket each.
+            let mut d = seeded_dict(seed);
+            for i in 0..513 {
+                d.insert(&key(i), i);
+            }
+            assert!(d.is_rehashing());
+            let x2 = chi_square(&mut d, &mut rng, 513 * 200);
+            assert!(x2 < chi_square_bound(513), "rehashing, seed {seed}: {x2}");
+
+            // Sparse: 4000 entries removed down to 100, no shrink.
+            let mut d = seeded_dict(seed);
+            for i in 0..4000 {
+                d.insert(&key(i), i);
+            }
+            while d.rehash(100) {}
+            for i in 100..4000 {
+                d.remove(&key(i));
+            }
+            let x2 = chi_square(&mut d, &mut rng, 100 * 300);
+            assert!(x2 < chi_square_bound(100), "sparse, seed {seed}: {x2}");
+        }
     }
 
     #[test]

@@ -103,7 +103,13 @@ impl Hash {
                 }
                 None => false,
             },
-            Hash::Table(d) => d.remove(field).is_some(),
+            Hash::Table(d) => {
+                let removed = d.remove(field).is_some();
+                // As Redis after a deletion: a sparse table shrinks, which also keeps
+                // random picks cheap (they draw among all buckets).
+                d.shrink_if_needed();
+                removed
+            }
         }
     }
 
@@ -138,8 +144,7 @@ impl Hash {
         }
     }
 
-    /// A random field and value (uniform for listpacks, Redis's bucket sampling for
-    /// tables), or None if empty.
+    /// A random field and value, every field equally likely, or None if empty.
     pub fn random(&mut self, rng: &mut Rng) -> Option<(Vec<u8>, Vec<u8>)> {
         match self {
             Hash::Listpack(v) if v.is_empty() => None,

@@ -96,7 +96,13 @@ impl Set {
                 }
                 _ => false,
             },
-            Set::Table(d) => d.remove(m).is_some(),
+            Set::Table(d) => {
+                let removed = d.remove(m).is_some();
+                // As Redis after a deletion: a sparse table shrinks, which also keeps
+                // random picks cheap (they draw among all buckets).
+                d.shrink_if_needed();
+                removed
+            }
         }
     }
 
@@ -132,8 +138,7 @@ impl Set {
         }
     }
 
-    /// A random member (uniform for intsets, Redis's bucket sampling for tables), or None
-    /// if empty.
+    /// A random member, every member equally likely, or None if empty.
     pub fn random(&mut self, rng: &mut Rng) -> Option<Vec<u8>> {
         match self {
             Set::Intset(v) if v.is_empty() => None,
