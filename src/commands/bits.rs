@@ -123,12 +123,38 @@ pub fn count_bits(s: &[u8], first: u64, last: u64) -> u64 {
     if fb == lb {
         return edge(fb);
     }
-    // A plain byte loop: the compiler vectorizes it.
-    let middle: u64 = s[fb + 1..lb]
+    popcount(&s[fb + 1..lb]) + edge(fb) + edge(lb)
+}
+
+/// Number of set bits in `s`.
+///
+/// Counted 8 bytes at a time: the compiler vectorizes the word loop (byte-wise SWAR and a
+/// sum of absolute differences, even without the `popcnt` instruction, which the baseline
+/// x86-64 target lacks). Counting byte by byte, each count widened to a u64, had cost 3.6
+/// times Redis's time on a 256 MB string.
+pub fn popcount(s: &[u8]) -> u64 {
+    let mut words = s.chunks_exact(8);
+    let whole: u64 = words
+        .by_ref()
+        .map(|w| u64::from(u64::from_ne_bytes(w.try_into().expect("8 bytes")).count_ones()))
+        .sum();
+    let tail: u64 = words
+        .remainder()
         .iter()
         .map(|b| u64::from(b.count_ones()))
         .sum();
-    middle + edge(fb) + edge(lb)
+    whole + tail
+}
+
+/// Index of the first byte of `s` other than `skip`.
+///
+/// Whole 64-byte blocks are tested first with an OR of XORs, which the compiler vectorizes
+/// (a byte-by-byte `position` does not vectorize, and had cost 4 times Redis's BITPOS).
+fn first_byte_not(s: &[u8], skip: u8) -> Option<usize> {
+    const BLOCK: usize = 64;
+    let uniform = |b: &[u8]| b.iter().fold(0u8, |acc, &x| acc | (x ^ skip)) == 0;
+    let from = s.chunks_exact(BLOCK).take_while(|b| uniform(b)).count() * BLOCK;
+    s[from..].iter().position(|&b| b != skip).map(|i| from + i)
 }
 
 /// Position of the first bit equal to `bit` within the bit range `first..=last` of `s`.
@@ -144,7 +170,7 @@ pub fn find_bit(s: &[u8], bit: bool, first: u64, last: u64) -> Option<u64> {
         return hit(fb);
     }
     // The first byte, else the first whole byte in between holding a candidate, else the last.
-    let inner = s[fb + 1..lb].iter().position(|&b| b != flip);
+    let inner = first_byte_not(&s[fb + 1..lb], flip);
     hit(fb).or_else(|| hit(inner.map_or(lb, |i| fb + 1 + i)))
 }
 
@@ -632,6 +658,14 @@ mod tests {
         let long: Vec<u8> = (0..100u8).collect();
         let naive: u64 = long.iter().map(|b| u64::from(b.count_ones())).sum();
         assert_eq!(count_bits(&long, 0, 799), naive);
+        // Every alignment and tail length of the word loop, against a bit-by-bit count.
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 37 + i / 7) as u8).collect();
+        for first in (0..80).chain([2000]) {
+            for last in [first, first + 7, first + 63, first + 64, first + 65, 2399] {
+                let naive = (first..=last).filter(|&o| get_unsigned(&data, o, 1) == 1);
+                assert_eq!(count_bits(&data, first, last), naive.count() as u64);
+            }
+        }
         assert_eq!(find_bit(&[0xff, 0xf0], false, 0, 15), Some(12));
         assert_eq!(find_bit(&[0, 0, 1], true, 0, 23), Some(23));
         assert_eq!(find_bit(&[0, 0, 1], true, 0, 22), None);
@@ -640,6 +674,23 @@ mod tests {
         zeros[33] = 0x10;
         assert_eq!(find_bit(&zeros, true, 3, 319), Some(33 * 8 + 3));
         assert_eq!(find_bit(&[0xff; 40], false, 0, 319), None);
+        // Hits inside, at the edges of and past the 64-byte blocks of the byte search.
+        for len in [1, 63, 64, 65, 130, 200] {
+            for fill in [0u8, 0xff] {
+                assert_eq!(first_byte_not(&vec![fill; len], fill), None);
+                for at in [0, 1, 62, 63, 64, 65, 127, 128, 129, 199] {
+                    if at < len {
+                        let mut v = vec![fill; len];
+                        v[at] ^= 0x08;
+                        assert_eq!(first_byte_not(&v, fill), Some(at), "{len} {at}");
+                        assert_eq!(
+                            find_bit(&v, fill == 0, 0, len as u64 * 8 - 1),
+                            Some(at as u64 * 8 + 4)
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
