@@ -90,6 +90,7 @@ pub fn execute(
 }
 
 /// Executes `cmd` for the client at slab `key` and does everything that follows a command.
+#[inline]
 pub fn call(
     store: &mut Store,
     srv: &mut ServerState,
@@ -99,6 +100,7 @@ pub fn call(
     argv: &[&[u8]],
 ) {
     srv.propagation.enter();
+    store.events_wanted = events_wanted(srv);
     let started = Instant::now();
     let reply_start = out.buf.len();
     let dirty_before = store.dirty;
@@ -149,17 +151,20 @@ pub fn call(
         c.db = db;
     }
     finish_reply_mode(srv, key, out, reply_start);
-    let wrote = store.dirty != dirty_before && cmd.flags & (WRITE | MAY_REPLICATE) != 0;
-    let effects = Effects {
-        db,
-        argv,
-        wrote,
-        propagate,
-    };
-    after_command(store, srv, effects);
+    // (Checked here so that the common case, nothing to drain or record, costs nothing.)
+    if store.has_events() || srv.propagation.is_on() {
+        let wrote = store.dirty != dirty_before && cmd.flags & (WRITE | MAY_REPLICATE) != 0;
+        let effects = Effects {
+            db,
+            argv,
+            wrote,
+            propagate,
+        };
+        after_command(store, srv, effects);
+    }
     srv.propagation.leave();
     // Inside EXEC, waiters are served once the whole transaction has run.
-    if !srv.clients.get(key).is_some_and(|c| c.in_exec) {
+    if srv.waiters.has_ready() && !srv.clients.get(key).is_some_and(|c| c.in_exec) {
         blocking::serve_ready(store, srv);
     }
 }
@@ -187,6 +192,7 @@ pub fn call_served(
     serve: impl FnOnce(&mut Ctx),
 ) {
     srv.propagation.enter();
+    store.events_wanted = events_wanted(srv);
     let started = Instant::now();
     let reply_start = out.buf.len();
     let mut ctx = Ctx {
@@ -227,6 +233,13 @@ pub fn call_served(
     };
     after_command(store, srv, effects);
     srv.propagation.leave();
+}
+
+/// Whether anything will read the key events of the next command: blocked clients wait
+/// on keys, or propagation is recorded. (Keyspace notifications and client-side caching
+/// will join here.)
+pub fn events_wanted(srv: &ServerState) -> bool {
+    !srv.waiters.is_empty() || srv.propagation.is_on()
 }
 
 /// Drains the store's key events once: the keys blocked clients wait on are signalled, and

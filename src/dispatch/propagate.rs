@@ -47,15 +47,17 @@ impl Propagation {
     }
 
     /// A call starts.
+    #[inline]
     pub fn enter(&mut self) {
         self.depth += 1;
     }
 
     /// A call ends: when it was the top-level one, its commands join the stream, wrapped
     /// in MULTI / EXEC when there are several.
+    #[inline]
     pub fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
-        if self.depth == 0 {
+        if self.depth == 0 && !self.unit.is_empty() {
             self.flush_unit();
         }
     }

@@ -177,7 +177,8 @@ impl Server {
             state.clients[key].in_flight = Some(InFlight {
                 qbuf: input.len(),
                 qbuf_free: input.capacity() - input.len(),
-                argv_mem: argv.iter().map(|a| a.len()).sum(),
+                // The command's bytes on the wire: its arguments and their framing.
+                argv_mem: pos - parser.command_start(),
             });
             if crate::dispatch::must_postpone(state, &argv) {
                 pending = true;

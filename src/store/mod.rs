@@ -50,6 +50,9 @@ pub struct Store {
     pub watches: watch::Watches,
     /// What changed since the call path last drained.
     events: Events,
+    /// Whether anyone reads the events (blocked clients waiting, propagation on): when
+    /// nobody does, recording them is skipped, so the request path pays nothing for them.
+    pub events_wanted: bool,
 }
 
 impl Store {
@@ -66,6 +69,7 @@ impl Store {
             limits: types::Limits::default(),
             watches: watch::Watches::default(),
             events: Events::default(),
+            events_wanted: false,
         }
     }
 
@@ -90,6 +94,9 @@ impl Store {
     pub fn record(&mut self, db: usize, key: &[u8], event: Event, dirty: u64) {
         self.dirty += dirty;
         self.watches.touch(db, key);
+        if !self.events_wanted {
+            return;
+        }
         self.events.keys.push(KeyEvent {
             db,
             key: SmallBytes::new(key),
