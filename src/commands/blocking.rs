@@ -224,7 +224,7 @@ fn serve(ctx: &mut Ctx, key: &[u8], op: &BlockOp) {
 
 /// After a command: signals the keys it may have filled for blocked clients.
 pub fn signal_written_keys(srv: &mut ServerState, cmd: &Command, argv: &[&[u8]], db: usize) {
-    if srv.waiters.is_empty() || cmd.flags & super::table::WRITE == 0 {
+    if srv.waiters.is_empty() || !cmd.flags.contains(super::spec::CommandFlags::WRITE) {
         return;
     }
     match cmd.name {

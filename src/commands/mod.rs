@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod expire;
+pub mod getkeys;
 pub mod hash;
 pub mod info;
 pub mod introspection;
@@ -23,6 +24,7 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod sort_args;
+pub mod spec;
 pub mod string;
 pub mod table;
 pub mod transaction;
@@ -39,7 +41,8 @@ use crate::server::client::ReplyMode;
 use crate::server::{Client, PauseMode, ServerState};
 use crate::store::types::{Hash, List, Set, ZSet};
 use crate::store::{RString, Store, Value};
-use table::{Command, ADMIN, MAY_REPLICATE, NO_AUTH, NO_MULTI, SKIP_MONITOR, SKIP_SLOWLOG, WRITE};
+use spec::CommandFlags;
+use table::Command;
 
 /// What a handler works with: the keyspace, the server, its own client, its reply.
 pub struct Ctx<'a> {
@@ -236,9 +239,10 @@ pub fn must_postpone(state: &ServerState, argv: &[&[u8]]) -> bool {
     }
     match p.mode {
         PauseMode::All => true,
-        PauseMode::Write => {
-            table::lookup(argv).is_some_and(|(cmd, _)| cmd.flags & (WRITE | MAY_REPLICATE) != 0)
-        }
+        PauseMode::Write => table::lookup(argv).is_some_and(|(cmd, _)| {
+            cmd.flags
+                .intersects(CommandFlags::WRITE | CommandFlags::MAY_REPLICATE)
+        }),
     }
 }
 
@@ -264,7 +268,7 @@ pub fn execute(
     };
     let queueing = srv.clients[key].tx.is_some() && !transaction::runs_inside_multi(cmd.name);
     let refusal = check_call(srv, key, cmd, argv).or_else(|| {
-        (queueing && cmd.flags & NO_MULTI != 0)
+        (queueing && cmd.flags.contains(CommandFlags::NO_MULTI))
             .then(|| "ERR Command not allowed inside a transaction".to_string())
     });
     if let Some(err) = refusal {
@@ -326,10 +330,14 @@ pub fn execute(
         srv.clients.get(key).and_then(|c| c.blocked.as_ref()),
         Some(b) if matches!(b.reason, crate::server::client::BlockReason::Keys(_))
     );
-    if cmd.flags & SKIP_SLOWLOG == 0 && !blocked_on_keys {
+    if !cmd.flags.contains(CommandFlags::SKIP_SLOWLOG) && !blocked_on_keys {
         log_if_slow(srv, key, argv, micros);
     }
-    if !srv.monitors.is_empty() && cmd.flags & (SKIP_MONITOR | ADMIN) == 0 {
+    if !srv.monitors.is_empty()
+        && !cmd
+            .flags
+            .intersects(CommandFlags::SKIP_MONITOR | CommandFlags::ADMIN)
+    {
         feed_monitors(srv, key, db, argv);
     }
     if let Some(c) = srv.clients.get_mut(key) {
@@ -402,13 +410,13 @@ fn check_call(srv: &ServerState, key: usize, cmd: &Command, argv: &[&[u8]]) -> O
             cmd.name
         ));
     }
-    if !srv.clients[key].authenticated && cmd.flags & NO_AUTH == 0 {
+    if !srv.clients[key].authenticated && !cmd.flags.contains(CommandFlags::NO_AUTH) {
         return Some("NOAUTH Authentication required.".into());
     }
     if cmd.name == "debug" && !server::debug_allowed(srv, key) {
         return Some(server::DEBUG_NOT_ALLOWED.into());
     }
-    if (cmd.flags & WRITE != 0 || cmd.name == "ping") && srv.writes_refused() {
+    if (cmd.flags.contains(CommandFlags::WRITE) || cmd.name == "ping") && srv.writes_refused() {
         return Some(MISCONF.into());
     }
     None
