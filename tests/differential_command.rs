@@ -229,7 +229,11 @@ fn getkeys_cases() -> Vec<Case> {
             ],
         ),
         {
-            let mut keys = vec!["COMMAND".to_string(), "GETKEYS".into(), "ZUNIONSTORE".into()];
+            let mut keys = vec![
+                "COMMAND".to_string(),
+                "GETKEYS".into(),
+                "ZUNIONSTORE".into(),
+            ];
             keys.push("target".into());
             keys.push("260".into());
             keys.extend((1..=260).map(|i| format!("key{i}")));
@@ -331,7 +335,10 @@ fn command_list_filters_match_redis() {
     assert_eq!(listed.len() + 2, all_ours.len());
     for (i, name) in all_ours.iter().enumerate() {
         if let Some((top, _)) = name.split_once('|') {
-            assert!(all_ours[..i].iter().any(|n| n == top), "{name} before {top}");
+            assert!(
+                all_ours[..i].iter().any(|n| n == top),
+                "{name} before {top}"
+            );
         }
     }
 
@@ -341,8 +348,19 @@ fn command_list_filters_match_redis() {
         filters.push(vec!["aclcat".into(), cat.to_uppercase()]);
     }
     for p in [
-        "*", "config*", "config|*re*", "cl*help", "*|*", "z*store", "?et", "*[lr]pop",
-        "CLIENT|*", "s[^e]*", "*o*", "x*", "*\\|*",
+        "*",
+        "config*",
+        "config|*re*",
+        "cl*help",
+        "*|*",
+        "z*store",
+        "?et",
+        "*[lr]pop",
+        "CLIENT|*",
+        "s[^e]*",
+        "*o*",
+        "x*",
+        "*\\|*",
     ] {
         filters.push(vec!["PATTERN".into(), p.into()]);
     }
@@ -395,4 +413,66 @@ fn command_count_counts_what_command_lists() {
     let mut conn = ours.raw();
     let count = conn.cmd_str(&["COMMAND", "COUNT"]);
     assert_eq!(count, format!(":{}\r\n", table::table().commands.len()));
+}
+
+/// Lines of a reply, sorted: for containers, whose subcommands Redis sends in hash order.
+fn sorted_lines(reply: &[u8]) -> Vec<String> {
+    let mut lines: Vec<String> = String::from_utf8_lossy(reply)
+        .split("\r\n")
+        .map(String::from)
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// The metadata of every Redis 7.0.15 command, implemented or not, renders exactly as
+/// Redis's own COMMAND INFO and COMMAND DOCS: what a new handler will answer with.
+#[test]
+fn all_generated_metadata_renders_as_redis() {
+    use redust::commands::introspection::{write_docs, write_info};
+    use redust::protocol::reply::{Reply, Resp};
+
+    let redis = Server::start_redis(&[]);
+    let mut failures = Vec::new();
+    for resp in [Resp::Two, Resp::Three] {
+        let mut conn = redis.raw();
+        if resp == Resp::Three {
+            conn.cmd(&[b"HELLO", b"3"]);
+        }
+        let metas = spec::all_commands();
+        assert_eq!(metas.len(), 366);
+        for meta in metas {
+            let subs: Vec<&spec::CommandMeta> = meta.subcommands.iter().collect();
+            let mut info = Reply {
+                resp,
+                ..Reply::default()
+            };
+            info.array(1);
+            write_info(&mut info, meta, &subs);
+            let mut docs = Reply {
+                resp,
+                ..Reply::default()
+            };
+            docs.map(1);
+            docs.bulk_str(meta.name);
+            write_docs(&mut docs, meta, &subs);
+            for (sub, ours) in [("INFO", info.buf), ("DOCS", docs.buf)] {
+                let theirs = conn.cmd(&[b"COMMAND", sub.as_bytes(), meta.name.as_bytes()]);
+                let same = if subs.is_empty() {
+                    theirs == ours
+                } else {
+                    sorted_lines(&theirs) == sorted_lines(&ours)
+                };
+                if !same {
+                    failures.push(format!(
+                        "{resp:?} COMMAND {sub} {}\n  redis:  {:?}\n  redust: {:?}",
+                        meta.name,
+                        String::from_utf8_lossy(&theirs),
+                        String::from_utf8_lossy(&ours)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -1,40 +1,45 @@
 //! COMMAND and its subcommands, rendered from the typed metadata of the dispatchable
 //! commands in Redis 7.0.15's exact shapes (field order, sets, maps), in RESP2 and RESP3.
 
-use super::spec::{Arg, BeginSearch, CommandDocs, FindKeys, KeySpec, KeySpecFlags};
+use super::spec::{Arg, BeginSearch, CommandDocs, CommandMeta, FindKeys, KeySpec, KeySpecFlags};
 use super::table::{self, Command};
 use super::{is, Ctx};
 use crate::protocol::reply::Reply;
 use crate::util::glob;
 
-/// The COMMAND INFO entry: ten fields, subcommands (the implemented ones) last.
-fn write_info(out: &mut Reply, cmd: &Command) {
-    let meta = cmd.meta;
+/// The COMMAND INFO entry of `meta`: ten fields, then `subs` (the subcommands to show; a
+/// plain command has none). Public so tests can render commands redust does not dispatch.
+pub fn write_info(out: &mut Reply, meta: &CommandMeta, subs: &[&CommandMeta]) {
     out.array(10);
-    out.bulk_str(cmd.name);
-    out.int(i64::from(cmd.arity));
-    let flags: Vec<&str> = cmd.flags.shown_names().collect();
+    out.bulk_str(meta.name);
+    out.int(i64::from(meta.arity));
+    let flags: Vec<&str> = meta.flags.shown_names().collect();
     out.set(flags.len());
     flags.iter().for_each(|f| out.simple(f));
     out.int(i64::from(meta.first_key));
     out.int(i64::from(meta.last_key));
     out.int(i64::from(meta.key_step));
-    let cats: Vec<&str> = cmd.acl_categories.names().collect();
+    let cats: Vec<&str> = meta.acl_categories.names().collect();
     out.set(cats.len());
     for c in cats {
         out.simple(&format!("@{c}"));
     }
     out.set(meta.tips.len());
     meta.tips.iter().for_each(|t| out.bulk_str(t));
-    out.set(cmd.key_specs.len());
-    cmd.key_specs.iter().for_each(|s| write_key_spec(out, s));
+    out.set(meta.key_specs.len());
+    meta.key_specs.iter().for_each(|s| write_key_spec(out, s));
     // Redis: an array of the container's subcommands, or an empty set for a plain command.
-    if cmd.subcommands.is_empty() {
+    if subs.is_empty() {
         out.set(0);
     } else {
-        out.array(cmd.subcommands.len());
-        cmd.subcommands.iter().for_each(|s| write_info(out, s));
+        out.array(subs.len());
+        subs.iter().for_each(|s| write_info(out, s, &[]));
     }
+}
+
+/// The metadata of a table command's implemented subcommands.
+fn sub_metas(cmd: &Command) -> Vec<&'static CommandMeta> {
+    cmd.subcommands.iter().map(|s| s.meta).collect()
 }
 
 fn write_key_flags(out: &mut Reply, flags: KeySpecFlags) {
@@ -116,9 +121,10 @@ fn write_key_spec(out: &mut Reply, spec: &KeySpec) {
     }
 }
 
-/// The COMMAND DOCS value, fields in Redis's order, with the implemented subcommands.
-fn write_docs(out: &mut Reply, cmd: &Command) {
-    let d: &CommandDocs = &cmd.meta.docs;
+/// The COMMAND DOCS value of `meta`, fields in Redis's order, with `subs` (the
+/// subcommands to show). Public so tests can render commands redust does not dispatch.
+pub fn write_docs(out: &mut Reply, meta: &CommandMeta, subs: &[&CommandMeta]) {
+    let d: &CommandDocs = &meta.docs;
     let strings = [
         ("summary", d.summary),
         ("since", d.since),
@@ -135,7 +141,7 @@ fn write_docs(out: &mut Reply, cmd: &Command) {
         + present(&late)
         + usize::from(d.history.is_some())
         + usize::from(d.arguments.is_some())
-        + usize::from(!cmd.subcommands.is_empty());
+        + usize::from(!subs.is_empty());
     out.map(len);
     let pairs = |out: &mut Reply, v: &[(&str, Option<&str>)]| {
         for (k, s) in v {
@@ -166,12 +172,12 @@ fn write_docs(out: &mut Reply, cmd: &Command) {
         out.bulk_str("arguments");
         write_args(out, args);
     }
-    if !cmd.subcommands.is_empty() {
+    if !subs.is_empty() {
         out.bulk_str("subcommands");
-        out.map(cmd.subcommands.len());
-        for s in &cmd.subcommands {
+        out.map(subs.len());
+        for s in subs {
             out.bulk_str(s.name);
-            write_docs(out, s);
+            write_docs(out, s, &[]);
         }
     }
 }
@@ -223,7 +229,7 @@ pub fn command(ctx: &mut Ctx, _argv: &[&[u8]]) {
     let cmds = &table::table().commands;
     ctx.out.array(cmds.len());
     for c in cmds {
-        write_info(ctx.out, c);
+        write_info(ctx.out, c.meta, &sub_metas(c));
     }
 }
 
@@ -240,7 +246,7 @@ pub fn info(ctx: &mut Ctx, argv: &[&[u8]]) {
     ctx.out.array(argv.len() - 2);
     for name in &argv[2..] {
         match table::lookup_full(name) {
-            Some(c) => write_info(ctx.out, c),
+            Some(c) => write_info(ctx.out, c.meta, &sub_metas(c)),
             None => ctx.out.null(),
         }
     }
@@ -259,7 +265,7 @@ pub fn docs(ctx: &mut Ctx, argv: &[&[u8]]) {
     ctx.out.map(cmds.len());
     for c in cmds {
         ctx.out.bulk_str(c.name);
-        write_docs(ctx.out, c);
+        write_docs(ctx.out, c.meta, &sub_metas(c));
     }
 }
 

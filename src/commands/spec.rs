@@ -607,6 +607,14 @@ pub fn find(name: &str) -> Option<&'static CommandMeta> {
     }
 }
 
+/// Every Redis 7.0.15 command, each followed by its subcommands.
+pub fn all_commands() -> Vec<&'static CommandMeta> {
+    super::meta::COMMANDS
+        .iter()
+        .flat_map(|c| std::iter::once(c).chain(c.subcommands))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
