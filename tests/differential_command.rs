@@ -476,3 +476,136 @@ fn all_generated_metadata_renders_as_redis() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// GETKEYS and GETKEYSANDFLAGS answered from the metadata of any Redis command, implemented
+/// or not (EVAL, FCALL, XREAD, MIGRATE, GEORADIUS ... and their getkeys procedures), match
+/// Redis: a sweep over every command plus the movable-keys forms.
+#[test]
+fn getkeys_from_all_generated_metadata_matches_redis() {
+    use redust::commands::introspection::write_getkeys;
+    use redust::protocol::reply::{Reply, Resp};
+
+    let mut calls: Vec<Vec<Vec<u8>>> = Vec::new();
+    for meta in spec::all_commands() {
+        let name: Vec<&str> = meta.name.split('|').collect();
+        let fixed = meta.arity.unsigned_abs() as usize;
+        let extra = fixed.saturating_sub(name.len());
+        for n in extra.saturating_sub(1)..=extra + 3 {
+            for first in ["k", "2", "STREAMS"] {
+                let mut words: Vec<Vec<u8>> = name.iter().map(|s| s.as_bytes().to_vec()).collect();
+                words.extend((0..n).map(|i| match i {
+                    0 => first.as_bytes().to_vec(),
+                    _ => format!("k{i}").into_bytes(),
+                }));
+                calls.push(words);
+            }
+        }
+    }
+    for l in [
+        "EVAL s 1 key",
+        "EVAL s 0",
+        "EVAL s 2 a b c d",
+        "EVAL s 3 a b",
+        "EVAL s -1 a",
+        "EVAL s 1x a",
+        "EVALSHA sha 2 a b",
+        "EVAL_RO s 1 a",
+        "EVALSHA_RO sha 1 a",
+        "FCALL f 2 a b x",
+        "FCALL f 0",
+        "FCALL_RO f 1 a",
+        "XREAD STREAMS a 0",
+        "XREAD COUNT 2 BLOCK 0 STREAMS a b 0 0",
+        "XREAD STREAMS a b c",
+        "XREAD STREAMS streams 0",
+        "XREAD COUNT STREAMS STREAMS a 0",
+        "XREADGROUP GROUP g c STREAMS s >",
+        "XREADGROUP GROUP streams streams COUNT 1 NOACK STREAMS s t > >",
+        "XREADGROUP GROUP g c STREAMS",
+        "MIGRATE h 1 k 0 5",
+        "MIGRATE h 1 \\e 0 5 KEYS a b",
+        "MIGRATE h 1 \\e 0 5 COPY REPLACE AUTH keys KEYS a",
+        "MIGRATE h 1 \\e 0 5 AUTH2 u keys KEYS a b c",
+        "MIGRATE h 1 k 0 5 KEYS a",
+        "MIGRATE h 1 \\e 0 5 KEYS",
+        "MIGRATE h 1 \\e 0 5 AUTH KEYS",
+        "GEORADIUS k 0 0 1 km",
+        "GEORADIUS k 0 0 1 km STORE d",
+        "GEORADIUS k 0 0 1 km STOREDIST d",
+        "GEORADIUS k 0 0 1 km STORE d STOREDIST e",
+        "GEORADIUS k 0 0 1 km ASC STORE",
+        "GEORADIUSBYMEMBER k m 1 km STORE d",
+        "GEORADIUS_RO k 0 0 1 km STORE d",
+        "GEOSEARCHSTORE d s FROMMEMBER m BYRADIUS 1 km",
+        "XGROUP CREATE key groupname $",
+        "XINFO STREAM key",
+        "OBJECT ENCODING key",
+        "PFCOUNT a b",
+        "PFMERGE d a b",
+        "SPUBLISH ch m",
+        "PUBLISH ch m",
+        "SUBSCRIBE a",
+        "SSUBSCRIBE a",
+        "SUNSUBSCRIBE a",
+        "BITFIELD k GET u8 0",
+        "BITFIELD k GET u8 0 INCRBY u8 0 1",
+        "SET k v get",
+        "SORT k BY w GET # STORE d",
+        "SORT_RO k BY w",
+        "LMPOP 0 a LEFT",
+        "ZMPOP 2 a b MIN",
+        "BZMPOP 0 2 a b MIN",
+        "BLMPOP 0 1 a LEFT",
+        "ZINTERCARD 1 a",
+        "SINTERCARD 2 a b LIMIT 0",
+        "WAITAOF 0 0 0",
+        "RESTORE-ASKING k 0 x",
+        "CLUSTER COUNTKEYSINSLOT 1",
+        "CLUSTER KEYSLOT k",
+    ] {
+        calls.push(l.split(' ').map(word).collect());
+    }
+
+    let redis = Server::start_redis(&[]);
+    let mut failures = Vec::new();
+    for resp in [Resp::Two, Resp::Three] {
+        let mut conn = redis.raw();
+        if resp == Resp::Three {
+            conn.cmd(&[b"HELLO", b"3"]);
+        }
+        for call in &calls {
+            let call: Vec<&[u8]> = call.iter().map(Vec::as_slice).collect();
+            for (sub, with_flags) in [("GETKEYS", false), ("GETKEYSANDFLAGS", true)] {
+                // Too short for COMMAND GETKEYS itself: dispatch refuses it first.
+                let own = spec::find(&format!("command|{}", sub.to_lowercase())).unwrap();
+                if ((call.len() + 2) as i32) < -own.arity {
+                    continue;
+                }
+                let mut args: Vec<&[u8]> = vec![b"COMMAND", sub.as_bytes()];
+                args.extend(&call);
+                let theirs = conn.cmd(&args);
+                let mut ours = Reply {
+                    resp,
+                    ..Reply::default()
+                };
+                write_getkeys(&mut ours, spec::find_call(&call), &call, with_flags);
+                if theirs != ours.buf {
+                    failures.push(format!(
+                        "{resp:?} COMMAND {sub} {:?}\n  redis:  {:?}\n  redust: {:?}",
+                        call.iter()
+                            .map(|a| String::from_utf8_lossy(a))
+                            .collect::<Vec<_>>(),
+                        String::from_utf8_lossy(&theirs),
+                        String::from_utf8_lossy(&ours.buf)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -1,7 +1,9 @@
 //! COMMAND and its subcommands, rendered from the typed metadata of the dispatchable
 //! commands in Redis 7.0.15's exact shapes (field order, sets, maps), in RESP2 and RESP3.
 
-use super::spec::{Arg, BeginSearch, CommandDocs, CommandMeta, FindKeys, KeySpec, KeySpecFlags};
+use super::spec::{
+    Arg, BeginSearch, CommandDocs, CommandFlags, CommandMeta, FindKeys, KeySpec, KeySpecFlags,
+};
 use super::table::{self, Command};
 use super::{is, Ctx};
 use crate::protocol::reply::Reply;
@@ -325,57 +327,53 @@ pub fn list(ctx: &mut Ctx, argv: &[&[u8]]) {
     }
 }
 
-/// The command GETKEYS is asked about, after Redis's checks; None when an error was sent.
-fn keys_target<'a>(
-    ctx: &mut Ctx,
-    argv: &'a [&'a [u8]],
-) -> Option<(&'static Command, &'a [&'a [u8]])> {
-    let call = &argv[2..];
-    let Some((cmd, _)) = table::lookup(call) else {
-        ctx.out.err("Invalid command specified");
-        return None;
+/// The answer of COMMAND GETKEYS (or GETKEYSANDFLAGS, `with_flags`) for `call`, a call of
+/// the command `meta` (None: no such command), after Redis's checks: a command that cannot
+/// name keys, a wrong argument count, a call that names none (an empty list if the
+/// command's keys are optional). Public so tests can ask about commands redust does not
+/// dispatch.
+pub fn write_getkeys(
+    out: &mut Reply,
+    meta: Option<&CommandMeta>,
+    call: &[&[u8]],
+    with_flags: bool,
+) {
+    let Some(meta) = meta else {
+        return out.err("Invalid command specified");
     };
-    if !cmd.has_keys() {
-        ctx.out.err("The command has no key arguments");
-        return None;
+    if !meta.has_keys() {
+        return out.err("The command has no key arguments");
     }
     let argc = call.len() as i32;
-    if (cmd.arity > 0 && cmd.arity != argc) || argc < -cmd.arity {
-        ctx.out
-            .err("Invalid number of arguments specified for command");
-        return None;
+    if (meta.arity > 0 && meta.arity != argc) || argc < -meta.arity {
+        return out.err("Invalid number of arguments specified for command");
     }
-    Some((cmd, call))
-}
-
-/// COMMAND GETKEYS / GETKEYSANDFLAGS: the keys, or for a call that names none, an empty list
-/// if the command's keys are optional, else Redis's error.
-fn getkeys_reply(ctx: &mut Ctx, argv: &[&[u8]], with_flags: bool) {
-    let Some((cmd, call)) = keys_target(ctx, argv) else {
-        return;
-    };
-    let keys = cmd.get_keys(call);
+    let keys = meta.get_keys(call);
     if keys.is_empty() {
-        if cmd
-            .flags
-            .contains(super::spec::CommandFlags::NO_MANDATORY_KEYS)
-        {
-            ctx.out.array(0);
+        if meta.flags.contains(CommandFlags::NO_MANDATORY_KEYS) {
+            out.array(0);
         } else {
-            ctx.out.err("Invalid arguments specified for command");
+            out.err("Invalid arguments specified for command");
         }
         return;
     }
-    ctx.out.array(keys.len());
+    out.array(keys.len());
     for k in keys {
         if with_flags {
-            ctx.out.array(2);
-            ctx.out.bulk(call[k.pos]);
-            write_key_flags(ctx.out, k.flags);
+            out.array(2);
+            out.bulk(call[k.pos]);
+            write_key_flags(out, k.flags);
         } else {
-            ctx.out.bulk(call[k.pos]);
+            out.bulk(call[k.pos]);
         }
     }
+}
+
+/// COMMAND GETKEYS / GETKEYSANDFLAGS, for the commands redust dispatches.
+fn getkeys_reply(ctx: &mut Ctx, argv: &[&[u8]], with_flags: bool) {
+    let call = &argv[2..];
+    let meta = table::lookup(call).map(|(c, _)| c.meta);
+    write_getkeys(ctx.out, meta, call, with_flags);
 }
 
 /// COMMAND GETKEYS command [arg ...]

@@ -607,6 +607,23 @@ pub fn find(name: &str) -> Option<&'static CommandMeta> {
     }
 }
 
+/// The Redis 7.0.15 command a call (argv, name first) is for, implemented by redust or not,
+/// found as Redis's lookupCommand does: the subcommand when the command is a container
+/// and a second argument is there.
+pub fn find_call(argv: &[&[u8]]) -> Option<&'static CommandMeta> {
+    let lower = |a: &[u8]| String::from_utf8(a.to_ascii_lowercase()).ok();
+    let name = lower(argv.first()?)?;
+    // `a|b` names a subcommand only in COMMAND INFO and the like, never as argv[0].
+    if name.contains('|') {
+        return None;
+    }
+    let cmd = find(&name)?;
+    match argv.get(1) {
+        Some(sub) if !cmd.subcommands.is_empty() => cmd.subcommand(&lower(sub)?),
+        _ => Some(cmd),
+    }
+}
+
 /// Every Redis 7.0.15 command, each followed by its subcommands.
 pub fn all_commands() -> Vec<&'static CommandMeta> {
     super::meta::COMMANDS
