@@ -1,24 +1,27 @@
 //! The command table: one static list binds each command name to its handler; the metadata
-//! (arity, flags, key specs, ACL categories, documentation) comes from `meta.rs`, generated
-//! from a real Redis 7.0 (tools/gen_command_meta.py). Together they drive dispatch, arity
-//! errors, COMMAND, COMMAND INFO / DOCS / LIST / GETKEYS and redis-cli's hints.
+//! (arity, flags, key specs, ACL categories, documentation) comes from `meta.rs`, typed data
+//! generated from Redis 7.0.15 for every command it has (tools/gen_command_meta.py).
+//! Together they drive dispatch, arity errors, COMMAND, COMMAND INFO / DOCS / LIST / GETKEYS
+//! and redis-cli's hints. Only commands with a handler are dispatchable or listed: the
+//! others answer as unknown, and implementing one is a line in HANDLERS.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use super::getkeys::KeyRef;
+use super::spec::{
+    self, AclCategories, CommandDocs, CommandFlags, CommandMeta, KeySpec, KeySpecFlags,
+};
 use super::{
     bits, blocking, client, config, connection, expire, hash, introspection, keys, lcs, list,
     list_move, persistence, server, set, sort, string, transaction, zset, zset_ops, zset_range,
     Ctx,
 };
-use crate::protocol::reply::Reply;
-use crate::store::hash::FastState;
 
 /// A command implementation: gets the context and the whole argv (name included).
 pub type Handler = fn(&mut Ctx, &[&[u8]]);
 
 /// Every implemented command and subcommand (`container|sub`), bound to its handler.
-/// tools/gen_command_meta.py reads the names from here.
 pub static HANDLERS: &[(&str, Handler)] = &[
     // connection
     ("auth", connection::auth),
@@ -239,140 +242,46 @@ pub static HANDLERS: &[(&str, Handler)] = &[
 /// Commands redust has that Redis 7.0 does not (CLIENT SETINFO and NO-TOUCH arrived in 7.2;
 /// clients such as go-redis send SETINFO on every connection). Their metadata is written
 /// here by hand in Redis 7.2's shape.
-pub static EXTRA_SUBCOMMANDS: &[(&str, Handler, i64, &str)] = &[
-    (
-        "client|setinfo",
-        client::setinfo,
-        4,
-        "Sets information specific to the client or connection.",
-    ),
-    (
-        "client|no-touch",
-        client::no_touch,
-        3,
-        "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
-    ),
+pub static EXTRA_SUBCOMMANDS: &[(&CommandMeta, Handler)] = &[
+    (&CLIENT_SETINFO, client::setinfo),
+    (&CLIENT_NO_TOUCH, client::no_touch),
 ];
 
-/// A reply tree, as stored for COMMAND INFO and COMMAND DOCS.
-#[derive(Debug)]
-pub enum Doc {
-    Simple(&'static str),
-    Bulk(&'static str),
-    Int(i64),
-    Null,
-    Array(&'static [Doc]),
-    Set(&'static [Doc]),
-    Map(&'static [(Doc, Doc)]),
-}
+static CLIENT_SETINFO: CommandMeta = extra_meta(
+    "client|setinfo",
+    4,
+    "Sets information specific to the client or connection.",
+);
 
-impl Doc {
-    /// Writes the tree, downgraded for RESP2 clients.
-    pub fn write(&self, out: &mut Reply) {
-        match self {
-            Doc::Simple(s) => out.simple(s),
-            Doc::Bulk(s) => out.bulk_str(s),
-            Doc::Int(i) => out.int(*i),
-            Doc::Null => out.null(),
-            Doc::Array(v) => {
-                out.array(v.len());
-                v.iter().for_each(|d| d.write(out));
-            }
-            Doc::Set(v) => {
-                out.set(v.len());
-                v.iter().for_each(|d| d.write(out));
-            }
-            Doc::Map(v) => {
-                out.map(v.len());
-                for (k, d) in v.iter() {
-                    k.write(out);
-                    d.write(out);
-                }
-            }
-        }
-    }
+static CLIENT_NO_TOUCH: CommandMeta = extra_meta(
+    "client|no-touch",
+    3,
+    "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+);
 
-    /// The value under `key` in a map.
-    pub fn get(&self, key: &str) -> Option<&'static Doc> {
-        match self {
-            Doc::Map(v) => v.iter().find_map(|(k, d)| match k {
-                Doc::Bulk(s) | Doc::Simple(s) if *s == key => Some(d),
-                _ => None,
-            }),
-            _ => None,
-        }
-    }
-
-    /// The elements of an array or set.
-    pub fn items(&self) -> &'static [Doc] {
-        match self {
-            Doc::Array(v) | Doc::Set(v) => v,
-            _ => &[],
-        }
-    }
-
-    pub fn as_int(&self) -> Option<i64> {
-        match self {
-            Doc::Int(i) => Some(*i),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(&self) -> Option<&'static str> {
-        match self {
-            Doc::Bulk(s) | Doc::Simple(s) => Some(s),
-            _ => None,
-        }
+const fn extra_meta(name: &'static str, arity: i32, summary: &'static str) -> CommandMeta {
+    CommandMeta {
+        name,
+        arity,
+        flags: CommandFlags::of(&[
+            CommandFlags::NOSCRIPT,
+            CommandFlags::LOADING,
+            CommandFlags::STALE,
+        ]),
+        acl_categories: AclCategories::of(&[AclCategories::SLOW, AclCategories::CONNECTION]),
+        docs: CommandDocs {
+            summary: Some(summary),
+            since: Some("7.2.0"),
+            group: "connection",
+            complexity: Some("O(1)"),
+            ..CommandDocs::EMPTY
+        },
+        ..CommandMeta::EMPTY
     }
 }
 
-// Command flags, as COMMAND INFO names them.
-pub const WRITE: u32 = 1 << 0;
-pub const READONLY: u32 = 1 << 1;
-pub const DENYOOM: u32 = 1 << 2;
-pub const ADMIN: u32 = 1 << 3;
-pub const PUBSUB: u32 = 1 << 4;
-pub const NOSCRIPT: u32 = 1 << 5;
-pub const BLOCKING: u32 = 1 << 6;
-pub const LOADING: u32 = 1 << 7;
-pub const STALE: u32 = 1 << 8;
-pub const SKIP_MONITOR: u32 = 1 << 9;
-pub const SKIP_SLOWLOG: u32 = 1 << 10;
-pub const FAST: u32 = 1 << 11;
-pub const NO_AUTH: u32 = 1 << 12;
-pub const MAY_REPLICATE: u32 = 1 << 13;
-pub const NO_MANDATORY_KEYS: u32 = 1 << 14;
-pub const PROTECTED: u32 = 1 << 15;
-pub const NO_MULTI: u32 = 1 << 16;
-pub const MOVABLEKEYS: u32 = 1 << 17;
-pub const ALLOW_BUSY: u32 = 1 << 18;
-
-fn flag_bit(name: &str) -> u32 {
-    match name {
-        "write" => WRITE,
-        "readonly" => READONLY,
-        "denyoom" => DENYOOM,
-        "admin" => ADMIN,
-        "pubsub" => PUBSUB,
-        "noscript" => NOSCRIPT,
-        "blocking" => BLOCKING,
-        "loading" => LOADING,
-        "stale" => STALE,
-        "skip_monitor" => SKIP_MONITOR,
-        "skip_slowlog" => SKIP_SLOWLOG,
-        "fast" => FAST,
-        "no_auth" => NO_AUTH,
-        "may_replicate" => MAY_REPLICATE,
-        "no_mandatory_keys" => NO_MANDATORY_KEYS,
-        "protected" => PROTECTED,
-        "no_multi" => NO_MULTI,
-        "movablekeys" => MOVABLEKEYS,
-        "allow_busy" => ALLOW_BUSY,
-        _ => 0,
-    }
-}
-
-/// One dispatchable command.
+/// One dispatchable command: its metadata bound to its handler. The hot fields are copied
+/// out of the metadata so dispatch reads one struct.
 #[derive(Debug)]
 pub struct Command {
     /// Full lowercase name: `get`, `client|list`.
@@ -380,107 +289,63 @@ pub struct Command {
     /// Index of the command's counters in `Stats::commandstats` and of its name in
     /// `Table::names`.
     pub id: usize,
+    /// Argument count including the name; negative: at least that many.
     pub arity: i32,
-    pub flags: u32,
-    /// The COMMAND INFO entry.
-    pub info: &'static Doc,
-    /// The COMMAND DOCS value.
-    pub docs: &'static Doc,
+    /// Command flags.
+    pub flags: CommandFlags,
+    /// ACL categories.
+    pub acl_categories: AclCategories,
+    /// Where its keys are.
+    pub key_specs: &'static [KeySpec],
+    /// Everything Redis says about it (COMMAND INFO and DOCS are rendered from this).
+    pub meta: &'static CommandMeta,
+    /// The implementation.
     pub handler: Handler,
-    /// Subcommands by lowercase name (without the container prefix).
-    pub subcommands: HashMap<&'static [u8], Command, FastState>,
+    /// The implemented subcommands, sorted by name.
+    pub subcommands: Vec<Command>,
 }
 
 impl Command {
-    /// Keys (with their key-spec flags) this call would touch, from the key specs.
-    pub fn keys<'a>(&self, argv: &[&'a [u8]]) -> Vec<(&'a [u8], &'static Doc)> {
-        let mut out = Vec::new();
-        let specs = self.info.items().get(8).map(Doc::items).unwrap_or(&[]);
-        if self.name == "sort" {
-            // SORT's STORE spec is "unknown" (the keyword may be anywhere); Redis finds it
-            // with a procedure of its own, and so does redust. Its BY/GET spec names keys
-            // that only the data can tell, so GETKEYS leaves them out.
-            let flags = |i: usize| specs.get(i).and_then(|s| s.get("flags"));
-            if let (Some(&key), Some(f)) = (argv.get(1), flags(0)) {
-                out.push((key, f));
-            }
-            if let (Some(i), Some(f)) = (super::sort_args::store_key_position(argv), flags(2)) {
-                out.push((argv[i], f));
-            }
-            return out;
-        }
-        for spec in specs {
-            let flags = spec.get("flags").unwrap_or(&Doc::Null);
-            let Some(begin) = spec.get("begin_search") else {
-                continue;
-            };
-            let Some(find) = spec.get("find_keys") else {
-                continue;
-            };
-            let bspec = begin.get("spec").unwrap_or(&Doc::Null);
-            let start = match begin.get("type").and_then(Doc::as_str) {
-                Some("index") => bspec.get("index").and_then(Doc::as_int).unwrap_or(0),
-                Some("keyword") => {
-                    let kw = bspec.get("keyword").and_then(Doc::as_str).unwrap_or("");
-                    let from = bspec.get("startfrom").and_then(Doc::as_int).unwrap_or(1);
-                    let n = argv.len() as i64;
-                    let positions: Vec<i64> = if from >= 0 {
-                        (from..n).collect()
-                    } else {
-                        (1..=(n + from)).rev().collect()
-                    };
-                    match positions
-                        .into_iter()
-                        .find(|&i| super::is(argv[i as usize], kw))
-                    {
-                        Some(i) => i + 1,
-                        None => continue,
-                    }
-                }
-                _ => continue,
-            };
-            let fspec = find.get("spec").unwrap_or(&Doc::Null);
-            let field =
-                |name: &str, default: i64| fspec.get(name).and_then(Doc::as_int).unwrap_or(default);
-            let n = argv.len() as i64;
-            let (begin_at, last, step) = match find.get("type").and_then(Doc::as_str) {
-                Some("range") => {
-                    let (lastkey, limit) = (field("lastkey", 0), field("limit", 0));
-                    let last = if lastkey >= 0 {
-                        start + lastkey
-                    } else if limit == 0 {
-                        n + lastkey
-                    } else {
-                        start + ((n - start) / limit + lastkey)
-                    };
-                    (start, last, field("keystep", 1).max(1))
-                }
-                Some("keynum") => {
-                    let count = argv
-                        .get((start + field("keynumidx", 0)) as usize)
-                        .and_then(|a| crate::protocol::parse::parse_i64(a))
-                        .unwrap_or(0)
-                        .max(0);
-                    let step = field("keystep", 1).max(1);
-                    let first_at = start + field("firstkey", 1);
-                    (first_at, first_at + (count - 1) * step, step)
-                }
-                _ => continue,
-            };
-            let mut i = begin_at;
-            while i <= last && i < n && i >= 1 {
-                out.push((argv[i as usize], flags));
-                i += step;
-            }
-        }
-        out
+    /// The keys of a call (argv with the name, and subcommand if any), with how they are
+    /// used, found by Redis's rules (key specs, else the command's getkeys procedure).
+    pub fn get_keys(&self, argv: &[&[u8]]) -> Vec<KeyRef> {
+        self.meta.get_keys(argv)
+    }
+
+    /// [`Self::get_keys`] as the key bytes themselves.
+    pub fn keys<'a>(&self, argv: &[&'a [u8]]) -> Vec<(&'a [u8], KeySpecFlags)> {
+        self.get_keys(argv)
+            .into_iter()
+            .map(|k| (argv[k.pos], k.flags))
+            .collect()
+    }
+
+    /// Whether the command can name keys (COMMAND GETKEYS refuses those that cannot).
+    pub fn has_keys(&self) -> bool {
+        self.meta.has_keys()
+    }
+
+    /// The implemented subcommand `name` (any case).
+    pub fn subcommand(&self, name: &[u8]) -> Option<&Command> {
+        let skip = self.name.len() + 1;
+        self.subcommands
+            .binary_search_by(|s| {
+                let short = &s.name.as_bytes()[skip..];
+                short
+                    .iter()
+                    .copied()
+                    .cmp(name.iter().map(u8::to_ascii_lowercase))
+            })
+            .ok()
+            .map(|i| &self.subcommands[i])
     }
 }
 
-/// The table, built once from HANDLERS and META.
+/// The table, built once from HANDLERS and the generated metadata.
 pub struct Table {
-    /// By name, as bytes: lookups use the lowercased argument without a UTF-8 check.
-    pub commands: HashMap<&'static [u8], Command, FastState>,
+    /// The dispatchable top-level commands, sorted by name: those with a handler and the
+    /// containers with an implemented subcommand.
+    pub commands: Vec<Command>,
     /// Full command names by [`Command::id`].
     pub names: Vec<&'static str>,
 }
@@ -492,99 +357,56 @@ pub fn table() -> &'static Table {
     TABLE.get_or_init(build)
 }
 
-fn command_from_info(
-    names: &mut Vec<&'static str>,
-    name: &'static str,
-    info: &'static Doc,
-    docs: &'static Doc,
-    handler: Handler,
-) -> Command {
-    let fields = info.items();
-    let arity = fields.get(1).and_then(Doc::as_int).unwrap_or(-1) as i32;
-    let flags = fields
-        .get(2)
-        .map(|f| {
-            f.items()
-                .iter()
-                .filter_map(Doc::as_str)
-                .map(flag_bit)
-                .fold(0, |a, b| a | b)
-        })
-        .unwrap_or(0);
-    names.push(name);
+fn bind(names: &mut Vec<&'static str>, meta: &'static CommandMeta, handler: Handler) -> Command {
+    names.push(meta.name);
     Command {
-        name,
+        name: meta.name,
         id: names.len() - 1,
-        arity,
-        flags,
-        info,
-        docs,
+        arity: meta.arity,
+        flags: meta.flags,
+        acl_categories: meta.acl_categories,
+        key_specs: meta.key_specs,
+        meta,
         handler,
-        subcommands: HashMap::default(),
+        subcommands: Vec::new(),
     }
 }
 
 fn build() -> Table {
-    let handler_of = |name: &str| HANDLERS.iter().find(|(n, _)| *n == name).map(|(_, h)| *h);
-    let mut commands = HashMap::default();
-    let mut names = Vec::new();
-    for (name, info, docs) in super::meta::META {
-        let handler = handler_of(name).unwrap_or(no_subcommand);
-        let mut cmd = command_from_info(&mut names, name, info, docs, handler);
-        let sub_docs = docs.get("subcommands");
-        if let Some(subs) = info.items().get(9) {
-            for sub in subs.items() {
-                let full = sub.items()[0].as_str().expect("subcommand name");
-                let short = &full[full.find('|').map_or(0, |i| i + 1)..];
-                let doc = sub_docs.and_then(|d| d.get(full)).unwrap_or(&Doc::Null);
-                let handler = handler_of(full).unwrap_or_else(|| panic!("no handler for {full}"));
-                cmd.subcommands.insert(
-                    short.as_bytes(),
-                    command_from_info(&mut names, full, sub, doc, handler),
-                );
-            }
-        }
-        commands.insert(name.as_bytes(), cmd);
+    let handlers: HashMap<&str, Handler> = HANDLERS.iter().copied().collect();
+    for name in handlers.keys() {
+        assert!(
+            spec::find(name).is_some(),
+            "{name} is not a Redis 7.0 command"
+        );
     }
-    for (full, handler, arity, summary) in EXTRA_SUBCOMMANDS {
-        let (top, short) = full.split_once('|').expect("container|sub");
-        let info: &'static Doc = Box::leak(Box::new(extra_info(full, *arity)));
-        let docs: &'static Doc = Box::leak(Box::new(extra_docs(summary)));
-        if let Some(parent) = commands.get_mut(top.as_bytes()) {
-            let mut cmd = command_from_info(&mut names, full, info, docs, *handler);
-            cmd.flags = NOSCRIPT | LOADING | STALE;
-            parent.subcommands.insert(short.as_bytes(), cmd);
+    let mut commands = Vec::new();
+    let mut names = Vec::new();
+    for meta in super::meta::COMMANDS {
+        let subs: Vec<(&'static CommandMeta, Handler)> = meta
+            .subcommands
+            .iter()
+            .filter_map(|s| handlers.get(s.name).map(|h| (s, *h)))
+            .chain(
+                EXTRA_SUBCOMMANDS
+                    .iter()
+                    .filter(|(s, _)| s.name.split('|').next() == Some(meta.name))
+                    .map(|(s, h)| (*s, *h)),
+            )
+            .collect();
+        let own = handlers.get(meta.name).copied();
+        if own.is_none() && subs.is_empty() {
+            continue;
         }
+        let mut cmd = bind(&mut names, meta, own.unwrap_or(no_subcommand));
+        cmd.subcommands = subs
+            .into_iter()
+            .map(|(s, h)| bind(&mut names, s, h))
+            .collect();
+        cmd.subcommands.sort_by_key(|s| s.name);
+        commands.push(cmd);
     }
     Table { commands, names }
-}
-
-fn extra_info(full: &'static str, arity: i64) -> Doc {
-    Doc::Array(Box::leak(Box::new([
-        Doc::Bulk(full),
-        Doc::Int(arity),
-        Doc::Set(&[
-            Doc::Simple("noscript"),
-            Doc::Simple("loading"),
-            Doc::Simple("stale"),
-        ]),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@connection")]),
-        Doc::Set(&[]),
-        Doc::Array(&[]),
-        Doc::Array(&[]),
-    ])))
-}
-
-fn extra_docs(summary: &'static str) -> Doc {
-    Doc::Map(Box::leak(Box::new([
-        (Doc::Bulk("summary"), Doc::Bulk(summary)),
-        (Doc::Bulk("since"), Doc::Bulk("7.2.0")),
-        (Doc::Bulk("group"), Doc::Bulk("connection")),
-        (Doc::Bulk("complexity"), Doc::Bulk("O(1)")),
-    ])))
 }
 
 /// Never reached: a container's arity requires a subcommand, and unknown subcommands are
@@ -596,16 +418,6 @@ fn no_subcommand(ctx: &mut Ctx, argv: &[&[u8]]) {
 
 /// Names are at most this long; longer ones cannot be commands.
 const MAX_NAME: usize = 32;
-
-fn lowercase(name: &[u8], buf: &mut [u8; MAX_NAME]) -> Option<usize> {
-    if name.len() > MAX_NAME {
-        return None;
-    }
-    for (d, s) in buf.iter_mut().zip(name) {
-        *d = s.to_ascii_lowercase();
-    }
-    Some(name.len())
-}
 
 /// Top-level commands grouped by name length and first letter: a lookup compares a
 /// handful of names in place, without lowercasing a copy and hashing it.
@@ -620,7 +432,7 @@ fn shapes() -> &'static Shapes {
     static SHAPES: OnceLock<Shapes> = OnceLock::new();
     SHAPES.get_or_init(|| {
         let mut by_shape = vec![Vec::new(); (MAX_NAME + 1) * 32];
-        for cmd in table().commands.values() {
+        for cmd in &table().commands {
             if let Some(i) = shape_of(cmd.name.as_bytes()) {
                 by_shape[i].push(cmd);
             }
@@ -645,9 +457,7 @@ pub fn lookup(argv: &[&[u8]]) -> Option<(&'static Command, bool)> {
     if cmd.subcommands.is_empty() || argv.len() < 2 {
         return Some((cmd, false));
     }
-    let mut buf = [0u8; MAX_NAME];
-    let n = lowercase(argv[1], &mut buf)?;
-    cmd.subcommands.get(&buf[..n]).map(|c| (c, true))
+    cmd.subcommand(argv[1]).map(|c| (c, true))
 }
 
 /// Looks up `name` or `container|sub` (COMMAND INFO / DOCS / GETKEYS take either).
@@ -668,21 +478,45 @@ mod tests {
     fn every_handler_has_metadata() {
         let t = table();
         for (name, _) in HANDLERS {
-            assert!(
-                lookup_full(name.as_bytes()).is_some(),
-                "{name} has no metadata"
-            );
+            let cmd = lookup_full(name.as_bytes()).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(cmd.name, *name);
         }
-        assert!(t.commands.contains_key(&b"get"[..]));
+        assert!(t.commands.windows(2).all(|w| w[0].name < w[1].name));
+        // Ids are unique, and only containers have no handler of their own.
+        let mut names = t.names.clone();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), t.names.len());
+        for c in &t.commands {
+            let bound = HANDLERS.iter().any(|(n, _)| *n == c.name);
+            assert!(bound || !c.subcommands.is_empty(), "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn only_implemented_commands_dispatch() {
+        assert!(lookup_name(b"eval").is_none());
+        assert!(lookup(&[b"client", b"tracking"]).is_none());
+        let (cmd, sub) = lookup(&[b"CLIENT", b"SetInfo", b"lib-name", b"x"]).unwrap();
+        assert!(sub);
+        assert_eq!(cmd.name, "client|setinfo");
+        let (config, sub) = lookup(&[b"config"]).unwrap();
+        assert!(!sub && config.subcommands.len() == 5);
+        assert!(lookup_full(b"config|get").is_some());
+        assert!(lookup_full(b"config|get|x").is_none());
+        assert!(lookup_full(b"get|x").is_none());
     }
 
     #[test]
     fn keys_from_specs() {
         let set = lookup_name(b"set").unwrap();
         let keys = set.keys(&[b"set", b"k", b"v"]);
-        assert_eq!(keys.len(), 1);
-        assert_eq!(keys[0].0, b"k");
+        assert_eq!(keys, [(&b"k"[..], KeySpecFlags::OW | KeySpecFlags::UPDATE)]);
         let del = lookup_name(b"del").unwrap();
         assert_eq!(del.keys(&[b"del", b"a", b"b"]).len(), 2);
+        assert!(set
+            .flags
+            .contains(CommandFlags::WRITE | CommandFlags::DENYOOM));
+        assert!(set.acl_categories.contains(AclCategories::STRING));
     }
 }

@@ -12,9 +12,8 @@ pub mod propagate;
 
 use std::time::Instant;
 
-use crate::commands::table::{
-    self, Command, ADMIN, MAY_REPLICATE, NO_AUTH, NO_MULTI, SKIP_MONITOR, SKIP_SLOWLOG, WRITE,
-};
+use crate::commands::spec::CommandFlags;
+use crate::commands::table::{self, Command};
 use crate::commands::{blocking, server, transaction, Ctx};
 use crate::protocol::reply::Reply;
 use crate::server::client::{BlockReason, ReplyMode};
@@ -31,9 +30,10 @@ pub fn must_postpone(state: &ServerState, argv: &[&[u8]]) -> bool {
     }
     match p.mode {
         PauseMode::All => true,
-        PauseMode::Write => {
-            table::lookup(argv).is_some_and(|(cmd, _)| cmd.flags & (WRITE | MAY_REPLICATE) != 0)
-        }
+        PauseMode::Write => table::lookup(argv).is_some_and(|(cmd, _)| {
+            cmd.flags
+                .intersects(CommandFlags::WRITE | CommandFlags::MAY_REPLICATE)
+        }),
     }
 }
 
@@ -59,7 +59,7 @@ pub fn execute(
     };
     let queueing = srv.clients[key].tx.is_some() && !transaction::runs_inside_multi(cmd.name);
     let refusal = check_call(srv, key, cmd, argv).or_else(|| {
-        (queueing && cmd.flags & NO_MULTI != 0)
+        (queueing && cmd.flags.contains(CommandFlags::NO_MULTI))
             .then(|| "ERR Command not allowed inside a transaction".to_string())
     });
     if let Some(err) = refusal {
@@ -141,10 +141,14 @@ pub fn call(
         srv.clients.get(key).and_then(|c| c.blocked.as_ref()),
         Some(b) if matches!(b.reason, BlockReason::Keys(_))
     );
-    if cmd.flags & SKIP_SLOWLOG == 0 && !blocked_on_keys {
+    if !cmd.flags.contains(CommandFlags::SKIP_SLOWLOG) && !blocked_on_keys {
         log_if_slow(srv, key, argv, micros);
     }
-    if !srv.monitors.is_empty() && cmd.flags & (SKIP_MONITOR | ADMIN) == 0 {
+    if !srv.monitors.is_empty()
+        && !cmd
+            .flags
+            .intersects(CommandFlags::SKIP_MONITOR | CommandFlags::ADMIN)
+    {
         feed_monitors(srv, key, db, argv);
     }
     if let Some(c) = srv.clients.get_mut(key) {
@@ -153,7 +157,10 @@ pub fn call(
     finish_reply_mode(srv, key, out, reply_start);
     // (Checked here so that the common case, nothing to drain or record, costs nothing.)
     if store.has_events() || srv.propagation.is_on() {
-        let wrote = store.dirty != dirty_before && cmd.flags & (WRITE | MAY_REPLICATE) != 0;
+        let wrote = store.dirty != dirty_before
+            && cmd
+                .flags
+                .intersects(CommandFlags::WRITE | CommandFlags::MAY_REPLICATE);
         let effects = Effects {
             db,
             argv,
@@ -359,13 +366,13 @@ fn check_call(srv: &ServerState, key: usize, cmd: &Command, argv: &[&[u8]]) -> O
             cmd.name
         ));
     }
-    if !srv.clients[key].authenticated && cmd.flags & NO_AUTH == 0 {
+    if !srv.clients[key].authenticated && !cmd.flags.contains(CommandFlags::NO_AUTH) {
         return Some("NOAUTH Authentication required.".into());
     }
     if cmd.name == "debug" && !server::debug_allowed(srv, key) {
         return Some(server::DEBUG_NOT_ALLOWED.into());
     }
-    if (cmd.flags & WRITE != 0 || cmd.name == "ping") && srv.writes_refused() {
+    if (cmd.flags.contains(CommandFlags::WRITE) || cmd.name == "ping") && srv.writes_refused() {
         return Some(MISCONF.into());
     }
     None
