@@ -172,9 +172,21 @@ impl Server {
             }
             let mut argv = recycle(mem::take(&mut spare));
             parser.args(&input, &mut argv);
-            if commands::must_postpone(state, &argv) {
+            if commands::must_postpone(state, key, &argv) {
                 pending = true;
+                // Counted as blocked (INFO, CLIENT LIST) until the pause ends, and CLIENT
+                // LIST names the held command, as in Redis.
+                state.postpone(key);
+                let c = &mut state.clients[key];
+                if let Some((cmd, _)) = commands::table::lookup(&argv) {
+                    c.last_command = cmd.name;
+                    c.last_command_id = cmd.id;
+                }
                 break;
+            }
+            if pending {
+                // The pause ended (its expiry may not have been handled yet).
+                state.clients[key].postponed = false;
             }
             pending = false;
             commands::execute(store, state, &mut reply, key, &argv);
