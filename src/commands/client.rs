@@ -310,10 +310,9 @@ pub fn pause(ctx: &mut Ctx, argv: &[&[u8]]) {
 
 /// CLIENT UNPAUSE
 pub fn unpause(ctx: &mut Ctx, _argv: &[&[u8]]) {
-    if let Some(p) = ctx.srv.pause.as_mut() {
-        // The loop notices the expired pause and resumes the postponed clients.
-        p.until_ms = 0;
-    }
+    // At once, as Redis: the held clients stop counting as blocked before the next
+    // command, and run theirs in this loop iteration.
+    ctx.srv.end_pause();
     ctx.out.ok();
 }
 

@@ -20,21 +20,48 @@ use crate::server::client::{BlockReason, ReplyMode};
 use crate::server::{PauseMode, ServerState};
 use crate::store::{DbEvent, Event, Store};
 
-/// Whether CLIENT PAUSE holds this command back now.
-pub fn must_postpone(state: &ServerState, argv: &[&[u8]]) -> bool {
+/// Whether CLIENT PAUSE holds back this command of the client at slab `key` now. As in
+/// Redis, a command that will be refused (unknown, wrong arity, NOAUTH, MISCONF ...) is
+/// answered at once instead; under a WRITE pause the commands that may write or replicate
+/// wait, and so does an EXEC whose queue holds one (it runs as a whole or not at
+/// all). A command queued inside MULTI is held back like the same command outside.
+pub fn must_postpone(state: &ServerState, key: usize, argv: &[&[u8]]) -> bool {
     let Some(p) = state.pause else {
         return false;
     };
     if p.until_ms <= crate::server::unix_ms() {
         return false;
     }
+    let Some((cmd, _)) = table::lookup(argv) else {
+        return false;
+    };
+    let tx = state.clients[key].tx.as_ref();
+    let queueing = tx.is_some() && !transaction::runs_inside_multi(cmd.name);
+    if check_call(state, key, cmd, argv).is_some()
+        || (queueing && cmd.flags.contains(CommandFlags::NO_MULTI))
+    {
+        return false;
+    }
     match p.mode {
         PauseMode::All => true,
-        PauseMode::Write => table::lookup(argv).is_some_and(|(cmd, _)| {
-            cmd.flags
-                .intersects(CommandFlags::WRITE | CommandFlags::MAY_REPLICATE)
-        }),
+        PauseMode::Write => {
+            may_replicate(cmd)
+                || (cmd.name == "exec"
+                    && tx.is_some_and(|t| {
+                        t.queued.iter().any(|q| {
+                            let args: Vec<&[u8]> = q.iter().map(Vec::as_slice).collect();
+                            table::lookup(&args).is_some_and(|(c, _)| may_replicate(c))
+                        })
+                    }))
+        }
     }
+}
+
+/// Whether a command may change the dataset or feed the replication stream: what a WRITE
+/// pause holds back.
+fn may_replicate(cmd: &Command) -> bool {
+    cmd.flags
+        .intersects(CommandFlags::WRITE | CommandFlags::MAY_REPLICATE)
 }
 
 /// Runs one command the client at slab `key` sent (from its socket or EXEC's queue),

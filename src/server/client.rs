@@ -125,6 +125,9 @@ pub struct Client {
     pub parser: RequestParser,
     /// A parsed command waits in `parser` to run (the server was paused when it arrived).
     pub has_pending_command: bool,
+    /// CLIENT PAUSE holds this client's next command: it counts as blocked, as Redis's
+    /// postponed clients do, until the pause ends.
+    pub postponed: bool,
     pub reply: Reply,
     /// The selected database.
     pub db: usize,
@@ -217,6 +220,7 @@ impl Client {
             blocked: None,
             last_command: "NULL",
             last_command_id: 0,
+            postponed: false,
             read_paused: false,
             may_have_input: false,
             interest: Interest::READABLE,
@@ -230,17 +234,23 @@ impl Client {
         }
     }
 
+    /// Whether the client waits: blocked on keys or WAIT, or postponed by CLIENT PAUSE.
+    pub fn is_blocked(&self) -> bool {
+        self.blocked.is_some() || self.postponed
+    }
+
     /// The flags letters CLIENT LIST shows.
     pub fn flags_string(&self) -> String {
         let mut f = String::new();
         if self.monitor {
             f.push('O');
         }
-        if self.blocked.is_some() {
-            f.push('b');
-        }
+        // Redis's order: x before b.
         if self.tx.is_some() {
             f.push('x');
+        }
+        if self.is_blocked() {
+            f.push('b');
         }
         if self.close_after_reply {
             f.push('c');

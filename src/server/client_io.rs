@@ -180,9 +180,21 @@ impl Server {
                 // The command's bytes on the wire: its arguments and their framing.
                 argv_mem: pos - parser.command_start(),
             });
-            if crate::dispatch::must_postpone(state, &argv) {
+            if crate::dispatch::must_postpone(state, key, &argv) {
                 pending = true;
+                // Counted as blocked (INFO, CLIENT LIST) until the pause ends, and CLIENT
+                // LIST names the held command, as in Redis.
+                state.postpone(key);
+                let c = &mut state.clients[key];
+                if let Some((cmd, _)) = crate::commands::table::lookup(&argv) {
+                    c.last_command = cmd.name;
+                    c.last_command_id = cmd.id;
+                }
                 break;
+            }
+            if pending {
+                // The pause ended (its expiry may not have been handled yet).
+                state.clients[key].postponed = false;
             }
             pending = false;
             crate::dispatch::execute(store, state, &mut reply, key, &argv);

@@ -174,7 +174,7 @@ impl Server {
                 .clients
                 .iter()
                 .filter(|(_, c)| {
-                    c.blocked.is_none()
+                    !c.is_blocked()
                         && !c.monitor
                         && now.saturating_sub(c.last_interaction_ms) > limit
                 })
@@ -232,15 +232,7 @@ impl Server {
 
     /// Ends CLIENT PAUSE: clients holding a postponed command run it.
     pub fn unpause(&mut self) {
-        self.state.pause = None;
-        let waiting: Vec<usize> = self
-            .state
-            .clients
-            .iter()
-            .filter(|(_, c)| c.has_pending_command)
-            .map(|(k, _)| k)
-            .collect();
-        self.state.resume.extend(waiting);
+        self.state.end_pause();
     }
 
     /// Answers blocked clients whose deadline passed.

@@ -86,6 +86,9 @@ pub struct ServerState {
     pub waiters: blocking::KeyWaiters,
     /// Clients that were unblocked and should run their buffered commands.
     pub resume: Vec<usize>,
+    /// (slab key, client id) of the clients CLIENT PAUSE held, oldest first: they run in
+    /// that order when it ends, as in Redis.
+    pub postponed: Vec<(usize, u64)>,
     /// Clients with output to write in the before-sleep phase.
     pub pending_writes: Vec<usize>,
     /// The executable, for INFO.
@@ -117,6 +120,7 @@ impl ServerState {
             block_deadlines: Default::default(),
             waiters: Default::default(),
             resume: Vec::new(),
+            postponed: Vec::new(),
             pending_writes: Vec::new(),
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
@@ -126,12 +130,35 @@ impl ServerState {
         }
     }
 
-    /// The number of clients blocked (INFO blocked_clients).
+    /// The number of clients blocked (INFO blocked_clients), those CLIENT PAUSE holds
+    /// included, as in Redis.
     pub fn blocked_clients(&self) -> usize {
-        self.clients
-            .iter()
-            .filter(|(_, c)| c.blocked.is_some())
-            .count()
+        self.clients.iter().filter(|(_, c)| c.is_blocked()).count()
+    }
+
+    /// Ends CLIENT PAUSE: the clients it held are no longer blocked and run their
+    /// postponed command in this loop iteration.
+    pub fn end_pause(&mut self) {
+        self.pause = None;
+        // `resume` is served from its end: the oldest goes last, so it runs first. A
+        // closed client (its key maybe reused) or one that already ran is skipped.
+        for (key, id) in std::mem::take(&mut self.postponed).into_iter().rev() {
+            if let Some(c) = self.clients.get_mut(key) {
+                if c.id == id && c.postponed {
+                    c.postponed = false;
+                    self.resume.push(key);
+                }
+            }
+        }
+    }
+
+    /// CLIENT PAUSE holds the next command of the client at `key`.
+    pub fn postpone(&mut self, key: usize) {
+        let c = &mut self.clients[key];
+        if !c.postponed {
+            c.postponed = true;
+            self.postponed.push((key, c.id));
+        }
     }
 
     /// Takes the client at `key` out of its wait, dropping its deadline and its places in

@@ -54,15 +54,19 @@ fn info_field(ctl: &mut Raw, section: &str, prefix: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Waits until the client with `id` shows the `b` flag in CLIENT LIST.
+/// Waits until the client with `id` shows the `b` flag in CLIENT LIST (among others, such
+/// as `x` inside MULTI).
 fn wait_blocked(ctl: &mut Raw, id: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
     let needle = format!("id={id} ");
     loop {
         let list = String::from_utf8_lossy(&ctl.cmd(&[b"CLIENT", b"LIST"])).into_owned();
-        let blocked = list
-            .lines()
-            .any(|l| l.starts_with(&needle) && l.contains(" flags=b "));
+        let blocked = list.lines().any(|l| {
+            l.starts_with(&needle)
+                && l.split(' ')
+                    .find_map(|f| f.strip_prefix("flags="))
+                    .is_some_and(|f| f.contains('b'))
+        });
         if blocked {
             return;
         }
