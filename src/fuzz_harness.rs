@@ -387,7 +387,8 @@ pub fn command_sequence(data: &[u8]) {
         let argv: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
         // EXEC runs whatever was queued, writes included.
         let writes = commands::table::lookup(&argv).is_some_and(|(c, _)| {
-            c.flags.contains(commands::spec::CommandFlags::WRITE) || c.name == "exec"
+            c.flags.contains(commands::spec::CommandFlags::WRITE)
+                || c.traits.contains(commands::table::Traits::RUNS_TRANSACTION)
         });
         let before = types(&store);
         crate::dispatch::execute(&mut store, &mut srv, &mut reply, key, &argv);

@@ -61,6 +61,17 @@ impl Ctx<'_> {
         &mut self.srv.clients[self.key]
     }
 
+    /// The one way a handler writes to a client: the caller's own reply buffer when
+    /// `client` is the caller (so a push to oneself lands in order with the reply), else
+    /// that client's output, queued for writing. None if the client is gone.
+    pub fn output_to(&mut self, client: usize) -> Option<&mut Reply> {
+        if client == self.key {
+            Some(self.out)
+        } else {
+            self.srv.output(client)
+        }
+    }
+
     /// The loop's cached clock (Unix ms).
     pub fn now_ms(&self) -> u64 {
         self.store.now_ms

@@ -18,6 +18,49 @@ use super::{
     Ctx,
 };
 
+/// What the dispatcher treats specially about a command, beyond its Redis flags. Redis
+/// tests these by comparing the command's procedure (`cmd->proc == execCommand`); here they
+/// are data in the table, so dispatch never tests a command's name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Traits(u8);
+
+impl Traits {
+    /// Runs at once inside MULTI instead of being queued (MULTI EXEC DISCARD WATCH QUIT
+    /// RESET).
+    pub const RUNS_IN_MULTI: Traits = Traits(1 << 0);
+    /// Runs a queued transaction (EXEC): refusals answer EXECABORT, a WRITE pause looks at
+    /// its queue.
+    pub const RUNS_TRANSACTION: Traits = Traits(1 << 1);
+    /// Refused like a write while the last background save failed (PING, as in Redis).
+    pub const REFUSED_ON_MISCONF: Traits = Traits(1 << 2);
+
+    /// Whether every trait of `other` is in `self`.
+    pub fn contains(self, other: Traits) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl std::ops::BitOr for Traits {
+    type Output = Traits;
+    fn bitor(self, rhs: Traits) -> Traits {
+        Traits(self.0 | rhs.0)
+    }
+}
+
+/// The commands with [`Traits`].
+pub static TRAITS: &[(&str, Traits)] = &[
+    ("discard", Traits::RUNS_IN_MULTI),
+    (
+        "exec",
+        Traits(Traits::RUNS_IN_MULTI.0 | Traits::RUNS_TRANSACTION.0),
+    ),
+    ("multi", Traits::RUNS_IN_MULTI),
+    ("ping", Traits::REFUSED_ON_MISCONF),
+    ("quit", Traits::RUNS_IN_MULTI),
+    ("reset", Traits::RUNS_IN_MULTI),
+    ("watch", Traits::RUNS_IN_MULTI),
+];
+
 /// A command implementation: gets the context and the whole argv (name included).
 pub type Handler = fn(&mut Ctx, &[&[u8]]);
 
@@ -301,6 +344,8 @@ pub struct Command {
     pub meta: &'static CommandMeta,
     /// The implementation.
     pub handler: Handler,
+    /// What dispatch treats specially about it.
+    pub traits: Traits,
     /// The implemented subcommands, sorted by name.
     pub subcommands: Vec<Command>,
 }
@@ -368,6 +413,10 @@ fn bind(names: &mut Vec<&'static str>, meta: &'static CommandMeta, handler: Hand
         key_specs: meta.key_specs,
         meta,
         handler,
+        traits: TRAITS
+            .iter()
+            .find(|(n, _)| *n == meta.name)
+            .map_or(Traits::default(), |(_, t)| *t),
         subcommands: Vec::new(),
     }
 }

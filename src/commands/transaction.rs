@@ -13,14 +13,6 @@ use super::Ctx;
 use crate::server::client::{Client, Transaction, WatchedKey};
 use crate::store::watch::Watches;
 
-/// Commands that run at once inside MULTI instead of being queued.
-pub fn runs_inside_multi(name: &str) -> bool {
-    matches!(
-        name,
-        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-    )
-}
-
 /// MULTI
 pub fn multi(ctx: &mut Ctx, _argv: &[&[u8]]) {
     let c = ctx.client();

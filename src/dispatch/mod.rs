@@ -13,7 +13,7 @@ pub mod propagate;
 use std::time::Instant;
 
 use crate::commands::spec::CommandFlags;
-use crate::commands::table::{self, Command};
+use crate::commands::table::{self, Command, Traits};
 use crate::commands::{blocking, server, transaction, Ctx};
 use crate::protocol::reply::Reply;
 use crate::server::client::{BlockReason, ReplyMode};
@@ -36,7 +36,7 @@ pub fn must_postpone(state: &ServerState, key: usize, argv: &[&[u8]]) -> bool {
         return false;
     };
     let tx = state.clients[key].tx.as_ref();
-    let queueing = tx.is_some() && !transaction::runs_inside_multi(cmd.name);
+    let queueing = tx.is_some() && !cmd.traits.contains(Traits::RUNS_IN_MULTI);
     if check_call(state, key, cmd, argv).is_some()
         || (queueing && cmd.flags.contains(CommandFlags::NO_MULTI))
     {
@@ -46,7 +46,7 @@ pub fn must_postpone(state: &ServerState, key: usize, argv: &[&[u8]]) -> bool {
         PauseMode::All => true,
         PauseMode::Write => {
             may_replicate(cmd)
-                || (cmd.name == "exec"
+                || (cmd.traits.contains(Traits::RUNS_TRANSACTION)
                     && tx.is_some_and(|t| {
                         t.queued.iter().any(|q| {
                             let args: Vec<&[u8]> = q.iter().map(Vec::as_slice).collect();
@@ -84,7 +84,7 @@ pub fn execute(
             return;
         }
     };
-    let queueing = srv.clients[key].tx.is_some() && !transaction::runs_inside_multi(cmd.name);
+    let queueing = srv.clients[key].tx.is_some() && !cmd.traits.contains(Traits::RUNS_IN_MULTI);
     let refusal = check_call(srv, key, cmd, argv).or_else(|| {
         (queueing && cmd.flags.contains(CommandFlags::NO_MULTI))
             .then(|| "ERR Command not allowed inside a transaction".to_string())
@@ -344,7 +344,7 @@ fn refuse(
     cmd: &Command,
     err: &str,
 ) {
-    if cmd.name == "exec" {
+    if cmd.traits.contains(Traits::RUNS_TRANSACTION) {
         let why = err.strip_prefix("ERR ").unwrap_or(err);
         out.error(&format!(
             "EXECABORT Transaction discarded because of: {why}"
@@ -396,10 +396,12 @@ fn check_call(srv: &ServerState, key: usize, cmd: &Command, argv: &[&[u8]]) -> O
     if !srv.clients[key].authenticated && !cmd.flags.contains(CommandFlags::NO_AUTH) {
         return Some("NOAUTH Authentication required.".into());
     }
-    if cmd.name == "debug" && !server::debug_allowed(srv, key) {
+    if cmd.flags.contains(CommandFlags::PROTECTED) && !server::debug_allowed(srv, key) {
         return Some(server::DEBUG_NOT_ALLOWED.into());
     }
-    if (cmd.flags.contains(CommandFlags::WRITE) || cmd.name == "ping") && srv.writes_refused() {
+    let refused_on_misconf =
+        cmd.flags.contains(CommandFlags::WRITE) || cmd.traits.contains(Traits::REFUSED_ON_MISCONF);
+    if refused_on_misconf && srv.writes_refused() {
         return Some(MISCONF.into());
     }
     None
@@ -478,16 +480,14 @@ fn feed_monitors(srv: &mut ServerState, key: usize, db: usize, argv: &[&[u8]]) {
         line.push_str(&repr(a));
     }
     line.push_str("\r\n");
-    for &m in &srv.monitors {
+    for i in 0..srv.monitors.len() {
+        let m = srv.monitors[i];
         if m == key {
             continue;
         }
-        if let Some(c) = srv.clients.get_mut(m) {
-            c.reply.buf.extend_from_slice(line.as_bytes());
+        if let Some(out) = srv.output(m) {
+            out.buf.extend_from_slice(line.as_bytes());
         }
-    }
-    for m in srv.monitors.clone() {
-        crate::server::client_io::queue_write(srv, m);
     }
 }
 

@@ -191,3 +191,27 @@ fn nothing_is_propagated_while_recording_is_off() {
     srv.propagation.start();
     assert!(srv.propagation.take().is_empty());
 }
+
+#[test]
+fn output_to_reaches_the_caller_in_order_and_others_through_their_buffers() {
+    let (mut store, mut srv, clients) = server(1_700_000_000_000, 2);
+    let (a, b) = (clients[0], clients[1]);
+    let mut out = std::mem::take(&mut srv.clients[a].reply);
+    let mut ctx = crate::commands::Ctx {
+        store: &mut store,
+        srv: &mut srv,
+        out: &mut out,
+        key: a,
+        db: 0,
+        propagate: None,
+    };
+    ctx.out.simple("first");
+    ctx.output_to(a).expect("caller").push(1);
+    ctx.output_to(a).expect("caller").bulk(b"pushed");
+    ctx.out.simple("last");
+    ctx.output_to(b).expect("other").simple("hello");
+    assert!(ctx.output_to(9999).is_none());
+    assert_eq!(out.buf, b"+first\r\n*1\r\n$6\r\npushed\r\n+last\r\n");
+    assert_eq!(srv.clients[b].reply.buf, b"+hello\r\n");
+    assert!(srv.pending_writes.contains(&b), "queued for writing");
+}

@@ -109,10 +109,9 @@ impl Server {
                 }
                 self.state.shutdown = None;
                 if let Some(key) = self.state.shutdown_requester.take() {
-                    if let Some(c) = self.state.clients.get_mut(key) {
-                        c.reply.err("Errors trying to SHUTDOWN. Check logs.");
+                    if let Some(out) = self.state.output(key) {
+                        out.err("Errors trying to SHUTDOWN. Check logs.");
                     }
-                    queue_write(&mut self.state, key);
                     self.before_sleep();
                 }
             }

@@ -176,6 +176,19 @@ impl ServerState {
         Some(blocked)
     }
 
+    /// The output of the client at slab `key`, queued for the before-sleep write pass: the
+    /// one way to write to a client other than the one whose command is running (whose
+    /// replies go to the buffer the call path lends it, see `Ctx::output_to`). None if the
+    /// client is gone.
+    pub fn output(&mut self, key: usize) -> Option<&mut crate::protocol::reply::Reply> {
+        let c = self.clients.get_mut(key)?;
+        if !c.write_queued {
+            c.write_queued = true;
+            self.pending_writes.push(key);
+        }
+        Some(&mut c.reply)
+    }
+
     /// Ends a wait that got nothing (its deadline passed, or CLIENT UNBLOCK): replies what
     /// the command answers on timeout, or `error`, and schedules the client's buffered
     /// commands. `failed` marks the call failed in commandstats, as
@@ -184,11 +197,11 @@ impl ServerState {
         let Some(blocked) = self.end_block(key) else {
             return false;
         };
-        let c = &mut self.clients[key];
+        let out = self.output(key).expect("blocked clients exist");
         match (error, &blocked.reason) {
-            (Some(e), _) => c.reply.error(e),
-            (None, client::BlockReason::Wait) => c.reply.int(0),
-            (None, client::BlockReason::Keys(_)) => c.reply.null_array(),
+            (Some(e), _) => out.error(e),
+            (None, client::BlockReason::Wait) => out.int(0),
+            (None, client::BlockReason::Keys(_)) => out.null_array(),
         }
         // The call was counted when it blocked; only the failure is added.
         if let client::BlockReason::Keys(wait) = &blocked.reason {
