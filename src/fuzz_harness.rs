@@ -3,6 +3,7 @@
 //!
 //! Each function panics when it finds a bug; on any input it must otherwise return.
 
+use crate::server::ClientId;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
@@ -419,7 +420,7 @@ pub fn command_sequence(data: &[u8]) {
     }
 }
 
-fn check_invariants(store: &mut Store, srv: &mut ServerState, key: usize) {
+fn check_invariants(store: &mut Store, srv: &mut ServerState, key: ClientId) {
     for (i, db) in store.dbs().iter().enumerate() {
         let mut seen = std::collections::HashSet::new();
         let mut cursor = 0;

@@ -60,7 +60,7 @@ fn block(ctx: &mut Ctx, argv: &[&[u8]], keys: &[&[u8]], deadline: Deadline, op: 
             unique.push(k.to_vec());
         }
     }
-    let (key, db) = (ctx.key, ctx.db);
+    let (key, db) = (ctx.caller, ctx.db);
     ctx.srv.waiters.add(key, db, &unique);
     let c = ctx.client();
     let wait = KeyWait {
@@ -270,7 +270,13 @@ fn serve_key(store: &mut Store, srv: &mut ServerState, db: usize, key: &[u8]) {
 
 /// Unblocks `client` and runs its pop on `key` through the call path, accounted as Redis
 /// 7.0 accounts a served blocked command.
-fn serve_client(store: &mut Store, srv: &mut ServerState, client: usize, db: usize, key: &[u8]) {
+fn serve_client(
+    store: &mut Store,
+    srv: &mut ServerState,
+    client: crate::server::ClientId,
+    db: usize,
+    key: &[u8],
+) {
     let Some(Blocked {
         reason: BlockReason::Keys(wait),
         ..

@@ -4,7 +4,7 @@ use super::connection::valid_client_name;
 use super::{is, Ctx};
 use crate::protocol::parse::parse_i64;
 use crate::server::client::ReplyMode;
-use crate::server::{Pause, PauseMode};
+use crate::server::{ClientId, Pause, PauseMode};
 
 /// CLIENT ID
 pub fn id(ctx: &mut Ctx, _argv: &[&[u8]]) {
@@ -64,7 +64,7 @@ pub fn setinfo(ctx: &mut Ctx, argv: &[&[u8]]) {
 /// CLIENT INFO
 pub fn info(ctx: &mut Ctx, _argv: &[&[u8]]) {
     let now = ctx.now_ms();
-    let mut line = ctx.srv.clients[ctx.key].info_line(now, Some(ctx.out));
+    let mut line = ctx.srv.clients[ctx.caller].info_line(now, Some(ctx.out));
     line.push('\n');
     ctx.out.verbatim("txt", line.as_bytes());
 }
@@ -111,7 +111,7 @@ pub fn list(ctx: &mut Ctx, argv: &[&[u8]]) {
     }
     let now = ctx.now_ms();
     let mut text = String::new();
-    let me = ctx.key;
+    let me = ctx.caller;
     let mut clients: Vec<_> = ctx.srv.clients.iter().collect();
     clients.sort_by_key(|(_, c)| c.id);
     for (key, c) in clients {
@@ -131,7 +131,7 @@ pub fn list(ctx: &mut Ctx, argv: &[&[u8]]) {
 
 /// CLIENT KILL ip:port | CLIENT KILL [ID id] [TYPE t] [ADDR a] [LADDR a] [SKIPME yes|no] [USER u]
 pub fn kill(ctx: &mut Ctx, argv: &[&[u8]]) {
-    let me = ctx.key;
+    let me = ctx.caller;
     if argv.len() == 3 {
         let target = ctx
             .srv
@@ -195,7 +195,7 @@ pub fn kill(ctx: &mut Ctx, argv: &[&[u8]]) {
             return ctx.syntax_error();
         }
     }
-    let targets: Vec<usize> = ctx
+    let targets: Vec<ClientId> = ctx
         .srv
         .clients
         .iter()
@@ -216,9 +216,9 @@ pub fn kill(ctx: &mut Ctx, argv: &[&[u8]]) {
 
 /// Closes a client from a command: the caller itself after this reply, others at once
 /// (before the loop sleeps).
-fn close_client(ctx: &mut Ctx, key: usize) {
+fn close_client(ctx: &mut Ctx, key: ClientId) {
     let c = &mut ctx.srv.clients[key];
-    if key == ctx.key {
+    if key == ctx.caller {
         c.close_after_reply = true;
     } else {
         c.close_asap = true;

@@ -29,7 +29,7 @@ pub fn quit(ctx: &mut Ctx, _argv: &[&[u8]]) {
 /// RESET: back to a fresh connection's state.
 pub fn reset(ctx: &mut Ctx, _argv: &[&[u8]]) {
     let auth_required = ctx.srv.auth_required();
-    let key = ctx.key;
+    let key = ctx.caller;
     ctx.srv.monitors.retain(|&m| m != key);
     ctx.client().tx = None;
     super::transaction::unwatch_all(ctx);

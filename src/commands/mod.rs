@@ -36,7 +36,7 @@ pub mod zset_range;
 
 use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::Reply;
-use crate::server::{Client, ServerState};
+use crate::server::{Client, ClientId, ServerState};
 use crate::store::types::{Hash, List, Set, ZSet};
 use crate::store::{Event, RString, Store, Value};
 
@@ -45,8 +45,8 @@ pub struct Ctx<'a> {
     pub store: &'a mut Store,
     pub srv: &'a mut ServerState,
     pub out: &'a mut Reply,
-    /// The calling client's slab key.
-    pub key: usize,
+    /// The calling client.
+    pub caller: ClientId,
     /// The calling client's selected database.
     pub db: usize,
     /// What the call path propagates for this command instead of its arguments (Redis's
@@ -58,14 +58,14 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// The calling client.
     pub fn client(&mut self) -> &mut Client {
-        &mut self.srv.clients[self.key]
+        &mut self.srv.clients[self.caller]
     }
 
     /// The one way a handler writes to a client: the caller's own reply buffer when
     /// `client` is the caller (so a push to oneself lands in order with the reply), else
     /// that client's output, queued for writing. None if the client is gone.
-    pub fn output_to(&mut self, client: usize) -> Option<&mut Reply> {
-        if client == self.key {
+    pub fn output_to(&mut self, client: ClientId) -> Option<&mut Reply> {
+        if client == self.caller {
             Some(self.out)
         } else {
             self.srv.output(client)

@@ -104,7 +104,7 @@ pub fn time(ctx: &mut Ctx, _argv: &[&[u8]]) {
 
 /// MONITOR
 pub fn monitor(ctx: &mut Ctx, _argv: &[&[u8]]) {
-    let key = ctx.key;
+    let key = ctx.caller;
     let c = ctx.client();
     if c.in_exec {
         return ctx
@@ -186,7 +186,7 @@ pub fn slowlog_help(ctx: &mut Ctx, _argv: &[&[u8]]) {
 /// Whether DEBUG may run for this client (enable-debug-command).
 /// Whether enable-debug-command lets this client run DEBUG (checked at dispatch, so a
 /// refused DEBUG also aborts a transaction).
-pub fn debug_allowed(srv: &crate::server::ServerState, key: usize) -> bool {
+pub fn debug_allowed(srv: &crate::server::ServerState, key: crate::server::ClientId) -> bool {
     match srv.config.enable_debug_command.as_str() {
         "yes" => true,
         "local" => srv.clients[key].addr.ip().is_loopback(),
@@ -267,7 +267,7 @@ pub fn wait(ctx: &mut Ctx, argv: &[&[u8]]) {
         return;
     }
     let deadline = (timeout > 0).then(|| ctx.now_ms().saturating_add(timeout as u64));
-    let key = ctx.key;
+    let key = ctx.caller;
     let c = ctx.client();
     c.blocked = Some(Blocked {
         reason: BlockReason::Wait,
@@ -303,6 +303,6 @@ pub fn shutdown(ctx: &mut Ctx, argv: &[&[u8]]) {
         return;
     }
     ctx.srv.shutdown = Some(request);
-    ctx.srv.shutdown_requester = Some(ctx.key);
+    ctx.srv.shutdown_requester = Some(ctx.caller);
     // Like Redis, no reply: the connection closes when the server exits.
 }

@@ -52,7 +52,7 @@ pub fn exec(ctx: &mut Ctx, _argv: &[&[u8]]) {
     ctx.client().in_exec = true;
     for command in &tx.queued {
         let argv: Vec<&[u8]> = command.iter().map(Vec::as_slice).collect();
-        crate::dispatch::execute(ctx.store, ctx.srv, ctx.out, ctx.key, &argv);
+        crate::dispatch::execute(ctx.store, ctx.srv, ctx.out, ctx.caller, &argv);
     }
     let c = ctx.client();
     c.in_exec = false;
@@ -68,7 +68,7 @@ fn watched_key_changed(ctx: &mut Ctx) -> bool {
         return true;
     }
     let now = ctx.now_ms();
-    let c = &ctx.srv.clients[ctx.key];
+    let c = &ctx.srv.clients[ctx.caller];
     c.watching
         .iter()
         .any(|w| !w.expired && ctx.store.db(w.db).is_expired(&w.key, now))
@@ -76,7 +76,7 @@ fn watched_key_changed(ctx: &mut Ctx) -> bool {
 
 /// Forgets every key the calling client watches.
 pub fn unwatch_all(ctx: &mut Ctx) {
-    forget_watches(&mut ctx.store.watches, &mut ctx.srv.clients[ctx.key]);
+    forget_watches(&mut ctx.store.watches, &mut ctx.srv.clients[ctx.caller]);
 }
 
 /// Forgets every key `c` watches (also when it disconnects).
@@ -92,7 +92,7 @@ pub fn watch(ctx: &mut Ctx, argv: &[&[u8]]) {
     }
     let (db, now) = (ctx.db, ctx.now_ms());
     for &key in &argv[1..] {
-        let c = &mut ctx.srv.clients[ctx.key];
+        let c = &mut ctx.srv.clients[ctx.caller];
         if c.watching.iter().any(|w| w.db == db && w.key == key) {
             continue;
         }

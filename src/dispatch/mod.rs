@@ -10,6 +10,7 @@
 
 pub mod propagate;
 
+use crate::server::ClientId;
 use std::time::Instant;
 
 use crate::commands::spec::CommandFlags;
@@ -25,7 +26,7 @@ use crate::store::{DbEvent, Event, Store};
 /// answered at once instead; under a WRITE pause the commands that may write or replicate
 /// wait, and so does an EXEC whose queue holds one (it runs as a whole or not at
 /// all). A command queued inside MULTI is held back like the same command outside.
-pub fn must_postpone(state: &ServerState, key: usize, argv: &[&[u8]]) -> bool {
+pub fn must_postpone(state: &ServerState, key: ClientId, argv: &[&[u8]]) -> bool {
     let Some(p) = state.pause else {
         return false;
     };
@@ -70,7 +71,7 @@ pub fn execute(
     store: &mut Store,
     srv: &mut ServerState,
     out: &mut Reply,
-    key: usize,
+    key: ClientId,
     argv: &[&[u8]],
 ) {
     let reply_start = out.buf.len();
@@ -122,7 +123,7 @@ pub fn call(
     store: &mut Store,
     srv: &mut ServerState,
     out: &mut Reply,
-    key: usize,
+    key: ClientId,
     cmd: &'static Command,
     argv: &[&[u8]],
 ) {
@@ -139,7 +140,7 @@ pub fn call(
         store,
         srv,
         out,
-        key,
+        caller: key,
         db,
         propagate: None,
     };
@@ -205,7 +206,7 @@ pub fn call(
 
 /// A blocked client being served: who, and the command it blocked in.
 pub struct Served<'a> {
-    pub client: usize,
+    pub client: ClientId,
     /// The database it blocked in.
     pub db: usize,
     /// The blocked command's id, for its statistics.
@@ -233,7 +234,7 @@ pub fn call_served(
         store,
         srv,
         out,
-        key: served.client,
+        caller: served.client,
         db: served.db,
         propagate: None,
     };
@@ -340,7 +341,7 @@ fn refuse(
     store: &mut Store,
     srv: &mut ServerState,
     out: &mut Reply,
-    key: usize,
+    key: ClientId,
     cmd: &Command,
     err: &str,
 ) {
@@ -361,14 +362,14 @@ fn refuse(
 }
 
 /// A command was refused while the client is inside MULTI: EXEC will answer EXECABORT.
-fn abort_transaction(srv: &mut ServerState, key: usize) {
+fn abort_transaction(srv: &mut ServerState, key: ClientId) {
     if let Some(tx) = srv.clients.get_mut(key).and_then(|c| c.tx.as_mut()) {
         tx.aborted = true;
     }
 }
 
 /// Adds the call to the slow log if it took at least `slowlog-log-slower-than`.
-pub(crate) fn log_if_slow(srv: &mut ServerState, key: usize, argv: &[&[u8]], micros: u64) {
+pub(crate) fn log_if_slow(srv: &mut ServerState, key: ClientId, argv: &[&[u8]], micros: u64) {
     let threshold = srv.config.slowlog_log_slower_than;
     if threshold < 0 || micros < threshold as u64 {
         return;
@@ -385,7 +386,7 @@ fn store_now_secs() -> u64 {
 }
 
 /// Arity, authentication: the checks Redis makes before running a command.
-fn check_call(srv: &ServerState, key: usize, cmd: &Command, argv: &[&[u8]]) -> Option<String> {
+fn check_call(srv: &ServerState, key: ClientId, cmd: &Command, argv: &[&[u8]]) -> Option<String> {
     let argc = argv.len() as i32;
     if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
         return Some(format!(
@@ -447,7 +448,7 @@ fn truncated(a: &[u8], max: usize) -> Vec<u8> {
 /// Applies CLIENT REPLY OFF / SKIP to the reply just written.
 pub(crate) fn finish_reply_mode(
     srv: &mut ServerState,
-    key: usize,
+    key: ClientId,
     out: &mut Reply,
     reply_start: usize,
 ) {
@@ -466,7 +467,7 @@ pub(crate) fn finish_reply_mode(
 }
 
 /// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client but the caller.
-fn feed_monitors(srv: &mut ServerState, key: usize, db: usize, argv: &[&[u8]]) {
+fn feed_monitors(srv: &mut ServerState, key: ClientId, db: usize, argv: &[&[u8]]) {
     let us = crate::server::unix_us();
     let mut line = format!(
         "+{}.{:06} [{} {}]",

@@ -5,11 +5,11 @@ use super::execute;
 use super::propagate::Propagated;
 use crate::config::Config;
 use crate::protocol::reply::Reply;
-use crate::server::{Client, ServerState};
+use crate::server::{Client, ClientId, ServerState};
 use crate::store::{Store, Value};
 
 /// A server without sockets, with `clients` socketless clients.
-fn server(now_ms: u64, clients: usize) -> (Store, ServerState, Vec<usize>) {
+fn server(now_ms: u64, clients: usize) -> (Store, ServerState, Vec<ClientId>) {
     let poll = mio::Poll::new().expect("poll");
     let registry = poll.registry().try_clone().expect("registry");
     let mut config = Config::default();
@@ -24,7 +24,7 @@ fn server(now_ms: u64, clients: usize) -> (Store, ServerState, Vec<usize>) {
 }
 
 /// Runs one command line for `client`; returns its reply bytes.
-fn run(store: &mut Store, srv: &mut ServerState, client: usize, line: &str) -> String {
+fn run(store: &mut Store, srv: &mut ServerState, client: ClientId, line: &str) -> String {
     let words: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
     let mut out = std::mem::take(&mut srv.clients[client].reply);
     let start = out.buf.len();
@@ -201,7 +201,7 @@ fn output_to_reaches_the_caller_in_order_and_others_through_their_buffers() {
         store: &mut store,
         srv: &mut srv,
         out: &mut out,
-        key: a,
+        caller: a,
         db: 0,
         propagate: None,
     };
@@ -210,7 +210,9 @@ fn output_to_reaches_the_caller_in_order_and_others_through_their_buffers() {
     ctx.output_to(a).expect("caller").bulk(b"pushed");
     ctx.out.simple("last");
     ctx.output_to(b).expect("other").simple("hello");
-    assert!(ctx.output_to(9999).is_none());
+    assert!(ctx
+        .output_to(crate::server::ClientId::from_token(mio::Token(usize::MAX)).expect("an id"))
+        .is_none());
     assert_eq!(out.buf, b"+first\r\n*1\r\n$6\r\npushed\r\n+last\r\n");
     assert_eq!(srv.clients[b].reply.buf, b"+hello\r\n");
     assert!(srv.pending_writes.contains(&b), "queued for writing");

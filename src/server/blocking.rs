@@ -6,12 +6,14 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use super::ClientId;
+
 /// Clients blocked on keys, and the keys that may have data for them.
 #[derive(Debug, Default)]
 pub struct KeyWaiters {
     /// (db, key) -> slab keys of the clients waiting on it, oldest first. A queue is
     /// removed when its last client leaves, so `is_empty` is cheap on the hot path.
-    queues: HashMap<(usize, Vec<u8>), VecDeque<usize>>,
+    queues: HashMap<(usize, Vec<u8>), VecDeque<ClientId>>,
     /// Keys signalled since they were last served, in signal order.
     ready: Vec<(usize, Vec<u8>)>,
     /// The same keys, so that each is queued once.
@@ -30,7 +32,7 @@ impl KeyWaiters {
     }
 
     /// Queues `client` behind the clients already waiting on each of `keys`.
-    pub fn add(&mut self, client: usize, db: usize, keys: &[Vec<u8>]) {
+    pub fn add(&mut self, client: ClientId, db: usize, keys: &[Vec<u8>]) {
         for key in keys {
             self.queues
                 .entry((db, key.clone()))
@@ -40,7 +42,7 @@ impl KeyWaiters {
     }
 
     /// Takes `client` out of the queues of `keys`.
-    pub fn remove(&mut self, client: usize, db: usize, keys: &[Vec<u8>]) {
+    pub fn remove(&mut self, client: ClientId, db: usize, keys: &[Vec<u8>]) {
         for key in keys {
             let slot = (db, key.clone());
             if let Some(q) = self.queues.get_mut(&slot) {
@@ -95,7 +97,7 @@ impl KeyWaiters {
     }
 
     /// The client that has waited longest on `key`.
-    pub fn first(&self, db: usize, key: &[u8]) -> Option<usize> {
+    pub fn first(&self, db: usize, key: &[u8]) -> Option<ClientId> {
         self.queues
             .get(&(db, key.to_vec()))
             .and_then(|q| q.front().copied())
@@ -114,6 +116,11 @@ impl KeyWaiters {
 mod tests {
     use super::*;
 
+    /// The client in slot `n` of the table.
+    fn c(n: usize) -> ClientId {
+        ClientId::from_token(mio::Token(n + crate::server::CLIENT_TOKEN_BASE)).expect("a client")
+    }
+
     fn keys(names: &[&str]) -> Vec<Vec<u8>> {
         names.iter().map(|n| n.as_bytes().to_vec()).collect()
     }
@@ -121,24 +128,24 @@ mod tests {
     #[test]
     fn queues_are_first_come_first_served() {
         let mut w = KeyWaiters::default();
-        w.add(7, 0, &keys(&["a", "b"]));
-        w.add(3, 0, &keys(&["a"]));
-        assert_eq!(w.first(0, b"a"), Some(7));
+        w.add(c(7), 0, &keys(&["a", "b"]));
+        w.add(c(3), 0, &keys(&["a"]));
+        assert_eq!(w.first(0, b"a"), Some(c(7)));
         assert_eq!(w.waiting(0, b"a"), 2);
         w.rotate(0, b"a");
-        assert_eq!(w.first(0, b"a"), Some(3));
-        w.remove(7, 0, &keys(&["a", "b"]));
-        assert_eq!(w.first(0, b"a"), Some(3));
+        assert_eq!(w.first(0, b"a"), Some(c(3)));
+        w.remove(c(7), 0, &keys(&["a", "b"]));
+        assert_eq!(w.first(0, b"a"), Some(c(3)));
         assert_eq!(w.first(0, b"b"), None);
         assert_eq!(w.keys_waited(), 1);
-        w.remove(3, 0, &keys(&["a"]));
+        w.remove(c(3), 0, &keys(&["a"]));
         assert!(w.is_empty());
     }
 
     #[test]
     fn signals_only_waited_keys_once_each() {
         let mut w = KeyWaiters::default();
-        w.add(1, 2, &keys(&["a", "b"]));
+        w.add(c(1), 2, &keys(&["a", "b"]));
         w.signal(2, b"b");
         w.signal(0, b"a");
         w.signal(2, b"b");

@@ -1,14 +1,15 @@
 //! Client I/O for the event loop: accepting connections, reading and parsing requests
 //! (executing each complete command), and writing replies with backpressure.
 
+use crate::server::ClientId;
 use std::io::{self, Read, Write};
 use std::mem;
 
-use mio::{Interest, Token};
+use mio::Interest;
 
 use super::client::{Client, InFlight};
 use super::event_loop::Server;
-use super::{ServerState, CLIENT_TOKEN_BASE};
+use super::ServerState;
 use crate::protocol::parse::{Limits, Parsed};
 
 /// The most one read takes from a socket.
@@ -51,13 +52,11 @@ impl Server {
             }
             let _ = stream.set_nodelay(true);
             let authenticated = !state.auth_required();
-            let entry = state.clients.vacant_entry();
-            let key = entry.key();
-            if let Err(e) = state.registry.register(
-                &mut stream,
-                Token(key + CLIENT_TOKEN_BASE),
-                Interest::READABLE,
-            ) {
+            let slot = state.clients.next_id();
+            if let Err(e) = state
+                .registry
+                .register(&mut stream, slot.token(), Interest::READABLE)
+            {
                 log::warn!("Registering client: {e}");
                 continue;
             }
@@ -65,14 +64,14 @@ impl Server {
             state.next_client_id += 1;
             let mut client = Client::new(id, stream, addr, self.store.now_ms);
             client.authenticated = authenticated;
-            entry.insert(client);
+            state.clients.insert(client);
             state.stats.total_connections += 1;
             log::debug!("Accepted {addr}");
         }
     }
 
     /// Reads everything the socket has, executing commands as they complete.
-    pub(super) fn read_client(&mut self, key: usize) {
+    pub(super) fn read_client(&mut self, key: ClientId) {
         // Commands already buffered first (reading may have been paused).
         self.process_input(key);
         loop {
@@ -127,7 +126,7 @@ impl Server {
     }
 
     /// Parses and executes every complete command in the client's input buffer.
-    pub(super) fn process_input(&mut self, key: usize) {
+    pub(super) fn process_input(&mut self, key: ClientId) {
         let Server { store, state, .. } = self;
         let Some(c) = state.clients.get_mut(key) else {
             return;
@@ -239,7 +238,7 @@ impl Server {
     }
 
     /// Writes as much pending output as the socket takes.
-    pub(super) fn write_client(&mut self, key: usize) {
+    pub(super) fn write_client(&mut self, key: ClientId) {
         let state = &mut self.state;
         let Some(c) = state.clients.get_mut(key) else {
             return;
@@ -279,7 +278,7 @@ impl Server {
             Interest::READABLE | Interest::WRITABLE
         };
         if want != c.interest && !c.close_asap {
-            let token = Token(key + CLIENT_TOKEN_BASE);
+            let token = key.token();
             if state.registry.reregister(stream, token, want).is_ok() {
                 c.interest = want;
             }
@@ -305,7 +304,7 @@ fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
 }
 
 /// Queues a client for the before-sleep write pass if it has output.
-pub fn queue_write(state: &mut ServerState, key: usize) {
+pub fn queue_write(state: &mut ServerState, key: ClientId) {
     if let Some(c) = state.clients.get_mut(key) {
         if !c.write_queued && (c.reply.pending() > 0 || c.close_asap || c.close_after_reply) {
             c.write_queued = true;

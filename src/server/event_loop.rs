@@ -6,6 +6,7 @@
 //! closes clients marked for closing. WRITABLE interest is registered only while a client
 //! has output the socket did not take.
 
+use crate::server::ClientId;
 use std::io;
 use std::mem;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use mio::{Events, Poll};
 use super::client::BlockReason;
 use super::client_io::queue_write;
 use super::signals;
-use super::{unix_ms, ServerState, ShutdownRequest, CLIENT_TOKEN_BASE};
+use super::{unix_ms, ServerState, ShutdownRequest};
 use crate::config::Config;
 use crate::persistence;
 use crate::store::Store;
@@ -74,12 +75,10 @@ impl Server {
             }
             self.store.now_ms = unix_ms();
             for event in events.iter() {
-                let token = event.token().0;
-                if token < CLIENT_TOKEN_BASE {
-                    self.accept(token);
+                let Some(key) = ClientId::from_token(event.token()) else {
+                    self.accept(event.token().0);
                     continue;
-                }
-                let key = token - CLIENT_TOKEN_BASE;
+                };
                 if event.is_read_closed() || event.is_error() {
                     if let Some(c) = self.state.clients.get_mut(key) {
                         c.peer_closed = true;
@@ -132,7 +131,7 @@ impl Server {
     }
 
     /// Removes a client and everything that refers to it.
-    pub fn close_client(&mut self, key: usize) {
+    pub fn close_client(&mut self, key: ClientId) {
         let state = &mut self.state;
         if !state.clients.contains(key) {
             return;
@@ -168,7 +167,7 @@ impl Server {
         let timeout = self.state.config.timeout;
         if timeout > 0 {
             let limit = timeout as u64 * 1000;
-            let idle: Vec<usize> = self
+            let idle: Vec<ClientId> = self
                 .state
                 .clients
                 .iter()
@@ -274,7 +273,7 @@ impl Server {
                 self.write_client(key);
             }
         }
-        let closing: Vec<usize> = self
+        let closing: Vec<ClientId> = self
             .state
             .clients
             .iter()
@@ -315,7 +314,7 @@ impl Server {
     /// Flushes what can be flushed and logs the goodbye.
     fn finish_shutdown(&mut self) {
         log::warn!("User requested shutdown...");
-        let keys: Vec<usize> = self.state.clients.iter().map(|(k, _)| k).collect();
+        let keys: Vec<ClientId> = self.state.clients.iter().map(|(k, _)| k).collect();
         for key in keys {
             self.write_client(key);
         }

@@ -3,6 +3,7 @@
 pub mod blocking;
 pub mod client;
 pub mod client_io;
+pub mod clients;
 pub mod event_loop;
 pub mod memory;
 pub mod signals;
@@ -14,10 +15,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use mio::net::TcpListener;
 use mio::{Registry, Token};
-use slab::Slab;
 
 use crate::config::Config;
 pub use client::Client;
+pub use clients::{ClientId, Clients};
 use stats::{SlowLog, Stats};
 
 pub use event_loop::Server;
@@ -61,7 +62,7 @@ pub enum ShutdownRequest {
 #[derive(Debug)]
 pub struct ServerState {
     pub config: Config,
-    pub clients: Slab<Client>,
+    pub clients: Clients,
     pub stats: Stats,
     pub slowlog: SlowLog,
     /// Unix ms when the server started.
@@ -75,22 +76,22 @@ pub struct ServerState {
     pub pause: Option<Pause>,
     pub shutdown: Option<ShutdownRequest>,
     /// The client whose SHUTDOWN is pending (told if the shutdown fails).
-    pub shutdown_requester: Option<usize>,
+    pub shutdown_requester: Option<ClientId>,
     /// DEBUG SET-ACTIVE-EXPIRE.
     pub active_expire: bool,
     /// Slab keys of clients in MONITOR mode.
-    pub monitors: Vec<usize>,
+    pub monitors: Vec<ClientId>,
     /// (deadline ms, slab key, client id) of clients blocked with a timeout.
-    pub block_deadlines: BTreeSet<(u64, usize, u64)>,
+    pub block_deadlines: BTreeSet<(u64, ClientId, u64)>,
     /// Clients blocked on keys, per key, and the keys writes may have filled.
     pub waiters: blocking::KeyWaiters,
     /// Clients that were unblocked and should run their buffered commands.
-    pub resume: Vec<usize>,
+    pub resume: Vec<ClientId>,
     /// (slab key, client id) of the clients CLIENT PAUSE held, oldest first: they run in
     /// that order when it ends, as in Redis.
-    pub postponed: Vec<(usize, u64)>,
+    pub postponed: Vec<(ClientId, u64)>,
     /// Clients with output to write in the before-sleep phase.
-    pub pending_writes: Vec<usize>,
+    pub pending_writes: Vec<ClientId>,
     /// The executable, for INFO.
     pub executable: String,
     pub persistence: crate::persistence::Persistence,
@@ -103,7 +104,7 @@ impl ServerState {
     pub fn new(config: Config, registry: Registry, listeners: Vec<Listener>, now_ms: u64) -> Self {
         ServerState {
             config,
-            clients: Slab::new(),
+            clients: Clients::default(),
             stats: Stats::default(),
             slowlog: SlowLog::default(),
             start_ms: now_ms,
@@ -153,7 +154,7 @@ impl ServerState {
     }
 
     /// CLIENT PAUSE holds the next command of the client at `key`.
-    pub fn postpone(&mut self, key: usize) {
+    pub fn postpone(&mut self, key: ClientId) {
         let c = &mut self.clients[key];
         if !c.postponed {
             c.postponed = true;
@@ -164,7 +165,7 @@ impl ServerState {
     /// Takes the client at `key` out of its wait, dropping its deadline and its places in
     /// the key queues, and returns what it waited for. It neither replies nor schedules the
     /// client's next commands.
-    pub fn end_block(&mut self, key: usize) -> Option<client::Blocked> {
+    pub fn end_block(&mut self, key: ClientId) -> Option<client::Blocked> {
         let c = self.clients.get_mut(key)?;
         let blocked = c.blocked.take()?;
         if let Some(d) = blocked.deadline {
@@ -180,7 +181,7 @@ impl ServerState {
     /// one way to write to a client other than the one whose command is running (whose
     /// replies go to the buffer the call path lends it, see `Ctx::output_to`). None if the
     /// client is gone.
-    pub fn output(&mut self, key: usize) -> Option<&mut crate::protocol::reply::Reply> {
+    pub fn output(&mut self, key: ClientId) -> Option<&mut crate::protocol::reply::Reply> {
         let c = self.clients.get_mut(key)?;
         if !c.write_queued {
             c.write_queued = true;
@@ -193,7 +194,7 @@ impl ServerState {
     /// the command answers on timeout, or `error`, and schedules the client's buffered
     /// commands. `failed` marks the call failed in commandstats, as
     /// Redis 7.0 does for every CLIENT UNBLOCK. Returns whether the client was blocked.
-    pub fn end_block_unserved(&mut self, key: usize, error: Option<&str>, failed: bool) -> bool {
+    pub fn end_block_unserved(&mut self, key: ClientId, error: Option<&str>, failed: bool) -> bool {
         let Some(blocked) = self.end_block(key) else {
             return false;
         };
