@@ -167,6 +167,8 @@ pub struct Client {
     /// EXEC is running this client's queued commands: they must not block.
     pub in_exec: bool,
     pub watching: Vec<WatchedKey>,
+    /// The largest the query buffer's content got since the cron last looked.
+    pub input_peak: usize,
     /// Set while the client's commands run (see [`InFlight`]).
     pub in_flight: Option<InFlight>,
 }
@@ -231,12 +233,31 @@ impl Client {
             in_exec: false,
             watching: Vec::new(),
             in_flight: None,
+            input_peak: 0,
         }
     }
 
     /// Whether the client waits: blocked on keys or WAIT, or postponed by CLIENT PAUSE.
     pub fn is_blocked(&self) -> bool {
         self.blocked.is_some() || self.postponed
+    }
+
+    /// Trims the query buffer from the cron, as Redis's clientsCronResizeQueryBuffer: when
+    /// more than 4 KB of it is unused, a client idle for over 2 s gives the room back, and a
+    /// buffer over 32 KB that is more than twice its recent peak shrinks to that peak.
+    pub fn resize_query_buffer(&mut self, now_ms: u64) {
+        const WASTE: usize = 4 * 1024;
+        const RESIZE_THRESHOLD: usize = 32 * 1024;
+        let size = self.input.capacity();
+        if size - self.input.len() > WASTE {
+            let idle_secs = now_ms.saturating_sub(self.last_interaction_ms) / 1000;
+            if idle_secs > 2 {
+                self.input.shrink_to_fit();
+            } else if size > RESIZE_THRESHOLD && size / 2 > self.input_peak {
+                self.input.shrink_to(self.input.len().max(self.input_peak));
+            }
+        }
+        self.input_peak = self.input.len();
     }
 
     /// The flags letters CLIENT LIST shows.
@@ -327,4 +348,29 @@ const REPLY_CHUNK: usize = 16 * 1024;
 fn raw_fd(stream: &TcpStream) -> i32 {
     use std::os::fd::AsRawFd;
     stream.as_raw_fd()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_buffer_shrinks_to_its_peak_then_frees_when_idle() {
+        let mut c = Client::socketless(1, 0);
+        c.input.reserve(400_000);
+        c.input.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
+        c.input_peak = 40;
+        c.input.clear();
+        c.resize_query_buffer(1_000);
+        assert!(c.input.capacity() >= 40 && c.input.capacity() < 400_000);
+        // Not wasting 4 KB: left alone, and the peak follows the content.
+        let small = c.input.capacity();
+        c.resize_query_buffer(1_100);
+        assert_eq!(c.input.capacity(), small);
+        c.input.reserve(16 * 1024);
+        c.resize_query_buffer(2_999);
+        assert!(c.input.capacity() >= 16 * 1024, "idle only 2 s");
+        c.resize_query_buffer(3_000);
+        assert_eq!(c.input.capacity(), 0, "idle over 2 s");
+    }
 }

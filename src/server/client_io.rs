@@ -21,8 +21,10 @@ const OUTPUT_HIGH_WATER: usize = 32 * 1024 * 1024;
 const OUTPUT_LOW_WATER: usize = 4 * 1024 * 1024;
 /// An output buffer larger than this is freed once fully written.
 const OUTPUT_SHRINK_ABOVE: usize = 1024 * 1024;
-/// An idle input buffer larger than this is freed.
-const INPUT_SHRINK_ABOVE: usize = 64 * 1024;
+/// The room made in a client's query buffer before each read, as Redis's
+/// PROTO_IOBUF_LEN: the buffer's size is what CLIENT LIST reports (qbuf + qbuf-free) and
+/// what the cron trims ([`Client::resize_query_buffer`]).
+const QUERY_READ_ROOM: usize = 16 * 1024;
 
 impl Server {
     pub(super) fn accept(&mut self, index: usize) {
@@ -95,7 +97,12 @@ impl Server {
                     return;
                 }
                 Ok(n) => {
+                    let room = n.max(QUERY_READ_ROOM);
+                    if c.input.capacity() - c.input.len() < room {
+                        c.input.reserve(room);
+                    }
                     c.input.extend_from_slice(&self.read_buf[..n]);
+                    c.input_peak = c.input_peak.max(c.input.len());
                     c.last_interaction_ms = self.store.now_ms;
                     self.state.stats.net_input_bytes += n as u64;
                     // A short read emptied the socket: bytes that arrive later raise a new
@@ -212,9 +219,6 @@ impl Server {
             input.drain(..keep_from);
             parser.rebase(keep_from);
             pos -= keep_from;
-        }
-        if input.is_empty() && input.capacity() > INPUT_SHRINK_ABOVE {
-            input = Vec::new();
         }
         let over_limit = input.len() as i64 > state.config.client_query_buffer_limit;
         // Anything written to the placeholder while the real buffer was out (none expected)

@@ -184,6 +184,11 @@ impl Server {
             }
         }
 
+        // Query buffers give back room they no longer need.
+        for (_, c) in self.state.clients.iter_mut() {
+            c.resize_query_buffer(now);
+        }
+
         if let Some(p) = self.state.pause {
             if p.until_ms <= now {
                 self.unpause();
