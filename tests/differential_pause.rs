@@ -103,3 +103,23 @@ fn paused_clients_count_as_blocked() {
         ),
     ]);
 }
+
+/// Redis keeps the dataset constant while clients are paused: a key past its deadline reads
+/// as missing but stays (DBSIZE counts it) until the pause ends.
+#[test]
+fn keys_do_not_expire_during_a_pause() {
+    assert_scenarios_match(&[(
+        "expiry waits for the pause to end",
+        vec![
+            Call(1, "SET foo bar PX 150"),
+            Call(1, "CLIENT PAUSE 100000 WRITE"),
+            Sleep(400),
+            Call(1, "GET foo"),
+            Call(1, "EXISTS foo"),
+            Call(1, "DBSIZE"),
+            Call(1, "CLIENT UNPAUSE"),
+            Call(1, "GET foo"),
+            Call(1, "DBSIZE"),
+        ],
+    )]);
+}

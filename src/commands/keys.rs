@@ -438,11 +438,12 @@ pub fn memory_usage(ctx: &mut Ctx, argv: &[&[u8]]) {
     }
     let key = argv[2];
     // Redis reads the table directly here: no hit or miss is counted.
-    ctx.store.expire_if_needed(ctx.db, key);
+    let expired = ctx.store.expire_if_needed(ctx.db, key);
     match ctx
         .store
         .db(ctx.db)
         .get(key)
+        .filter(|_| !expired)
         .map(|v| memory_usage_of(key, v))
     {
         Some(n) => ctx.out.int(n as i64),

@@ -129,6 +129,7 @@ pub fn call(
 ) {
     srv.propagation.enter();
     store.events_wanted = events_wanted(srv);
+    store.expiry_paused = srv.clients_paused(store.now_ms);
     let started = Instant::now();
     let reply_start = out.buf.len();
     let dirty_before = store.dirty;
@@ -228,6 +229,7 @@ pub fn call_served(
 ) {
     srv.propagation.enter();
     store.events_wanted = events_wanted(srv);
+    store.expiry_paused = srv.clients_paused(store.now_ms);
     let started = Instant::now();
     let reply_start = out.buf.len();
     let mut ctx = Ctx {

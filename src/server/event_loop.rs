@@ -201,6 +201,7 @@ impl Server {
         if self.state.active_expire {
             let budget = Duration::from_micros(period * 1000 / 4);
             self.store.events_wanted = crate::dispatch::events_wanted(&self.state);
+            self.store.expiry_paused = self.state.clients_paused(now);
             crate::store::expire::active_cycle(&mut self.store, budget);
             crate::dispatch::drain_events(&mut self.store, &mut self.state);
             crate::commands::blocking::serve_ready(&mut self.store, &mut self.state);

@@ -220,6 +220,11 @@ impl ServerState {
         b"DEL"
     }
 
+    /// Whether CLIENT PAUSE is in force at `now_ms` (keys then do not expire).
+    pub fn clients_paused(&self, now_ms: u64) -> bool {
+        self.pause.is_some_and(|p| p.until_ms > now_ms)
+    }
+
     /// The directory snapshots live in: the server changed into `dir` at start.
     pub fn data_dir(&self) -> &'static std::path::Path {
         std::path::Path::new(".")

@@ -17,6 +17,9 @@ const STALE_PERCENT: usize = 25;
 
 /// Runs the cycle over all databases for at most `budget`. Returns the keys it expired.
 pub fn active_cycle(store: &mut Store, budget: Duration) -> u64 {
+    if store.expiry_paused {
+        return 0;
+    }
     let started = Instant::now();
     let now = store.now_ms;
     let dbs = store.dbs.len();

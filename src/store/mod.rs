@@ -50,6 +50,10 @@ pub struct Store {
     pub watches: watch::Watches,
     /// What changed since the call path last drained.
     events: Events,
+    /// Clients are paused (CLIENT PAUSE): the dataset stays as it is, so keys past their
+    /// deadline read as missing but are not removed (lazily or by the active cycle) until
+    /// the pause ends, as in Redis.
+    pub expiry_paused: bool,
     /// Whether anyone reads the events (blocked clients waiting, propagation on): when
     /// nobody does, recording them is skipped, so the request path pays nothing for them.
     pub events_wanted: bool,
@@ -70,6 +74,7 @@ impl Store {
             watches: watch::Watches::default(),
             events: Events::default(),
             events_wanted: false,
+            expiry_paused: false,
         }
     }
 
@@ -130,14 +135,16 @@ impl Store {
         }
     }
 
-    /// Removes `key` from `db` if its deadline has passed. Returns true if it did.
+    /// Whether `key` of `db` has passed its deadline; if so it is removed, unless clients
+    /// are paused ([`Store::expiry_paused`]): then the key only reads as missing.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
-        if self.dbs[db].is_expired(key, self.now_ms) {
-            self.delete_expired(db, key);
-            true
-        } else {
-            false
+        if !self.dbs[db].is_expired(key, self.now_ms) {
+            return false;
         }
+        if !self.expiry_paused {
+            self.delete_expired(db, key);
+        }
+        true
     }
 
     /// The one way an expired key goes (lazily on lookup, or from the active cycle): it is
@@ -150,9 +157,12 @@ impl Store {
 
     /// A key read by a command: expires it lazily and counts a hit or a miss.
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&mut Value> {
-        self.expire_if_needed(db, key);
-        let access = self.access();
-        let v = self.dbs[db].access(key, access, &mut self.rng);
+        let v = if self.expire_if_needed(db, key) {
+            None
+        } else {
+            let access = self.access();
+            self.dbs[db].access(key, access, &mut self.rng)
+        };
         if v.is_some() {
             self.stats.hits += 1;
         } else {
@@ -164,8 +174,11 @@ impl Store {
     /// A key inspected without being used (TYPE, OBJECT): expires it lazily and counts a hit
     /// or a miss, but leaves its access time alone, as Redis's LOOKUP_NOTOUCH does.
     pub fn lookup_peek(&mut self, db: usize, key: &[u8]) -> Option<&Value> {
-        self.expire_if_needed(db, key);
-        let v = self.dbs[db].get(key);
+        let v = if self.expire_if_needed(db, key) {
+            None
+        } else {
+            self.dbs[db].get(key)
+        };
         if v.is_some() {
             self.stats.hits += 1;
         } else {
@@ -176,7 +189,9 @@ impl Store {
 
     /// A key about to be written: expires it lazily, counts nothing.
     pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Value> {
-        self.expire_if_needed(db, key);
+        if self.expire_if_needed(db, key) {
+            return None;
+        }
         let access = self.access();
         self.dbs[db].access(key, access, &mut self.rng)
     }
@@ -256,13 +271,14 @@ impl Store {
     /// Whether a live key exists: expires it lazily, counts nothing, leaves its access time
     /// alone.
     pub fn exists(&mut self, db: usize, key: &[u8]) -> bool {
-        self.expire_if_needed(db, key);
-        self.dbs[db].get(key).is_some()
+        !self.expire_if_needed(db, key) && self.dbs[db].get(key).is_some()
     }
 
     /// Deletes a live key, recorded as `del` with one write. Returns whether it existed.
     pub fn delete(&mut self, db: usize, key: &[u8]) -> bool {
-        self.expire_if_needed(db, key);
+        if self.expire_if_needed(db, key) {
+            return false;
+        }
         let existed = self.dbs[db].remove(key).is_some();
         if existed {
             self.record(db, key, Event::Del, 1);
@@ -297,7 +313,9 @@ impl Store {
     /// Removes a live key to put it elsewhere (RENAME, MOVE), recorded as `event`: its value
     /// and deadline.
     pub fn take(&mut self, db: usize, key: &[u8], event: Event) -> Option<(Value, Ttl)> {
-        self.expire_if_needed(db, key);
+        if self.expire_if_needed(db, key) {
+            return None;
+        }
         let deadline = self.dbs[db].deadline(key);
         let value = self.dbs[db].remove(key)?;
         self.record(db, key, event, 0);
