@@ -1,146 +1,250 @@
-//! CONFIG GET / SET / RESETSTAT / REWRITE / HELP.
+//! CONFIG GET / SET / RESETSTAT / REWRITE / HELP, answered as Redis 7.0's config.c does.
 
 use std::collections::HashSet;
 
 use super::Ctx;
-use crate::config::{self, Param, IMMUTABLE, PARAMS, PROTECTED};
+use crate::config::{self, Force, Param, HIDDEN, IMMUTABLE, PARAMS, PROTECTED, SENSITIVE};
 use crate::server::ServerState;
 use crate::store::KeyspaceStats;
 use crate::util::glob;
 
-/// CONFIG GET parameter [parameter ...]
+/// CONFIG GET parameter [parameter ...]: exact names (aliases and hidden parameters
+/// included) are echoed as typed; patterns match every name and alias but hidden ones.
+/// A name is returned once however many arguments match it.
 pub fn get(ctx: &mut Ctx, argv: &[&[u8]]) {
-    let mut seen = HashSet::new();
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for pattern in &argv[2..] {
-        // A plain name is looked up directly and echoed as typed, as Redis does.
-        if !pattern.iter().any(|b| b"*?[\\".contains(b)) {
-            let exact = std::str::from_utf8(pattern)
-                .ok()
-                .and_then(config::find_param);
-            if let Some(p) = exact {
-                if seen.insert(p.name) {
-                    let typed = String::from_utf8_lossy(pattern).into_owned();
-                    pairs.push((typed, shown_value(ctx.srv, p)));
+    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    let mut pairs: Vec<(Vec<u8>, &'static Param)> = Vec::new();
+    for arg in &argv[2..] {
+        // As Redis's strpbrk(name, "[*?"): only these make a pattern.
+        if !arg.iter().any(|b| b"[*?".contains(b)) {
+            let param = std::str::from_utf8(arg).ok().and_then(config::find_param);
+            if let Some(p) = param {
+                if seen.insert(arg.to_ascii_lowercase()) {
+                    pairs.push((arg.to_vec(), p));
                 }
             }
             continue;
         }
-        for p in PARAMS {
-            for name in std::iter::once(&p.name).chain(p.aliases.iter()) {
-                if glob::matches_nocase(pattern, name.as_bytes()) && seen.insert(*name) {
-                    pairs.push((name.to_string(), shown_value(ctx.srv, p)));
+        for p in PARAMS.iter().filter(|p| !p.has(HIDDEN)) {
+            for name in p.names() {
+                if !seen.contains(name.as_bytes()) && glob::matches_nocase(arg, name.as_bytes()) {
+                    seen.insert(name.as_bytes().to_vec());
+                    pairs.push((name.as_bytes().to_vec(), p));
                 }
             }
         }
     }
     ctx.out.map(pairs.len());
-    for (name, value) in pairs {
-        ctx.out.bulk_str(&name);
-        ctx.out.bulk_str(&value);
+    for (name, p) in pairs {
+        ctx.out.bulk(&name);
+        ctx.out.bulk_str(&shown_value(ctx.srv, p));
     }
 }
 
 /// A parameter's value as CONFIG GET shows it.
 fn shown_value(srv: &ServerState, p: &Param) -> String {
     match p.name {
-        // Redis reports the working directory it changed into.
-        "dir" => std::env::current_dir()
-            .map(|d| d.display().to_string())
-            .unwrap_or_else(|_| p.get(&srv.config)),
         // With `port 0` the kernel picked one.
         "port" => srv.tcp_port().to_string(),
         _ => p.get(&srv.config),
     }
 }
 
-fn set_failed(ctx: &mut Ctx, name: &[u8], why: &str) {
-    let mut msg = b"ERR CONFIG SET failed (possibly related to argument '".to_vec();
-    msg.extend_from_slice(name);
-    msg.extend_from_slice(b"') - ");
-    msg.extend_from_slice(why.as_bytes());
-    ctx.out.error_bytes(&msg);
+/// Why CONFIG SET refused, in the order Redis checks.
+enum Refusal<'a> {
+    /// No such parameter: named as typed.
+    Unknown(&'a [u8]),
+    /// A parameter that cannot be set (immutable, protected, given twice, bad value, or
+    /// failing to take effect): named, and why.
+    Failed(&'a [u8], String),
 }
 
-/// CONFIG SET parameter value [parameter value ...]: all or nothing.
+impl Refusal<'_> {
+    fn reply(self, ctx: &mut Ctx) {
+        let mut msg = Vec::new();
+        match self {
+            Refusal::Unknown(name) => {
+                msg.extend_from_slice(
+                    b"ERR Unknown option or number of arguments for CONFIG SET - '",
+                );
+                msg.extend_from_slice(name);
+                msg.push(b'\'');
+            }
+            Refusal::Failed(name, why) => {
+                msg.extend_from_slice(b"ERR CONFIG SET failed (possibly related to argument '");
+                msg.extend_from_slice(name);
+                msg.extend_from_slice(b"') - ");
+                msg.extend_from_slice(why.as_bytes());
+            }
+        }
+        ctx.out.error_bytes(&msg);
+    }
+}
+
+/// Whether enable-protected-configs lets this client change protected parameters.
+fn protected_allowed(ctx: &mut Ctx) -> bool {
+    match ctx.srv.config.enable_protected_configs.as_str() {
+        "yes" => true,
+        "local" => ctx.client().addr.ip().is_loopback(),
+        _ => false,
+    }
+}
+
+/// CONFIG SET parameter value [parameter value ...]: all or nothing. Every name is
+/// checked first (unknown, immutable, protected, given twice: the first problem is the
+/// answer), then every value is set, then what changed takes effect; a failure at any step
+/// restores every value.
 pub fn set(ctx: &mut Ctx, argv: &[&[u8]]) {
     if !argv.len().is_multiple_of(2) {
         return ctx.syntax_error();
     }
-    let mut chosen: Vec<(&'static Param, &[u8], String)> = Vec::new();
-    for pair in argv[2..].chunks(2) {
-        let name = pair[0];
+    let mut refusal = None;
+    let mut chosen: Vec<(&'static Param, &[u8], &[u8])> = Vec::new();
+    for (i, pair) in argv[2..].chunks(2).enumerate() {
+        let (name, value) = (pair[0], pair[1]);
         let param = std::str::from_utf8(name).ok().and_then(config::find_param);
         let Some(param) = param else {
-            let mut msg = b"ERR Unknown option or number of arguments for CONFIG SET - '".to_vec();
-            msg.extend_from_slice(name);
-            msg.push(b'\'');
-            ctx.out.error_bytes(&msg);
-            return;
+            refusal.get_or_insert(Refusal::Unknown(name));
+            continue;
         };
-        if param.flags & IMMUTABLE != 0 {
-            return set_failed(ctx, name, "can't set immutable config");
+        // Every secret is kept out of the slow log, even after a refusal.
+        if param.has(SENSITIVE) {
+            ctx.redact_arg(2 + 2 * i + 1);
         }
-        if param.flags & PROTECTED != 0 && ctx.srv.config.enable_protected_configs == "no" {
-            return set_failed(ctx, name, "can't set protected config");
+        if refusal.is_some() {
+            continue;
         }
-        if chosen.iter().any(|(p, _, _)| std::ptr::eq(*p, param)) {
-            return set_failed(ctx, name, "duplicate parameter");
-        }
-        chosen.push((param, name, String::from_utf8_lossy(pair[1]).into_owned()));
+        let why = if param.has(IMMUTABLE) {
+            "can't set immutable config"
+        } else if param.has(PROTECTED) && !protected_allowed(ctx) {
+            "can't set protected config"
+        } else if chosen.iter().any(|(p, _, _)| std::ptr::eq(*p, param)) {
+            "duplicate parameter"
+        } else {
+            chosen.push((param, name, value));
+            continue;
+        };
+        refusal = Some(Refusal::Failed(name, why.into()));
+    }
+    if let Some(refusal) = refusal {
+        return refusal.reply(ctx);
     }
     let before = ctx.srv.config.clone();
-    for (param, name, value) in &chosen {
-        if let Err(why) = param.set(&mut ctx.srv.config, std::slice::from_ref(value)) {
-            ctx.srv.config = before;
-            return set_failed(ctx, name, &why);
+    let cwd = std::env::current_dir().ok();
+    let restore = |ctx: &mut Ctx| {
+        ctx.srv.config = before.clone();
+        if let Some(dir) = &cwd {
+            let _ = std::env::set_current_dir(dir);
+        }
+    };
+    for &(param, name, value) in &chosen {
+        if let Err(why) = param.set(&mut ctx.srv.config, &set_words(param, value)) {
+            restore(ctx);
+            // Redis names the table entry here (its own name, or the alias used).
+            let entry = param
+                .names()
+                .find(|n| n.as_bytes().eq_ignore_ascii_case(name))
+                .unwrap_or(param.name);
+            return Refusal::Failed(entry.as_bytes(), why).reply(ctx);
         }
     }
-    if let Err((name, why)) = apply(ctx.srv, &before) {
-        ctx.srv.config = before;
-        let _ = apply(ctx.srv, &ctx.srv.config.clone());
-        return set_failed(ctx, name.as_bytes(), &why);
+    let order: Vec<&'static str> = chosen.iter().map(|(p, _, _)| p.name).collect();
+    if let Err((name, why)) = apply(ctx, &before, &order) {
+        restore(ctx);
+        // Back to the old values, effects included (listeners, limits).
+        let _ = apply(ctx, &before, &order);
+        return Refusal::Failed(name.as_bytes(), why).reply(ctx);
     }
-    // Encoding thresholds apply to the very next command, as in Redis.
-    ctx.store.limits = ctx.srv.config.encoding_limits();
     ctx.out.ok();
 }
 
-/// Puts changed settings into effect. On failure names the parameter and why.
-fn apply(srv: &mut ServerState, before: &config::Config) -> Result<(), (String, String)> {
+/// The words of a CONFIG SET value: multi-word parameters split it on single spaces, as
+/// Redis does (so `""` is no words at all), the others take it whole.
+fn set_words(param: &Param, value: &[u8]) -> Vec<String> {
+    let value = String::from_utf8_lossy(value);
+    if !param.kind.multi_arg() {
+        return vec![value.into_owned()];
+    }
+    if value.is_empty() {
+        return Vec::new();
+    }
+    value.split(' ').map(str::to_string).collect()
+}
+
+/// Puts the values that changed since `before` into effect, in the order the parameters
+/// were given (`order`). On failure, names the parameter and says why, in Redis's words.
+fn apply(
+    ctx: &mut Ctx,
+    before: &config::Config,
+    order: &[&'static str],
+) -> Result<(), (&'static str, String)> {
+    let srv = &mut *ctx.srv;
     srv.config.clamp();
-    // The store picks up LFU settings at the next cron tick; OBJECT FREQ checks the policy
-    // itself.
-    let now = &srv.config;
-    if now.loglevel != before.loglevel {
-        log::set_max_level(crate::level_filter(&now.loglevel));
+    if srv.config.loglevel != before.loglevel {
+        log::set_max_level(crate::level_filter(&srv.config.loglevel));
     }
-    if now.maxclients != before.maxclients {
-        let mut c = srv.config.clone();
-        crate::server::event_loop::adjust_open_files_limit(&mut c);
-        srv.config.maxclients = c.maxclients;
-    }
-    if srv.config.port != before.port || srv.config.bind != before.bind {
-        let name = if srv.config.bind != before.bind {
-            "bind"
-        } else {
-            "port"
-        };
-        for l in &mut srv.listeners {
-            let _ = srv.registry.deregister(&mut l.socket);
-        }
-        srv.listeners.clear();
-        match ServerState::bind_all(&srv.registry, &srv.config.bind, srv.config.port as u16) {
-            Ok(ls) if !ls.is_empty() => srv.listeners = ls,
-            _ => {
-                srv.listeners =
-                    ServerState::bind_all(&srv.registry, &before.bind, before.port as u16)
-                        .unwrap_or_default();
-                return Err((name.into(), "Unable to listen on this port".into()));
+    // The collection thresholds and LFU apply to the very next command, as in Redis.
+    ctx.store.limits = srv.config.encoding_limits();
+    ctx.store.lfu = srv.config.lfu_params();
+    let mut rebound = false;
+    for &name in order {
+        match name {
+            "maxclients" if srv.config.maxclients != before.maxclients => {
+                let wanted = srv.config.maxclients;
+                crate::server::event_loop::adjust_open_files_limit(&mut srv.config);
+                if srv.config.maxclients != wanted {
+                    return Err((
+                        name,
+                        format!(
+                            "The operating system is not able to handle the specified number \
+                             of clients, try with {}",
+                            srv.config.maxclients
+                        ),
+                    ));
+                }
             }
+            "port" if !rebound && srv.config.port != before.port => {
+                rebound = true;
+                if !rebind(srv, before) {
+                    let why = "Unable to listen on this port. Check server logs.";
+                    return Err((name, why.into()));
+                }
+            }
+            "bind" if !rebound && srv.config.bind != before.bind => {
+                rebound = true;
+                if !rebind(srv, before) {
+                    return Err((name, "Failed to bind to specified addresses.".into()));
+                }
+            }
+            _ => {}
         }
     }
     Ok(())
+}
+
+/// Listens on the configured addresses and port instead of the old ones; on failure
+/// listens on the old ones again and returns false.
+fn rebind(srv: &mut ServerState, before: &config::Config) -> bool {
+    for l in &mut srv.listeners {
+        let _ = srv.registry.deregister(&mut l.socket);
+    }
+    srv.listeners.clear();
+    let now = srv.config.listen_addresses();
+    match ServerState::bind_all(&srv.registry, &now, srv.config.port as u16) {
+        Ok(ls) if !ls.is_empty() => {
+            srv.listeners = ls;
+            true
+        }
+        result => {
+            if let Err(e) = result {
+                log::warn!("{e}");
+            }
+            let old = before.listen_addresses();
+            srv.listeners =
+                ServerState::bind_all(&srv.registry, &old, before.port as u16).unwrap_or_default();
+            false
+        }
+    }
 }
 
 /// CONFIG RESETSTAT
@@ -152,9 +256,15 @@ pub fn resetstat(ctx: &mut Ctx, _argv: &[&[u8]]) {
 
 /// CONFIG REWRITE
 pub fn rewrite(ctx: &mut Ctx, _argv: &[&[u8]]) {
-    match config::rewrite(&ctx.srv.config) {
-        Ok(()) => ctx.out.ok(),
-        Err(e) => ctx.out.err(&e),
+    match config::rewrite(&ctx.srv.config, Force::Changed) {
+        Ok(()) => {
+            log::warn!("CONFIG REWRITE executed with success.");
+            ctx.out.ok()
+        }
+        Err(e) => {
+            log::warn!("CONFIG REWRITE failed: {e}");
+            ctx.out.err(&e)
+        }
     }
 }
 

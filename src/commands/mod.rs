@@ -53,9 +53,17 @@ pub struct Ctx<'a> {
     /// rewriteClientCommandVector / alsoPropagate); `None` propagates the arguments as they
     /// came, if the command wrote anything.
     pub propagate: Option<Vec<Vec<Vec<u8>>>>,
+    /// Positions of arguments the slow log shows as `(redacted)` (secrets, as Redis's
+    /// redactClientCommandArgument). Empty, and not allocated, for almost every command.
+    pub redacted: Vec<usize>,
 }
 
 impl Ctx<'_> {
+    /// Keeps argument `index` (a secret) out of the slow log.
+    pub fn redact_arg(&mut self, index: usize) {
+        self.redacted.push(index);
+    }
+
     /// The calling client.
     pub fn client(&mut self) -> &mut Client {
         &mut self.srv.clients[self.caller]

@@ -144,6 +144,7 @@ pub fn call(
         caller: key,
         db,
         propagate: None,
+        redacted: Vec::new(),
     };
     (cmd.handler)(&mut ctx, argv);
     let Ctx {
@@ -152,6 +153,7 @@ pub fn call(
         out,
         db,
         propagate,
+        redacted,
         ..
     } = ctx;
     let micros = started.elapsed().as_micros() as u64;
@@ -171,7 +173,20 @@ pub fn call(
         Some(b) if matches!(b.reason, BlockReason::Keys(_))
     );
     if !cmd.flags.contains(CommandFlags::SKIP_SLOWLOG) && !blocked_on_keys {
-        log_if_slow(srv, key, argv, micros);
+        if redacted.is_empty() {
+            log_if_slow(srv, key, argv, micros);
+        } else {
+            let shown: Vec<&[u8]> = (0..argv.len())
+                .map(|i| {
+                    if redacted.contains(&i) {
+                        &b"(redacted)"[..]
+                    } else {
+                        argv[i]
+                    }
+                })
+                .collect();
+            log_if_slow(srv, key, &shown, micros);
+        }
     }
     if !srv.monitors.is_empty()
         && !cmd
@@ -239,6 +254,7 @@ pub fn call_served(
         caller: served.client,
         db: served.db,
         propagate: None,
+        redacted: Vec::new(),
     };
     serve(&mut ctx);
     let Ctx {

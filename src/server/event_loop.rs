@@ -37,7 +37,8 @@ impl Server {
     pub fn new(config: Config, mut store: Store) -> io::Result<Server> {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
-        let listeners = ServerState::bind_all(&registry, &config.bind, config.port as u16)?;
+        let listeners =
+            ServerState::bind_all(&registry, &config.listen_addresses(), config.port as u16)?;
         if listeners.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::AddrNotAvailable,
