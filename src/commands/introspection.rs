@@ -228,7 +228,7 @@ fn write_args(out: &mut Reply, args: &[Arg]) {
 
 /// COMMAND
 pub fn command(ctx: &mut Ctx, _argv: &[&[u8]]) {
-    let cmds = &table::table().commands;
+    let cmds = table::callable();
     ctx.out.array(cmds.len());
     for c in cmds {
         write_info(ctx.out, c.meta, &sub_metas(c));
@@ -237,7 +237,7 @@ pub fn command(ctx: &mut Ctx, _argv: &[&[u8]]) {
 
 /// COMMAND COUNT
 pub fn count(ctx: &mut Ctx, _argv: &[&[u8]]) {
-    ctx.out.int(table::table().commands.len() as i64);
+    ctx.out.int(table::callable().len() as i64);
 }
 
 /// COMMAND INFO [command-name ...]
@@ -257,7 +257,7 @@ pub fn info(ctx: &mut Ctx, argv: &[&[u8]]) {
 /// COMMAND DOCS [command-name ...]
 pub fn docs(ctx: &mut Ctx, argv: &[&[u8]]) {
     let cmds: Vec<&Command> = if argv.len() == 2 {
-        table::table().commands.iter().collect()
+        table::callable()
     } else {
         argv[2..]
             .iter()
@@ -314,9 +314,8 @@ pub fn list(ctx: &mut Ctx, argv: &[&[u8]]) {
         _ => return ctx.syntax_error(),
     };
     // Each command, then its subcommands, whether or not the command itself matched.
-    let names: Vec<&str> = table::table()
-        .commands
-        .iter()
+    let names: Vec<&str> = table::callable()
+        .into_iter()
         .flat_map(|c| std::iter::once(c).chain(&c.subcommands))
         .filter(|c| filter.keeps(c))
         .map(|c| c.name)

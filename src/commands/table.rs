@@ -469,25 +469,72 @@ fn no_subcommand(ctx: &mut Ctx, argv: &[&[u8]]) {
 const MAX_NAME: usize = 32;
 
 /// Top-level commands grouped by name length and first letter: a lookup compares a
-/// handful of names in place, without lowercasing a copy and hashing it.
-struct Shapes(Vec<Vec<&'static Command>>);
+/// handful of names in place, without lowercasing a copy and hashing it. Each entry is the
+/// name the command answers to (its own, or the one `rename-command` gave it).
+struct Shapes(Vec<Vec<(&'static str, &'static Command)>>);
 
 fn shape_of(name: &[u8]) -> Option<usize> {
     let first = *name.first()?;
     (name.len() <= MAX_NAME).then(|| name.len() * 32 + usize::from(first.to_ascii_lowercase() % 32))
 }
 
+static SHAPES: OnceLock<Shapes> = OnceLock::new();
+/// `rename-command` directives, set once at start, before the first lookup.
+static RENAMES: OnceLock<Vec<(String, String)>> = OnceLock::new();
+
+/// The top-level commands clients can call, with the names they call them by: every
+/// command under its own name, then the renames applied in order (an empty new name
+/// removes the command, as in Redis; renaming a command redust does not implement changes
+/// nothing it can dispatch).
+fn dispatch_names() -> Vec<(&'static str, &'static Command)> {
+    let mut names: Vec<(&'static str, &'static Command)> =
+        table().commands.iter().map(|c| (c.name, c)).collect();
+    for (from, to) in RENAMES.get().map(Vec::as_slice).unwrap_or_default() {
+        let Some(at) = names.iter().position(|(n, _)| n.eq_ignore_ascii_case(from)) else {
+            continue;
+        };
+        let (_, cmd) = names.remove(at);
+        if !to.is_empty() {
+            // Once per directive, at start: the names live as long as the table.
+            names.push((Box::leak(to.to_ascii_lowercase().into_boxed_str()), cmd));
+        }
+    }
+    names
+}
+
 fn shapes() -> &'static Shapes {
-    static SHAPES: OnceLock<Shapes> = OnceLock::new();
     SHAPES.get_or_init(|| {
         let mut by_shape = vec![Vec::new(); (MAX_NAME + 1) * 32];
-        for cmd in &table().commands {
-            if let Some(i) = shape_of(cmd.name.as_bytes()) {
-                by_shape[i].push(cmd);
+        for (name, cmd) in dispatch_names() {
+            if let Some(i) = shape_of(name.as_bytes()) {
+                by_shape[i].push((name, cmd));
             }
         }
         Shapes(by_shape)
     })
+}
+
+/// Applies `rename-command` directives (old name, new name or ""), already validated by
+/// the config loader. Must come before the first command lookup: the dispatch names are
+/// built once.
+pub fn rename_commands(renames: &[(String, String)]) -> Result<(), String> {
+    if SHAPES.get().is_some() {
+        return Err("rename-command must be applied before the first command".into());
+    }
+    RENAMES
+        .set(renames.to_vec())
+        .map_err(|_| "rename-command was already applied".to_string())
+}
+
+/// The top-level commands clients can call (those `rename-command` removed are not),
+/// sorted by their own names, as COMMAND lists them.
+pub fn callable() -> Vec<&'static Command> {
+    if RENAMES.get().is_none() {
+        return table().commands.iter().collect();
+    }
+    let mut cmds: Vec<&'static Command> = dispatch_names().into_iter().map(|(_, c)| c).collect();
+    cmds.sort_by_key(|c| c.name);
+    cmds
 }
 
 /// The top-level command named `name` (any case).
@@ -495,8 +542,8 @@ pub fn lookup_name(name: &[u8]) -> Option<&'static Command> {
     let bucket = &shapes().0[shape_of(name)?];
     bucket
         .iter()
-        .find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
-        .copied()
+        .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+        .map(|&(_, c)| c)
 }
 
 /// The command (or subcommand) argv calls, and whether it is a subcommand. A container

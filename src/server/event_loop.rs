@@ -35,6 +35,11 @@ pub struct Server {
 impl Server {
     /// Binds the listeners and prepares an empty store.
     pub fn new(config: Config, mut store: Store) -> io::Result<Server> {
+        // Before anything looks a command up: dispatch names are fixed from then on.
+        if !config.renamed_commands.is_empty() {
+            crate::commands::table::rename_commands(&config.renamed_commands)
+                .map_err(io::Error::other)?;
+        }
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let listeners =
