@@ -230,7 +230,8 @@ fn rebind(srv: &mut ServerState, before: &config::Config) -> bool {
     }
     srv.listeners.clear();
     let now = srv.config.listen_addresses();
-    match ServerState::bind_all(&srv.registry, &now, srv.config.port as u16) {
+    let backlog = srv.config.tcp_backlog as i32;
+    match ServerState::bind_all(&srv.registry, &now, srv.config.port as u16, backlog) {
         Ok(ls) if !ls.is_empty() => {
             srv.listeners = ls;
             true
@@ -240,17 +241,21 @@ fn rebind(srv: &mut ServerState, before: &config::Config) -> bool {
                 log::warn!("{e}");
             }
             let old = before.listen_addresses();
-            srv.listeners =
-                ServerState::bind_all(&srv.registry, &old, before.port as u16).unwrap_or_default();
+            srv.listeners = ServerState::bind_all(&srv.registry, &old, before.port as u16, backlog)
+                .unwrap_or_default();
             false
         }
     }
 }
 
-/// CONFIG RESETSTAT
+/// CONFIG RESETSTAT: what Redis's resetServerStats, command and error tables reset.
 pub fn resetstat(ctx: &mut Ctx, _argv: &[&[u8]]) {
     ctx.srv.stats.reset();
     ctx.store.stats = KeyspaceStats::default();
+    let p = &mut ctx.srv.persistence;
+    p.saves = 0;
+    p.latest_fork_usec = 0;
+    p.total_forks = 0;
     ctx.out.ok();
 }
 

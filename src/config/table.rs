@@ -252,8 +252,8 @@ config_table! {
     enable_module_command: String = "no".into(), "enable-module-command", Kind::Enum(PROTECTED_ACTION), IMMUTABLE | NO_EFFECT;
     cluster_preferred_endpoint_type: String = "ip".into(), "cluster-preferred-endpoint-type", Kind::Enum(CLUSTER_PREFERRED_ENDPOINT_TYPE), NO_EFFECT;
     propagation_error_behavior: String = "ignore".into(), "propagation-error-behavior", Kind::Enum(PROPAGATION_ERROR_BEHAVIOR), NO_EFFECT;
-    shutdown_on_sigint: String = "default".into(), "shutdown-on-sigint", Kind::Flags(SHUTDOWN_ON_SIG), NO_EFFECT, check_shutdown_flags;
-    shutdown_on_sigterm: String = "default".into(), "shutdown-on-sigterm", Kind::Flags(SHUTDOWN_ON_SIG), NO_EFFECT, check_shutdown_flags;
+    shutdown_on_sigint: String = "default".into(), "shutdown-on-sigint", Kind::Flags(SHUTDOWN_ON_SIG), NONE, check_shutdown_flags;
+    shutdown_on_sigterm: String = "default".into(), "shutdown-on-sigterm", Kind::Flags(SHUTDOWN_ON_SIG), NONE, check_shutdown_flags;
     databases: i64 = 16, "databases", num(Form::Integer, Bounds::Signed(1, INT_MAX)), IMMUTABLE;
     port: i64 = 6379, "port", num(Form::Integer, Bounds::Signed(0, 65535)), NONE;
     io_threads: i64 = 1, "io-threads", num(Form::Integer, Bounds::Signed(1, 128)), IMMUTABLE | NO_EFFECT;
@@ -274,7 +274,7 @@ config_table! {
     maxmemory_eviction_tenacity: i64 = 10, "maxmemory-eviction-tenacity", num(Form::Integer, Bounds::Signed(0, 100)), NO_EFFECT;
     timeout: i64 = 0, "timeout", num(Form::Integer, Bounds::Signed(0, INT_MAX)), NONE;
     replica_announce_port: i64 = 0, "replica-announce-port" | "slave-announce-port", num(Form::Integer, Bounds::Signed(0, 65535)), NO_EFFECT;
-    tcp_backlog: i64 = 511, "tcp-backlog", num(Form::Integer, Bounds::Signed(0, INT_MAX)), IMMUTABLE | NO_EFFECT;
+    tcp_backlog: i64 = 511, "tcp-backlog", num(Form::Integer, Bounds::Signed(0, INT_MAX)), IMMUTABLE;
     cluster_port: i64 = 0, "cluster-port", num(Form::Integer, Bounds::Signed(0, 65535)), IMMUTABLE | NO_EFFECT;
     cluster_announce_bus_port: i64 = 0, "cluster-announce-bus-port", num(Form::Integer, Bounds::Signed(0, 65535)), NO_EFFECT;
     cluster_announce_port: i64 = 0, "cluster-announce-port", num(Form::Integer, Bounds::Signed(0, 65535)), NO_EFFECT;

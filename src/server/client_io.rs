@@ -53,6 +53,9 @@ impl Server {
                 continue;
             }
             let _ = stream.set_nodelay(true);
+            if state.config.tcp_keepalive > 0 {
+                set_keepalive(&stream, state.config.tcp_keepalive as i32);
+            }
             let authenticated = !state.auth_required();
             let slot = state.clients.next_id();
             if let Err(e) = state
@@ -318,3 +321,36 @@ pub fn queue_write(state: &mut ServerState, key: ClientId) {
 }
 
 const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a bind address or an authentication password. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// tcp-keepalive as Redis's anetKeepAlive sets it: probes after `interval` seconds idle,
+/// then every third of it, and the peer is dead after three unanswered ones.
+fn set_keepalive(stream: &mio::net::TcpStream, interval: i32) {
+    use std::os::fd::AsRawFd;
+    let fd = stream.as_raw_fd();
+    let options = [
+        (libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, interval),
+        (
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPINTVL,
+            (interval / 3).max(1),
+        ),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3),
+    ];
+    for (level, name, value) in options {
+        // SAFETY: setsockopt on a socket we own, with a pointer to a live c_int and its size.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                name,
+                (&value as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            log::debug!("tcp-keepalive: {}", std::io::Error::last_os_error());
+            return;
+        }
+    }
+}

@@ -42,8 +42,12 @@ impl Server {
         }
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
-        let listeners =
-            ServerState::bind_all(&registry, &config.listen_addresses(), config.port as u16)?;
+        let listeners = ServerState::bind_all(
+            &registry,
+            &config.listen_addresses(),
+            config.port as u16,
+            config.tcp_backlog as i32,
+        )?;
         if listeners.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::AddrNotAvailable,
@@ -104,7 +108,19 @@ impl Server {
             self.resume_clients();
             if let Some(sig) = signals::take() {
                 log::warn!("Received {} scheduling shutdown...", signals::name(sig));
-                self.state.shutdown.get_or_insert(ShutdownRequest::Default);
+                let on_signal = if sig == libc::SIGINT {
+                    &self.state.config.shutdown_on_sigint
+                } else {
+                    &self.state.config.shutdown_on_sigterm
+                };
+                // shutdown-on-sig*: `save` / `nosave` override the save rules; redust has
+                // no replicas to wait for, so it always stops `now`.
+                let request = match on_signal.split(' ').find(|f| f.ends_with("save")) {
+                    Some("save") => ShutdownRequest::Save,
+                    Some(_) => ShutdownRequest::NoSave,
+                    None => ShutdownRequest::Default,
+                };
+                self.state.shutdown.get_or_insert(request);
             }
             self.before_sleep();
             if let Some(request) = self.state.shutdown {

@@ -253,11 +253,13 @@ impl ServerState {
 
     /// Binds every address of `bind` on `port`, Redis-style: an address starting with `-`
     /// is optional (skipped if it cannot be bound), `*` means every IPv4 address and `::*`
-    /// every IPv6 address. Returns the new listeners, registered with tokens from 0.
+    /// every IPv6 address. Each listens with `backlog` (tcp-backlog). Returns the new
+    /// listeners, registered with tokens from 0.
     pub fn bind_all(
         registry: &Registry,
         bind: &[String],
         port: u16,
+        backlog: i32,
     ) -> std::io::Result<Vec<Listener>> {
         let mut out = Vec::new();
         for raw in bind {
@@ -287,7 +289,7 @@ impl ServerState {
                 (0, Some(Listener { addr: first, .. })) => SocketAddr::new(addr.ip(), first.port()),
                 _ => addr,
             };
-            match bind_one(addr) {
+            match bind_one(addr, backlog) {
                 Ok(mut socket) => {
                     let token = Token(out.len());
                     registry.register(&mut socket, token, mio::Interest::READABLE)?;
@@ -316,9 +318,16 @@ impl ServerState {
 }
 
 /// Binds one listening socket. IPv6 sockets are IPv6-only, so `* ::*` can coexist.
-fn bind_one(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    // mio's TcpListener::bind sets SO_REUSEADDR, as Redis does.
-    TcpListener::bind(addr)
+fn bind_one(addr: SocketAddr, backlog: i32) -> std::io::Result<TcpListener> {
+    // mio's TcpListener::bind sets SO_REUSEADDR, as Redis does, and listens with its own
+    // backlog; listening again sets tcp-backlog's (the kernel caps it at somaxconn).
+    let listener = TcpListener::bind(addr)?;
+    use std::os::fd::AsRawFd;
+    // SAFETY: listen on a socket we own, already bound and listening.
+    if unsafe { libc::listen(listener.as_raw_fd(), backlog) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(listener)
 }
 
 /// A 40-hex-digit run id, like Redis's.
