@@ -8,25 +8,29 @@ use super::value::{repr, SaveRules, Setting};
 use super::{find_param, REDIS_VERSION};
 use crate::protocol::parse::split_args;
 
-/// A configuration that cannot be loaded: the line, and why, in Redis's words.
+/// A configuration that cannot be loaded: where, and why, in Redis's words.
 #[derive(Debug)]
 pub struct ConfigError {
-    /// 1-based line number in the text being loaded.
-    pub line: usize,
-    /// The line, trimmed.
-    pub text: String,
+    /// The 1-based line number and the line (trimmed); None for the checks made once
+    /// everything is read.
+    pub at: Option<(usize, String)>,
     /// Redis's message.
     pub reason: String,
 }
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
+        writeln!(
             f,
-            "\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\n\
-             Reading the configuration file, at line {}\n>>> '{}'\n{}",
-            self.line, self.text, self.reason
-        )
+            "\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***"
+        )?;
+        if let Some((line, text)) = &self.at {
+            writeln!(
+                f,
+                "Reading the configuration file, at line {line}\n>>> '{text}'"
+            )?;
+        }
+        write!(f, "{}", self.reason)
     }
 }
 
@@ -76,8 +80,7 @@ impl Loader<'_> {
                 continue;
             }
             self.line(line).map_err(|reason| ConfigError {
-                line: i + 1,
-                text: line.to_string(),
+                at: Some((i + 1, line.to_string())),
                 reason,
             })?;
         }
@@ -198,10 +201,9 @@ impl Loader<'_> {
     }
 
     /// Redis's checks once everything is read.
-    fn finish(&mut self, last_line: usize) -> Result<(), ConfigError> {
+    fn finish(&mut self) -> Result<(), ConfigError> {
         let fail = |reason: &str| ConfigError {
-            line: last_line,
-            text: String::new(),
+            at: None,
             reason: reason.to_string(),
         };
         if self.config.cluster_enabled && self.config.replicaof.0.is_some() {
@@ -228,7 +230,7 @@ impl Config {
             user_password: false,
         };
         loader.text(text)?;
-        loader.finish(text.split('\n').count())
+        loader.finish()
     }
 
     /// Builds the configuration from redis-server's arguments:
@@ -327,7 +329,7 @@ mod tests {
     fn errors_name_the_line() {
         let mut c = Config::default();
         let e = c.apply_text("port 1\nfoo bar\n").unwrap_err();
-        assert_eq!(e.line, 2);
+        assert_eq!(e.at, Some((2, "foo bar".to_string())));
         assert_eq!(e.reason, "Bad directive or wrong number of arguments");
         let e = c.apply_text("port abc").unwrap_err();
         assert_eq!(e.reason, "argument couldn't be parsed into an integer");
