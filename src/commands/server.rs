@@ -200,7 +200,8 @@ pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the \
     otherwise you need to set this option in the configuration file, and then restart the \
     server.";
 
-/// DEBUG SLEEP seconds | LOG message | SET-ACTIVE-EXPIRE 0|1 | HELP
+/// DEBUG SLEEP seconds | LOG message | RELOAD | CONFIG-REWRITE-FORCE-ALL |
+/// SET-ACTIVE-EXPIRE 0|1 | HELP
 pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
     let sub = argv[1];
     if is(sub, "help") {
@@ -235,6 +236,15 @@ pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
         ctx.out.ok();
     } else if is(sub, "reload") && argv.len() == 2 {
         super::persistence::debug_reload(ctx);
+    } else if is(sub, "config-rewrite-force-all") && argv.len() == 2 {
+        // Every parameter written, defaults included (Redis's suite checks the file loads).
+        match crate::config::rewrite(&ctx.srv.config, crate::config::Force::All) {
+            Ok(()) => ctx.out.ok(),
+            Err(e) => {
+                let why = e.strip_prefix("Rewriting config file: ").unwrap_or(&e);
+                ctx.out.err(&format!("CONFIG-REWRITE-FORCE-ALL failed: {why}"));
+            }
+        }
     } else if is(sub, "set-active-expire") && argv.len() == 3 {
         ctx.srv.active_expire = argv[2] != b"0";
         ctx.out.ok();

@@ -319,15 +319,97 @@ impl ServerState {
 
 /// Binds one listening socket. IPv6 sockets are IPv6-only, so `* ::*` can coexist.
 fn bind_one(addr: SocketAddr, backlog: i32) -> std::io::Result<TcpListener> {
-    // mio's TcpListener::bind sets SO_REUSEADDR, as Redis does, and listens with its own
-    // backlog; listening again sets tcp-backlog's (the kernel caps it at somaxconn).
-    let listener = TcpListener::bind(addr)?;
-    use std::os::fd::AsRawFd;
-    // SAFETY: listen on a socket we own, already bound and listening.
-    if unsafe { libc::listen(listener.as_raw_fd(), backlog) } != 0 {
-        return Err(std::io::Error::last_os_error());
+    use std::os::fd::{FromRawFd, OwnedFd};
+    // Built by hand rather than with TcpListener::bind, for what Redis sets before bind():
+    // SO_REUSEADDR, and IPV6_V6ONLY on IPv6 sockets so that `::*` can listen beside `*`
+    // on the same port; and listen() with tcp-backlog (the kernel caps it at somaxconn).
+    let family = if addr.is_ipv6() {
+        libc::AF_INET6
+    } else {
+        libc::AF_INET
+    };
+    let os_err = std::io::Error::last_os_error;
+    // SAFETY: socket() returns a new descriptor or -1; on success it is owned at once.
+    let fd = unsafe {
+        libc::socket(
+            family,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    };
+    if fd < 0 {
+        return Err(os_err());
     }
-    Ok(listener)
+    // SAFETY: fd is a fresh descriptor nothing else owns.
+    let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+    let one: libc::c_int = 1;
+    let set = |level, name| {
+        // SAFETY: setsockopt on our socket with a pointer to a live c_int and its size.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                name,
+                (&one as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(os_err())
+        }
+    };
+    set(libc::SOL_SOCKET, libc::SO_REUSEADDR)?;
+    if addr.is_ipv6() {
+        set(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY)?;
+    }
+    let (storage, len) = sockaddr(addr);
+    // SAFETY: bind with a sockaddr of the given length, filled for this family.
+    if unsafe { libc::bind(fd, (&storage as *const libc::sockaddr_storage).cast(), len) } != 0 {
+        return Err(os_err());
+    }
+    // SAFETY: listen on our bound socket.
+    if unsafe { libc::listen(fd, backlog) } != 0 {
+        return Err(os_err());
+    }
+    Ok(TcpListener::from_std(std::net::TcpListener::from(socket)))
+}
+
+/// `addr` as the C socket address bind() takes, and its length.
+fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: an all-zero sockaddr_storage is a valid (unspecified) address.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
+            std::mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
+            std::mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (storage, len as libc::socklen_t)
 }
 
 /// A 40-hex-digit run id, like Redis's.
