@@ -31,7 +31,8 @@ pub fn find_param(name: &str) -> Option<&'static Param> {
         .find(|p| p.names().any(|n| n.eq_ignore_ascii_case(name)))
 }
 
-/// Where Redis listens when `bind` is empty: every IPv4 and (if there is one) IPv6 address.
+/// Where Redis listens when `bind` is empty: every IPv4 and (if there is one) IPv6
+/// address, as with its default.
 const BIND_EVERYWHERE: [&str; 2] = ["*", "-::*"];
 
 impl Config {

@@ -341,11 +341,11 @@ config_table! {
     tls_ciphers: String = String::new(), "tls-ciphers", Kind::Str(Empty::IsNull), NO_EFFECT;
     tls_ciphersuites: String = String::new(), "tls-ciphersuites", Kind::Str(Empty::IsNull), NO_EFFECT;
     dir: String = ".".into(), "dir", Kind::Special(Special::Dir), PROTECTED;
-    save: SaveRules = SaveRules(vec![(60, 1)]), "save", Kind::Special(Special::Save), NONE;
+    save: SaveRules = SaveRules(vec![(3600, 1), (300, 100), (60, 10000)]), "save", Kind::Special(Special::Save), NONE;
     client_output_buffer_limit: ObufLimits = ObufLimits::default(), "client-output-buffer-limit", Kind::Special(Special::ClientOutputBufferLimit), NO_EFFECT;
     oom_score_adj_values: OomScoreAdjValues = OomScoreAdjValues::default(), "oom-score-adj-values", Kind::Special(Special::OomScoreAdjValues), NO_EFFECT;
     notify_keyspace_events: KeyspaceEvents = KeyspaceEvents(0), "notify-keyspace-events", Kind::Special(Special::NotifyKeyspaceEvents), NO_EFFECT;
-    bind: BindAddrs = BindAddrs(vec!["127.0.0.1".into(), "-::1".into()]), "bind", Kind::Special(Special::Bind), NONE;
+    bind: BindAddrs = BindAddrs(vec!["*".into(), "-::*".into()]), "bind", Kind::Special(Special::Bind), NONE;
     replicaof: ReplicaOf = ReplicaOf(None), "replicaof" | "slaveof", Kind::Special(Special::ReplicaOf), IMMUTABLE | NO_EFFECT;
     latency_tracking_info_percentiles: Percentiles = Percentiles::default(), "latency-tracking-info-percentiles", Kind::Special(Special::LatencyPercentiles), NO_EFFECT;
 }
