@@ -242,7 +242,8 @@ pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
             Ok(()) => ctx.out.ok(),
             Err(e) => {
                 let why = e.strip_prefix("Rewriting config file: ").unwrap_or(&e);
-                ctx.out.err(&format!("CONFIG-REWRITE-FORCE-ALL failed: {why}"));
+                ctx.out
+                    .err(&format!("CONFIG-REWRITE-FORCE-ALL failed: {why}"));
             }
         }
     } else if is(sub, "set-active-expire") && argv.len() == 3 {

@@ -117,6 +117,33 @@ mod tests {
         }
     }
 
+    /// The README's table of parameters without effect names exactly the NO_EFFECT rows,
+    /// so it stays true when a parameter starts to work.
+    #[test]
+    fn readme_lists_the_parameters_without_effect() {
+        let readme = include_str!("../../README.md");
+        let start = readme
+            .find("<!-- no-effect: start -->")
+            .expect("start marker");
+        let end = readme.find("<!-- no-effect: end -->").expect("end marker");
+        let mut listed: Vec<&str> = readme[start..end]
+            .lines()
+            .filter(|l| {
+                l.starts_with("| ") && !l.starts_with("| parameters") && !l.starts_with("| ---")
+            })
+            .flat_map(|l| l[2..].split(" | ").next().unwrap_or("").split(", "))
+            .map(|name| name.split(" (").next().unwrap_or(name))
+            .collect();
+        listed.sort_unstable();
+        let mut expected: Vec<&str> = PARAMS
+            .iter()
+            .filter(|p| p.has(NO_EFFECT))
+            .map(|p| p.name)
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(listed, expected);
+    }
+
     #[test]
     fn lookup_by_alias_any_case() {
         assert_eq!(
