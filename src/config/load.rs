@@ -3,8 +3,9 @@
 //! `#` comments, quoted words with `\x41` escapes) and its directives that are not
 //! parameters (`rename-command`, `user`, ...).
 
+use super::special::SaveRules;
 use super::table::{Config, Param};
-use super::value::{repr, SaveRules, Setting};
+use super::value::{repr, Setting};
 use super::{find_param, REDIS_VERSION};
 use crate::protocol::parse::split_args;
 

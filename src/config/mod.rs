@@ -3,23 +3,28 @@
 //!
 //! - `table`: every Redis 7.0.15 parameter (name, alias, kind, flags, default) and the typed
 //!   [`Config`] the server reads directly (nothing is parsed per command).
-//! - `value`: how each kind reads, validates and shows a value, with Redis's error texts.
+//! - `value`: how each kind reads, validates and shows a value, with Redis's error texts;
+//!   `special` for the parameters with a grammar of their own, `check` for the extra
+//!   validation some have.
 //! - `load`: redis.conf's grammar, the command line, `rename-command` and the other
 //!   directives that are not parameters.
 //! - `rewrite`: CONFIG REWRITE, keeping the file's comments and order as Redis does.
 
+mod check;
 mod load;
 mod rewrite;
+mod special;
 mod table;
 mod value;
 
 pub use load::ConfigError;
 pub use rewrite::{rewrite, Force};
-pub use table::{Config, Param, HIDDEN, IMMUTABLE, NO_EFFECT, PARAMS, PROTECTED, SENSITIVE};
-pub use value::{
-    memtoull, os_error_text, repr, BindAddrs, KeyspaceEvents, ObufLimit, ObufLimits,
-    OomScoreAdjValues, Percentiles, ReplicaOf, SaveRules,
+pub use special::{
+    BindAddrs, KeyspaceEvents, ObufLimit, ObufLimits, OomScoreAdjValues, Percentiles, ReplicaOf,
+    SaveRules,
 };
+pub use table::{Config, Param, HIDDEN, IMMUTABLE, NO_EFFECT, PARAMS, PROTECTED, SENSITIVE};
+pub use value::{memtoull, os_error_text, repr};
 
 /// The Redis version redust answers as (INFO, HELLO, LOLWUT).
 pub const REDIS_VERSION: &str = "7.0.15";

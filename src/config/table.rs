@@ -3,12 +3,14 @@
 //! the `Config` fields and the `PARAMS` rows from one list, so a parameter cannot exist in
 //! one and be missing from the other. The rows follow Redis's config.c table, in its order.
 
-use super::value::{
+use super::check::{
     check_appenddirname, check_appendfilename, check_dbfilename, check_defrag, check_hostname,
-    check_proc_title, check_shutdown_flags, BindAddrs, Bounds, Check, Choices, Empty, Form,
-    KeyspaceEvents, Kind, ObufLimits, OomScoreAdjValues, Percentiles, ReplicaOf, SaveRules,
-    Setting, Special,
+    check_proc_title, check_shutdown_flags, Check,
 };
+use super::special::{
+    BindAddrs, KeyspaceEvents, ObufLimits, OomScoreAdjValues, Percentiles, ReplicaOf, SaveRules,
+};
+use super::value::{Bounds, Choices, Empty, Form, Kind, Setting, Special};
 use std::path::PathBuf;
 
 /// No flag.
