@@ -25,7 +25,9 @@ fn usage() {
 
 fn init_logging(config: &Config) {
     let mut builder = env_logger::Builder::new();
-    builder.filter_level(redust::level_filter(&config.loglevel));
+    // The logger itself lets everything through: the global max level (set below, and by
+    // CONFIG SET loglevel) is the one filter, so raising the level at run time works.
+    builder.filter_level(log::LevelFilter::Trace);
     builder.parse_default_env();
     builder.format(|buf, record| {
         let now = redust::server::unix_ms();

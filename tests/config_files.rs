@@ -405,3 +405,46 @@ fn shutdown_on_sigterm_decides_whether_to_save() {
         assert_eq!(dir.join("dump.rdb").exists(), saved, "{flags}");
     }
 }
+
+#[test]
+fn config_set_loglevel_takes_effect_at_once() {
+    let ours = Server::start(&["--loglevel", "notice"]);
+    let mut raw = ours.raw();
+    drop(ours.raw());
+    assert_eq!(
+        raw.cmd_str(&["CONFIG", "SET", "loglevel", "verbose"]),
+        "+OK\r\n"
+    );
+    drop(ours.raw());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    // Verbose logs each connection; notice did not.
+    while ours.log().matches("Accepted").count() < 1 {
+        assert!(Instant::now() < deadline, "{}", ours.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(ours.log().matches("Accepted").count(), 1, "{}", ours.log());
+}
+
+#[test]
+fn protected_parameters_when_allowed_answer_as_in_redis() {
+    let file = scratch_dir("protected").join("redis.conf");
+    std::fs::write(&file, "enable-protected-configs yes\n").unwrap();
+    let redis = start_redis_with(&file, &[]);
+    let ours = start_redust_with(&file, &[]);
+    let (mut a, mut b) = (redis.raw(), ours.raw());
+    let target = scratch_dir("protected-target");
+    let target = target.to_str().unwrap();
+    for cmd in [
+        &["CONFIG", "SET", "dir", "/nonexistent/redust"][..],
+        &["CONFIG", "SET", "dir", "/etc/passwd"],
+        &["CONFIG", "SET", "dbfilename", "a/b.rdb"],
+        &["CONFIG", "SET", "dbfilename", "x.rdb"],
+        &["CONFIG", "GET", "dbfilename"],
+        &["CONFIG", "SET", "dir", target, "maxmemory", "bad"],
+        &["CONFIG", "SET", "dir", target, "timeout", "3"],
+        &["CONFIG", "GET", "dir"],
+        &["CONFIG", "SET", "dbfilename", "dump.rdb"],
+    ] {
+        assert_eq!(a.cmd_str(cmd), b.cmd_str(cmd), "{cmd:?}");
+    }
+}
