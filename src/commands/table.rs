@@ -532,7 +532,7 @@ pub fn callable() -> Vec<&'static Command> {
     if RENAMES.get().is_none() {
         return table().commands.iter().collect();
     }
-    let mut cmds: Vec<&'static Command> = dispatch_names().into_iter().map(|(_, c)| c).collect();
+    let mut cmds: Vec<&'static Command> = shapes().0.iter().flatten().map(|&(_, c)| c).collect();
     cmds.sort_by_key(|c| c.name);
     cmds
 }
