@@ -5,9 +5,9 @@
 pub use super::zset_args::{score_arg, LexRange, ScoreRange, NOT_FLOAT, NOT_LEX};
 use super::{int_arg, is, Ctx};
 use crate::protocol::parse::parse_i64;
-use crate::protocol::reply::format_double;
+use crate::protocol::reply::{format_double, Reply};
 use crate::store::types::ZSet;
-use crate::store::Value;
+use crate::store::{Store, Value};
 
 /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
 pub fn zadd(ctx: &mut Ctx, argv: &[&[u8]]) {
@@ -317,19 +317,25 @@ pub fn reply_pairs(ctx: &mut Ctx, items: &[(Vec<u8>, f64)], flat: bool) {
 
 /// Writes member/score pairs as an array of pairs when `nested`, else flat.
 pub fn reply_pairs_nested(ctx: &mut Ctx, items: &[(Vec<u8>, f64)], nested: bool) {
-    if nested {
-        ctx.out.array(items.len());
-        for (m, s) in items {
-            ctx.out.array(2);
-            ctx.out.bulk(m);
-            ctx.out.double(*s);
+    let items = items.iter().map(|(m, s)| (m.as_slice(), *s));
+    reply_pairs_iter(ctx.out, items.len(), items, nested);
+}
+
+/// Writes the `n` member/score pairs of `items` as an array of pairs when `nested`, else
+/// flat.
+pub fn reply_pairs_iter<'a>(
+    out: &mut Reply,
+    n: usize,
+    items: impl Iterator<Item = (&'a [u8], f64)>,
+    nested: bool,
+) {
+    out.array(if nested { n } else { 2 * n });
+    for (m, s) in items {
+        if nested {
+            out.array(2);
         }
-    } else {
-        ctx.out.array(items.len() * 2);
-        for (m, s) in items {
-            ctx.out.bulk(m);
-            ctx.out.double(*s);
-        }
+        out.bulk(m);
+        out.double(s);
     }
 }
 
@@ -482,7 +488,13 @@ pub fn zmpop(ctx: &mut Ctx, argv: &[&[u8]]) {
 
 /// The set at `key` without touching the access statistics again.
 fn peek_zset<'a>(ctx: &'a Ctx, key: &[u8]) -> Option<&'a ZSet> {
-    match ctx.store.dbs[ctx.db].get(key) {
+    zset_at(ctx.store, ctx.db, key)
+}
+
+/// The set at `key` in database `db`, without expiry checks or access statistics (for after
+/// a lookup that did those). Taking the store alone leaves the reply writable meanwhile.
+pub(super) fn zset_at<'a>(store: &'a Store, db: usize, key: &[u8]) -> Option<&'a ZSet> {
+    match store.dbs[db].get(key) {
         Some(Value::ZSet(z)) => Some(z),
         _ => None,
     }
