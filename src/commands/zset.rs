@@ -2,10 +2,13 @@
 //! ZPOP*/ZMPOP, ZRANDMEMBER, ZSCAN. Ranges live in `zset_range.rs`, set algebra in
 //! `zset_ops.rs`, argument parsing in `zset_args.rs`.
 
+use std::ops::Deref;
+
 pub use super::zset_args::{score_arg, LexRange, ScoreRange, NOT_FLOAT, NOT_LEX};
 use super::{int_arg, is, Ctx};
 use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::{format_double, Reply};
+use crate::store::bytes::SmallBytes;
 use crate::store::types::ZSet;
 use crate::store::{Store, Value};
 
@@ -71,67 +74,70 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[&[u8]], zincrby: bool) {
         pairs.push((s, p[1]));
     }
     let key = argv[1];
-    let exists = match ctx.write_as::<ZSet>(key) {
-        Err(_) => return,
-        Ok(z) => z.is_some(),
-    };
-    if !exists && xx {
-        if incr {
-            ctx.out.null();
-        } else {
-            ctx.out.int(0);
-        }
-        return;
-    }
     let limits = ctx.srv.config.encoding_limits();
-    if !exists && (limits.zset_entries == 0 || pairs[0].1.len() > limits.zset_value) {
-        // As Redis: a new set that cannot start as a listpack starts as a skiplist.
-        ctx.store.insert(
-            ctx.db,
-            key,
-            Value::ZSet(Box::new(ZSet::new_skiplist())),
-            crate::store::Ttl::Clear,
-        );
-    }
-    let Ok(z) = ctx.write_or_create::<ZSet>(key) else {
-        return;
-    };
     let (mut added, mut updated, mut processed) = (0u64, 0u64, 0u64);
     let mut last = 0.0;
     let mut nan = false;
-    for (score, member) in pairs {
-        match z.score(member) {
-            Some(cur) => {
-                if nx {
-                    continue;
+    // Runs inside the one lookup of the key (a second lookup, and a third for the
+    // emptiness check, had been a tenth of ZADD's instructions); returns whether the set
+    // is left empty.
+    let mut apply = |z: &mut ZSet| {
+        for &(score, member) in &pairs {
+            z.upsert(member, &limits, |cur| match cur {
+                Some(_) if nx => None,
+                Some(cur) => {
+                    let new = if incr { cur + score } else { score };
+                    if new.is_nan() {
+                        nan = true;
+                        return None;
+                    }
+                    if (gt && new <= cur) || (lt && new >= cur) {
+                        return None;
+                    }
+                    last = new;
+                    processed += 1;
+                    updated += u64::from(new != cur);
+                    Some(new)
                 }
-                let new = if incr { cur + score } else { score };
-                if new.is_nan() {
-                    nan = true;
-                    break;
+                None if xx => None,
+                None => {
+                    last = score;
+                    added += 1;
+                    processed += 1;
+                    Some(score)
                 }
-                if (gt && new <= cur) || (lt && new >= cur) {
-                    continue;
-                }
-                last = new;
-                processed += 1;
-                if new != cur {
-                    z.insert(member, new, &limits);
-                    updated += 1;
-                }
-            }
-            None => {
-                if xx {
-                    continue;
-                }
-                z.insert(member, score, &limits);
-                last = score;
-                added += 1;
-                processed += 1;
+            });
+            if nan {
+                break;
             }
         }
+        z.is_empty()
+    };
+    let emptied = match ctx.write_as::<ZSet>(key) {
+        Err(_) => return,
+        Ok(Some(z)) => apply(z),
+        Ok(None) if xx => {
+            return if incr { ctx.out.null() } else { ctx.out.int(0) };
+        }
+        Ok(None) => {
+            // As Redis: a new set that cannot start as a listpack starts as a skiplist.
+            let fresh = if limits.zset_entries == 0 || pairs[0].1.len() > limits.zset_value {
+                ZSet::new_skiplist()
+            } else {
+                ZSet::default()
+            };
+            let value = Value::ZSet(Box::new(fresh));
+            ctx.store
+                .insert(ctx.db, key, value, crate::store::Ttl::Clear);
+            match ctx.write_as::<ZSet>(key) {
+                Ok(Some(z)) => apply(z),
+                _ => unreachable!("just inserted a sorted set"),
+            }
+        }
+    };
+    if emptied {
+        ctx.remove_if_empty(key);
     }
-    ctx.remove_if_empty(key);
     if added + updated > 0 {
         ctx.signal_modified(key, added + updated);
     }
@@ -310,14 +316,18 @@ fn remrange(ctx: &mut Ctx, key: &[u8], ranks: impl FnOnce(&ZSet) -> (usize, usiz
 }
 
 /// Writes member/score pairs: flat in RESP2 (or when `flat`), an array of pairs in RESP3.
-pub fn reply_pairs(ctx: &mut Ctx, items: &[(Vec<u8>, f64)], flat: bool) {
+pub fn reply_pairs<M: Deref<Target = [u8]>>(ctx: &mut Ctx, items: &[(M, f64)], flat: bool) {
     let resp3 = ctx.out.resp == crate::protocol::reply::Resp::Three;
     reply_pairs_nested(ctx, items, resp3 && !flat);
 }
 
 /// Writes member/score pairs as an array of pairs when `nested`, else flat.
-pub fn reply_pairs_nested(ctx: &mut Ctx, items: &[(Vec<u8>, f64)], nested: bool) {
-    let items = items.iter().map(|(m, s)| (m.as_slice(), *s));
+pub fn reply_pairs_nested<M: Deref<Target = [u8]>>(
+    ctx: &mut Ctx,
+    items: &[(M, f64)],
+    nested: bool,
+) {
+    let items = items.iter().map(|(m, s)| (&**m, *s));
     reply_pairs_iter(ctx.out, items.len(), items, nested);
 }
 
@@ -340,22 +350,33 @@ pub fn reply_pairs_iter<'a>(
 }
 
 /// Pops up to `count` members from one end of the set at `key` (which must hold a set).
-pub(super) fn pop(ctx: &mut Ctx, key: &[u8], max: bool, count: usize) -> Vec<(Vec<u8>, f64)> {
+pub(super) fn pop(ctx: &mut Ctx, key: &[u8], max: bool, count: usize) -> Vec<(SmallBytes, f64)> {
     let Ok(Some(z)) = ctx.write_as::<ZSet>(key) else {
         return Vec::new();
     };
+    let popped = pop_from(z, max, count);
+    after_pop(ctx, key, popped)
+}
+
+/// Members popped from a set, and whether that emptied it.
+type Popped = (Vec<(SmallBytes, f64)>, bool);
+
+/// Pops up to `count` members from one end of `z`. The members move out of the set: no
+/// copy, no allocation for a short one.
+fn pop_from(z: &mut ZSet, max: bool, count: usize) -> Popped {
     let n = count.min(z.len());
-    let start = if max { z.len() - 1 } else { 0 };
-    let items: Vec<(Vec<u8>, f64)> = z
-        .iter_from(start, max)
-        .take(n)
-        .map(|(m, s)| (m.to_vec(), s))
-        .collect();
-    for (m, _) in &items {
-        z.remove(m);
+    let items = (0..n).map_while(|_| z.pop(max)).collect();
+    (items, z.is_empty())
+}
+
+/// The bookkeeping after popping from the set at `key`; returns the members.
+fn after_pop(ctx: &mut Ctx, key: &[u8], (items, emptied): Popped) -> Vec<(SmallBytes, f64)> {
+    if !items.is_empty() {
+        ctx.signal_modified(key, items.len() as u64);
     }
-    ctx.remove_if_empty(key);
-    ctx.signal_modified(key, items.len() as u64);
+    if emptied {
+        ctx.remove_if_empty(key);
+    }
     items
 }
 
@@ -383,12 +404,12 @@ fn zpop_generic(ctx: &mut Ctx, argv: &[&[u8]], max: bool) {
             return ctx.out.array(0);
         }
     }
-    match ctx.write_as::<ZSet>(argv[1]) {
+    let popped = match ctx.write_as::<ZSet>(argv[1]) {
         Err(_) => return,
         Ok(None) => return ctx.out.array(0),
-        Ok(Some(_)) => {}
-    }
-    let items = pop(ctx, argv[1], max, count);
+        Ok(Some(z)) => pop_from(z, max, count),
+    };
+    let items = after_pop(ctx, argv[1], popped);
     reply_pairs(ctx, &items, argv.len() == 2);
 }
 
