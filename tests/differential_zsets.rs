@@ -506,6 +506,18 @@ fn cases() -> Vec<Case> {
                 "ZADD e -0 zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
                 "ZRANGE e 0 -1 WITHSCORES",
                 "CONFIG SET zset-max-listpack-entries 128",
+                // Only a new member converts: an update of one longer than a since-lowered
+                // zset-max-listpack-value does not.
+                "ZADD f 1 mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm",
+                "CONFIG SET zset-max-listpack-value 10",
+                "ZADD f 2 mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm",
+                "ZINCRBY f 1 mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm",
+                "OBJECT ENCODING f",
+                "ZADD f 1 x",
+                "OBJECT ENCODING f",
+                "ZADD f 1 xxxxxxxxxxx",
+                "OBJECT ENCODING f",
+                "CONFIG SET zset-max-listpack-value 64",
             ],
         ),
         case(
