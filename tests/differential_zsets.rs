@@ -499,11 +499,11 @@ fn cases() -> Vec<Case> {
                 "ZSCORE c z",
                 "ZADD d -0 z",
                 "ZSCORE d z",
-                "ZADD d 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                "ZADD d 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
                 "ZADD d -0 z",
                 "ZSCORE d z",
                 "ZADD e 1 a",
-                "ZADD e -0 zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+                "ZADD e -0 zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
                 "ZRANGE e 0 -1 WITHSCORES",
                 "CONFIG SET zset-max-listpack-entries 128",
                 // Only a new member converts: an update of one longer than a since-lowered
