@@ -18,7 +18,7 @@ Sections (--only takes a comma-separated list of them):
   leaks       RSS after --cycles connect / PING / close cycles, and after FLUSHALL of
               --keys keys, against a fresh server's baseline.
   commands    server time per call (INFO commandstats usec_per_call) of commands over big
-              values: BITCOUNT and BITPOS over a --bit-mb MB string, ZRANGE 0 -1
+              values: BITCOUNT, BITPOS and BITOP over --bit-mb MB strings, ZRANGE 0 -1
               WITHSCORES of a --zset-members member sorted set; --rounds rounds.
   instructions  instructions per request (valgrind callgrind, the server's whole run less
               an idle start and stop) under redis-benchmark -P 16 for --insn-n requests per
@@ -84,6 +84,7 @@ BIG_COMMANDS = [
     ("BITCOUNT start end BIT", ["BITCOUNT", "ones", "5", "-7", "BIT"]),
     ("BITPOS 1, found in the last byte", ["BITPOS", "bits", "1"]),
     ("BITPOS 0 start end BIT, found in the last byte", ["BITPOS", "ones", "0", "3", "-1", "BIT"]),
+    ("BITOP AND of both strings", ["BITOP", "AND", "both", "bits", "ones"]),
     ("ZRANGE 0 -1 WITHSCORES", ["ZRANGE", "zs", "0", "-1", "WITHSCORES"]),
 ]
 PIPELINES = [1, 16]
