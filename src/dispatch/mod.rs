@@ -128,36 +128,18 @@ pub fn call(
     argv: &[&[u8]],
 ) {
     srv.propagation.enter();
-    store.events_wanted = events_wanted(srv);
-    store.expiry_paused = srv.clients_paused(store.now_ms);
-    let started = Instant::now();
     let reply_start = out.buf.len();
     let dirty_before = store.dirty;
-    let db = srv.clients[key].db;
     let c = &mut srv.clients[key];
+    let db = c.db;
     c.last_command = cmd.name;
     c.last_command_id = cmd.id;
-    let mut ctx = Ctx {
-        store,
-        srv,
-        out,
-        caller: key,
-        db,
-        propagate: None,
-    };
-    (cmd.handler)(&mut ctx, argv);
-    let Ctx {
-        store,
-        srv,
-        out,
+    let Ran {
         db,
         propagate,
-        ..
-    } = ctx;
-    let micros = started.elapsed().as_micros() as u64;
-
-    let failed = !out.error_codes.is_empty();
-    srv.stats.count_errors(&mut out.error_codes);
+        micros,
+        failed,
+    } = run(store, srv, out, key, db, |ctx| (cmd.handler)(ctx, argv));
     srv.stats.total_commands += 1;
     let stat = srv.stats.command(cmd.id);
     stat.calls += 1;
@@ -205,6 +187,53 @@ pub fn call(
     }
 }
 
+/// What running a handler left behind.
+struct Ran {
+    /// The database the client ended in (after a SELECT).
+    db: usize,
+    /// What the handler asked to propagate instead of its arguments.
+    propagate: Option<Vec<Vec<Vec<u8>>>>,
+    micros: u64,
+    /// It replied an error (counted in errorstats already).
+    failed: bool,
+}
+
+/// Runs `handler` as client `caller` in database `db`: the store is told what this call
+/// needs (events read? clients paused?), the time is taken and the errors the reply holds
+/// are counted. `call` and `call_served` do the rest, each with its own accounting.
+#[inline]
+fn run(
+    store: &mut Store,
+    srv: &mut ServerState,
+    out: &mut Reply,
+    caller: ClientId,
+    db: usize,
+    handler: impl FnOnce(&mut Ctx),
+) -> Ran {
+    store.events_wanted = events_wanted(srv);
+    store.expiry_paused = srv.clients_paused(store.now_ms);
+    let started = Instant::now();
+    let mut ctx = Ctx {
+        store,
+        srv,
+        out,
+        caller,
+        db,
+        propagate: None,
+    };
+    handler(&mut ctx);
+    let Ctx { db, propagate, .. } = ctx;
+    let micros = started.elapsed().as_micros() as u64;
+    let failed = !out.error_codes.is_empty();
+    srv.stats.count_errors(&mut out.error_codes);
+    Ran {
+        db,
+        propagate,
+        micros,
+        failed,
+    }
+}
+
 /// A blocked client being served: who, and the command it blocked in.
 pub struct Served<'a> {
     pub client: ClientId,
@@ -228,30 +257,13 @@ pub fn call_served(
     serve: impl FnOnce(&mut Ctx),
 ) {
     srv.propagation.enter();
-    store.events_wanted = events_wanted(srv);
-    store.expiry_paused = srv.clients_paused(store.now_ms);
-    let started = Instant::now();
     let reply_start = out.buf.len();
-    let mut ctx = Ctx {
-        store,
-        srv,
-        out,
-        caller: served.client,
-        db: served.db,
-        propagate: None,
-    };
-    serve(&mut ctx);
-    let Ctx {
-        store,
-        srv,
-        out,
+    let Ran {
         db,
         propagate,
-        ..
-    } = ctx;
-    let micros = started.elapsed().as_micros() as u64;
-    let failed = !out.error_codes.is_empty();
-    srv.stats.count_errors(&mut out.error_codes);
+        micros,
+        failed,
+    } = run(store, srv, out, served.client, served.db, serve);
     let stat = srv.stats.command(served.command);
     stat.usec += micros;
     if failed {
