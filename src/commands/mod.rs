@@ -79,6 +79,7 @@ impl Ctx<'_> {
 
     /// Records that the command changed `key` of the selected database in place, as
     /// `event` (see [`Store::record`]), adding `dirty` to the writes since the last save.
+    #[inline]
     pub fn record(&mut self, key: &[u8], event: Event, dirty: u64) {
         self.store.record(self.db, key, event, dirty);
     }

@@ -400,6 +400,7 @@ fn store_now_secs() -> u64 {
 }
 
 /// Arity, authentication: the checks Redis makes before running a command.
+#[inline(always)]
 fn check_call(srv: &ServerState, key: ClientId, cmd: &Command, argv: &[&[u8]]) -> Option<String> {
     let argc = argv.len() as i32;
     if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {

@@ -96,6 +96,7 @@ impl Store {
     /// Records that `key` of `db` changed as `event` says, and adds `dirty` to the count of
     /// writes since the last save. Commands that change a value in place (LPUSH, HSET,
     /// APPEND...) call this once they did; the store's own writes call it themselves.
+    #[inline]
     pub fn record(&mut self, db: usize, key: &[u8], event: Event, dirty: u64) {
         self.dirty += dirty;
         self.watches.touch(db, key);
@@ -215,7 +216,7 @@ impl Store {
         dirty: u64,
     ) {
         let now = self.now_ms;
-        if self.dbs[db].insert_at(key, value, ttl, now) {
+        if self.dbs[db].insert_at(key, value, ttl, now) && self.events_wanted {
             self.record(db, key, Event::New, 0);
         }
         self.record(db, key, event, dirty);
@@ -234,7 +235,8 @@ impl Store {
     ) {
         self.expire_if_needed(db, key);
         let access = self.access();
-        if self.dbs[db].store_touched(key, value, ttl, access, &mut self.rng) {
+        if self.dbs[db].store_touched(key, value, ttl, access, &mut self.rng) && self.events_wanted
+        {
             self.record(db, key, Event::New, 0);
         }
         self.record(db, key, event, dirty);
