@@ -21,6 +21,7 @@ pub mod list;
 pub mod list_move;
 pub mod meta;
 pub mod persistence;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;

@@ -16,7 +16,8 @@ use std::time::Instant;
 use crate::commands::spec::CommandFlags;
 use crate::commands::table::{self, Command, Traits};
 use crate::commands::{blocking, server, transaction, Ctx};
-use crate::protocol::reply::Reply;
+use crate::protocol::reply::{Reply, Resp};
+use crate::pubsub;
 use crate::server::client::{BlockReason, ReplyMode};
 use crate::server::{PauseMode, ServerState};
 use crate::store::{DbEvent, Event, Store};
@@ -178,7 +179,7 @@ pub fn call(
             wrote,
             propagate,
         };
-        after_command(store, srv, effects);
+        after_command(store, srv, (key, out), effects);
     }
     srv.propagation.leave();
     // Inside EXEC, waiters are served once the whole transaction has run.
@@ -270,8 +271,9 @@ pub fn call_served(
         stat.failed_calls += 1;
     }
     if srv.clients[served.client].reply_mode == ReplyMode::Off {
-        out.buf.truncate(reply_start);
+        drop_reply(out, reply_start);
     }
+    out.push_spans.clear();
     let argv: Vec<&[u8]> = served.argv.iter().map(Vec::as_slice).collect();
     log_if_slow(srv, served.client, &argv, micros);
     let effects = Effects {
@@ -280,25 +282,38 @@ pub fn call_served(
         wrote: false,
         propagate,
     };
-    after_command(store, srv, effects);
+    after_command(store, srv, (served.client, out), effects);
     srv.propagation.leave();
 }
 
 /// Whether anything will read the key events of the next command: blocked clients wait
-/// on keys, or propagation is recorded. (Keyspace notifications and client-side caching
-/// will join here.)
+/// on keys, propagation is recorded, or keyspace notifications are configured.
 pub fn events_wanted(srv: &ServerState) -> bool {
-    !srv.waiters.is_empty() || srv.propagation.is_on()
+    !srv.waiters.is_empty()
+        || srv.propagation.is_on()
+        || !srv.config.notify_keyspace_events.is_empty()
 }
 
-/// Drains the store's key events once: the keys blocked clients wait on are signalled, and
-/// expiries are propagated as deletions. Called after every command, and after the cron's
-/// active expiry.
-pub fn drain_events(store: &mut Store, srv: &mut ServerState) {
+/// Drains the store's key events once: the keys blocked clients wait on are signalled,
+/// expiries are propagated as deletions, and keyspace notifications are published (to the
+/// caller through the reply buffer lent to it). Called after every command, and after the
+/// cron's active expiry (no caller).
+pub fn drain_events(
+    store: &mut Store,
+    srv: &mut ServerState,
+    caller: Option<(ClientId, &mut Reply)>,
+) {
     if !store.has_events() {
         return;
     }
     let (keys, dbs) = store.take_events();
+    let flags = srv.notify_flags();
+    if flags.enabled() {
+        let mut outputs = pubsub::Outputs { srv, caller };
+        for ev in &keys {
+            pubsub::notify::notify(&mut outputs, flags, ev);
+        }
+    }
     for ev in &keys {
         if !srv.waiters.is_empty() {
             srv.waiters.signal(ev.db, &ev.key);
@@ -330,8 +345,13 @@ pub struct Effects<'a> {
 
 /// After a command (or a served blocked client): drains the store's key events
 /// ([`drain_events`]), then propagates the command itself.
-pub fn after_command(store: &mut Store, srv: &mut ServerState, effects: Effects) {
-    drain_events(store, srv);
+pub fn after_command(
+    store: &mut Store,
+    srv: &mut ServerState,
+    caller: (ClientId, &mut Reply),
+    effects: Effects,
+) {
+    drain_events(store, srv, Some(caller));
     if !srv.propagation.is_on() {
         return;
     }
@@ -420,6 +440,14 @@ fn check_call(srv: &ServerState, key: ClientId, cmd: &Command, argv: &[&[u8]]) -
     if refused_on_misconf && srv.writes_refused() {
         return Some(MISCONF.into());
     }
+    let c = &srv.clients[key];
+    if c.resp == Resp::Two && c.subs.any() && !cmd.traits.contains(Traits::ALLOWED_SUBSCRIBED) {
+        return Some(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \
+             RESET are allowed in this context",
+            cmd.name
+        ));
+    }
     None
 }
 
@@ -472,13 +500,27 @@ pub(crate) fn finish_reply_mode(
     };
     match c.reply_mode {
         ReplyMode::On => {}
-        ReplyMode::Off => out.buf.truncate(reply_start),
+        ReplyMode::Off => drop_reply(out, reply_start),
         ReplyMode::Skip => {
-            out.buf.truncate(reply_start);
+            drop_reply(out, reply_start);
             c.reply_mode = ReplyMode::On;
         }
         ReplyMode::SkipNext => c.reply_mode = ReplyMode::Skip,
     }
+    out.push_spans.clear();
+}
+
+/// Drops what the command replied since `reply_start`, but not its pushes (pub/sub frames
+/// reach a client even with CLIENT REPLY OFF, as in Redis).
+fn drop_reply(out: &mut Reply, reply_start: usize) {
+    let mut kept = Vec::new();
+    for &(a, b) in &out.push_spans {
+        if a >= reply_start {
+            kept.extend_from_slice(&out.buf[a..b]);
+        }
+    }
+    out.buf.truncate(reply_start);
+    out.buf.extend_from_slice(&kept);
 }
 
 /// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client but the caller.

@@ -34,9 +34,17 @@ pub struct Reply {
     /// Error codes (`ERR`, `WRONGTYPE`, ...) of the error replies written since the dispatcher
     /// last looked; they feed INFO errorstats.
     pub error_codes: Vec<String>,
+    /// Spans of `buf` written as pushes (pub/sub frames) during the current command: CLIENT
+    /// REPLY OFF / SKIP drop the command's reply but not these, as Redis's CLIENT_PUSHING.
+    pub push_spans: Vec<(usize, usize)>,
 }
 
 impl Reply {
+    /// Marks what was written since `start` as a push (see [`Reply::push_spans`]).
+    pub fn mark_push(&mut self, start: usize) {
+        self.push_spans.push((start, self.buf.len()));
+    }
+
     /// Bytes written but not yet sent.
     pub fn pending(&self) -> usize {
         self.buf.len() - self.sent

@@ -95,6 +95,8 @@ pub struct ServerState {
     /// The executable, for INFO.
     pub executable: String,
     pub persistence: crate::persistence::Persistence,
+    /// Pub/Sub subscribers.
+    pub pubsub: crate::pubsub::PubSub,
     /// The propagated stream of writes (recorded only once started).
     pub propagation: crate::dispatch::propagate::Propagation,
 }
@@ -128,6 +130,7 @@ impl ServerState {
                 .unwrap_or_default(),
             persistence: crate::persistence::Persistence::new(now_ms),
             propagation: Default::default(),
+            pubsub: Default::default(),
         }
     }
 
@@ -218,6 +221,11 @@ impl ServerState {
     /// DEL, as Redis does without lazyfree-lazy-expire (redust frees synchronously).
     pub fn deletion_command(&self) -> &'static [u8] {
         b"DEL"
+    }
+
+    /// What `notify-keyspace-events` asks for.
+    pub fn notify_flags(&self) -> crate::pubsub::notify::NotifyFlags {
+        crate::pubsub::notify::NotifyFlags::parse(&self.config.notify_keyspace_events)
     }
 
     /// Whether CLIENT PAUSE is in force at `now_ms` (keys then do not expire).
