@@ -420,7 +420,9 @@ pub struct Loading {
 /// included (reported where it is).
 #[derive(Debug)]
 pub enum IncludeError {
+    /// The `include` line itself: the reason, reported at that line.
     Here(String),
+    /// A line of the included file, reported in that file.
     Nested(ConfigError),
 }
 

@@ -298,6 +298,7 @@ pub const NO_SYSTEM_CHECK: &str = "redust does not run redis-server's system che
 /// Who supervises the process, as detected from `supervised` and the environment.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub enum Supervisor {
+    /// Not supervised (or the requested manager is not there).
     #[default]
     None,
     /// systemd with `Type=notify`: readiness and stopping are sent to this socket
@@ -440,6 +441,7 @@ pub const DEFAULT_PIDFILE: &str = "/var/run/redis.pid";
 pub struct Process {
     /// The pid file this process wrote (None if it wrote none or could not).
     pub pidfile: Option<PathBuf>,
+    /// The service manager to tell about readiness and exit.
     pub supervisor: Supervisor,
 }
 
