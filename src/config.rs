@@ -344,12 +344,12 @@ config_table! {
     enable_debug_command: String = "no".into(), "enable-debug-command",
         Kind::Enum(&["no", "yes", "local"]), IMMUTABLE;
     appendonly: bool = false, "appendonly", Kind::Bool, NO_EFFECT;
-    daemonize: bool = false, "daemonize", Kind::Bool, IMMUTABLE | NO_EFFECT;
-    pidfile: String = String::new(), "pidfile", Kind::Str, IMMUTABLE | NO_EFFECT;
+    daemonize: bool = false, "daemonize", Kind::Bool, IMMUTABLE;
+    pidfile: String = String::new(), "pidfile", Kind::Str, IMMUTABLE;
     tcp_backlog: i64 = 511, "tcp-backlog", Kind::Int { min: 0, max: INT_MAX }, IMMUTABLE | NO_EFFECT;
     tcp_keepalive: i64 = 300, "tcp-keepalive", Kind::Int { min: 0, max: INT_MAX }, NO_EFFECT;
     supervised: String = "no".into(), "supervised",
-        Kind::Enum(&["upstart", "systemd", "auto", "no"]), IMMUTABLE | NO_EFFECT;
+        Kind::Enum(&["upstart", "systemd", "auto", "no"]), IMMUTABLE;
     always_show_logo: bool = false, "always-show-logo", Kind::Bool, IMMUTABLE | NO_EFFECT;
     set_proc_title: bool = true, "set-proc-title", Kind::Bool, IMMUTABLE | NO_EFFECT;
     rdbcompression: bool = true, "rdbcompression", Kind::Bool, NO_EFFECT;
@@ -407,12 +407,40 @@ impl std::fmt::Display for ConfigError {
     }
 }
 
+/// What the pieces of one start-up load share (see [`Config::load_text`]).
+#[derive(Debug, Default)]
+pub struct Loading {
+    /// A `save` line was seen: later ones add rules instead of replacing the defaults.
+    pub saw_save: bool,
+    /// How many `include`s deep the current piece is.
+    pub depth: usize,
+}
+
+/// Why an `include` line failed: a fault of the line itself, or of a line in the file it
+/// included (reported where it is).
+#[derive(Debug)]
+pub enum IncludeError {
+    /// The `include` line itself: the reason, reported at that line.
+    Here(String),
+    /// A line of the included file, reported in that file.
+    Nested(ConfigError),
+}
+
 impl Config {
-    /// Applies redis.conf text. `source` names it in errors. Lines are numbered from
-    /// `first_line`.
+    /// Applies redis.conf text on its own. `source` names it in errors.
     pub fn apply_text(&mut self, text: &str, source: &str) -> Result<(), ConfigError> {
-        // The first `save` line replaces the default rules; later ones add to them.
-        let mut saw_save = false;
+        self.load_text(text, source, &mut Loading::default())
+    }
+
+    /// Applies one piece of a start-up load (a file, stdin, the command line, an included
+    /// file). `loading` carries what the pieces share: as in Redis, the first `save` line of
+    /// the whole load replaces the default rules and later ones add to them.
+    pub fn load_text(
+        &mut self,
+        text: &str,
+        source: &str,
+        loading: &mut Loading,
+    ) -> Result<(), ConfigError> {
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -436,6 +464,13 @@ impl Config {
             let Some((name, args)) = words.split_first() else {
                 continue;
             };
+            if name.eq_ignore_ascii_case("include") && args.len() == 1 {
+                crate::server::startup::include(self, &args[0], loading).map_err(|e| match e {
+                    IncludeError::Nested(e) => e,
+                    IncludeError::Here(reason) => fail(&reason),
+                })?;
+                continue;
+            }
             let Some(param) = find_param(name) else {
                 return Err(fail("Bad directive or wrong number of arguments"));
             };
@@ -445,65 +480,18 @@ impl Config {
             if param.name == "save" {
                 let mut rules =
                     <SaveRules as Setting>::parse(args, &param.kind).map_err(|e| fail(&e))?;
-                if saw_save && !rules.0.is_empty() {
+                if loading.saw_save && !rules.0.is_empty() {
                     let mut all = self.save.0.clone();
                     all.append(&mut rules.0);
                     rules.0 = all;
                 }
                 self.save = rules;
-                saw_save = true;
+                loading.saw_save = true;
                 continue;
             }
             param.set(self, args).map_err(|e| fail(&e))?;
         }
         Ok(())
-    }
-
-    /// Builds the configuration from redis-server style arguments:
-    /// `[config-file | -] [--name value ...]`.
-    pub fn from_args(args: &[String]) -> Result<Config, String> {
-        let mut config = Config::default();
-        let mut rest = args;
-        if let Some(first) = args.first() {
-            if !first.starts_with("--") {
-                let text = if first == "-" {
-                    std::io::read_to_string(std::io::stdin())
-                        .map_err(|e| format!("Can't read config from stdin: {e}"))?
-                } else {
-                    std::fs::read_to_string(first).map_err(|e| {
-                        format!("Fatal error, can't open config file '{first}': {e}")
-                    })?
-                };
-                config.apply_text(&text, first).map_err(|e| e.to_string())?;
-                if first != "-" {
-                    let path = std::fs::canonicalize(first).unwrap_or_else(|_| first.into());
-                    config.file = Some(path);
-                }
-                rest = &args[1..];
-            }
-        }
-        // Like redis-server: every `--name` starts a line, the words after it are its values.
-        let mut text = String::new();
-        for arg in rest {
-            match arg.strip_prefix("--") {
-                Some(name) if !name.is_empty() => {
-                    text.push('\n');
-                    text.push_str(name);
-                }
-                _ => {
-                    if text.is_empty() {
-                        return Err(format!("Invalid argument '{arg}': options start with --"));
-                    }
-                    text.push(' ');
-                    text.push_str(&quote(arg));
-                }
-            }
-        }
-        config
-            .apply_text(&text, "from the command line")
-            .map_err(|e| e.to_string())?;
-        config.clamp();
-        Ok(config)
     }
 
     /// `(lfu-log-factor, lfu-decay-time)` while an LFU maxmemory-policy is set.
@@ -631,18 +619,6 @@ mod tests {
         assert_eq!(e.reason, "argument must be between 0 and 65535 inclusive");
         let e = c.apply_text("save 60", "x.conf").unwrap_err();
         assert_eq!(e.reason, "Invalid save parameters");
-    }
-
-    #[test]
-    fn args_like_redis_server() {
-        let args: Vec<String> = ["--port", "7001", "--save", "", "--bind", "127.0.0.1"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let c = Config::from_args(&args).unwrap();
-        assert_eq!(c.port, 7001);
-        assert!(c.save.0.is_empty());
-        assert_eq!(c.bind, vec!["127.0.0.1"]);
     }
 
     #[test]

@@ -79,7 +79,7 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             field(t, "monotonic_clock", "POSIX clock_gettime");
             field(t, "multiplexing_api", "epoll");
             field(t, "process_id", std::process::id());
-            field(t, "process_supervised", "no");
+            field(t, "process_supervised", srv.process.supervisor.name());
             field(t, "run_id", &srv.run_id);
             field(t, "tcp_port", srv.tcp_port());
             field(t, "server_time_usec", crate::server::unix_us());

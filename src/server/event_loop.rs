@@ -328,6 +328,7 @@ impl Server {
         for l in &mut self.state.listeners {
             let _ = self.state.registry.deregister(&mut l.socket);
         }
+        self.state.process.exiting();
         log::warn!("redust is now ready to exit, bye bye...");
     }
 }

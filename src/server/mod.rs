@@ -7,6 +7,7 @@ pub mod clients;
 pub mod event_loop;
 pub mod memory;
 pub mod signals;
+pub mod startup;
 pub mod stats;
 
 use std::collections::BTreeSet;
@@ -99,6 +100,8 @@ pub struct ServerState {
     pub pubsub: crate::pubsub::PubSub,
     /// The propagated stream of writes (recorded only once started).
     pub propagation: crate::dispatch::propagate::Propagation,
+    /// The pid file and supervisor set up at start, undone at a clean exit.
+    pub process: startup::Process,
 }
 
 impl ServerState {
@@ -131,6 +134,7 @@ impl ServerState {
             persistence: crate::persistence::Persistence::new(now_ms),
             propagation: Default::default(),
             pubsub: Default::default(),
+            process: Default::default(),
         }
     }
 
