@@ -439,9 +439,11 @@ fn check_invariants(store: &mut Store, srv: &mut ServerState, key: ClientId) {
     // The probes must see their replies whatever CLIENT REPLY the sequence set; the
     // client's mode is restored afterwards (found by the fuzzer:
     // fuzz/regressions/command_sequence/invariant-ttl-under-client-reply-off).
-    // Likewise outside a transaction the sequence may have opened, or they would be queued.
+    // Likewise outside a transaction the sequence may have opened, or they would be queued,
+    // and outside RESP2's subscribed mode, or they would be refused.
     let mode = std::mem::take(&mut srv.clients[key].reply_mode);
     let tx = srv.clients[key].tx.take();
+    let subs = std::mem::take(&mut srv.clients[key].subs);
     for k in keys.iter().take(16) {
         let mut out = Reply::default();
         crate::dispatch::execute(store, srv, &mut out, key, &[b"TTL", k]);
@@ -454,6 +456,7 @@ fn check_invariants(store: &mut Store, srv: &mut ServerState, key: ClientId) {
     }
     srv.clients[key].reply_mode = mode;
     srv.clients[key].tx = tx;
+    srv.clients[key].subs = subs;
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod fuzz_harness;
 pub mod persistence;
 pub mod protocol;
+pub mod pubsub;
 pub mod server;
 pub mod store;
 pub mod util;

@@ -284,7 +284,7 @@ fn requirepass_gates_commands() {
 }
 
 #[test]
-fn bad_config_stops_startup_with_line_and_reason() {
+fn bad_config_stops_startup_with_file_and_line() {
     let dir = common::scratch_dir("badconf");
     let conf = dir.join("bad.conf");
     std::fs::write(&conf, "port 7000\nnosuch-directive 1\n").unwrap();
@@ -295,10 +295,7 @@ fn bad_config_stops_startup_with_line_and_reason() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("FATAL CONFIG FILE ERROR"), "{err}");
-    assert!(
-        err.contains("Reading the configuration file, at line 2"),
-        "{err}"
-    );
+    assert!(err.contains("bad.conf, at line 2"), "{err}");
     assert!(err.contains(">>> 'nosuch-directive 1'"), "{err}");
     assert!(
         err.contains("Bad directive or wrong number of arguments"),

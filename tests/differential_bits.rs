@@ -340,6 +340,22 @@ fn bitop_cases() -> Vec<Case> {
                 "BITOP NOT x missing",
                 "GET x",
                 "BITOP NOT missing missing",
+                // Two sources combine in one pass: either may be the longer, and the
+                // destination may be the longer source itself.
+                "BITOP AND d b c",
+                "GET d",
+                "BITOP XOR d c b",
+                "GET d",
+                "BITOP OR c b c",
+                "GET c",
+                "BITOP XOR d c n e",
+                "GET d",
+                // A source of another type stops at it, the destination untouched.
+                "RPUSH lst x",
+                "BITOP AND d c lst b",
+                "GET d",
+                "BITOP OR d missing c lst missing2",
+                "GET d",
             ],
         ),
         case(

@@ -483,6 +483,61 @@ fn cases() -> Vec<Case> {
             ],
         ),
         case(
+            // Score text is C's %.17g in both encodings, and the shortest round-trip form
+            // is not it (0.1 is 0.10000000000000001). Ties at the 17th digit round to even:
+            // 0.00953769683837890625 (10001 / 2^20) and 0.00953960418701171875.
+            "score-text",
+            &[
+                "ZADD t 0.1 a 1e-7 b 1e21 c 123456789012345678 d -0.0 e inf f -inf g 1.1 h",
+                "ZADD t 0.00953769683837890625 i 0.00953960418701171875 j 5e-324 k 1e308 l",
+                "ZADD t 99999999999999999 m 9.9999999999999999e-5 n 0.0001 o 1e16 p 1e17 q",
+                "ZADD t 2.2250738585072014e-308 r 1e-12 s 1e37 u 1e38 v -1.5e-7 w 4.5e15 x",
+                "ZRANGE t 0 -1 WITHSCORES",
+                "ZSCORE t a",
+                "ZMSCORE t b c d e f",
+                "ZINCRBY t 0.2 a",
+                "ZPOPMAX t 3",
+                "CONFIG SET zset-max-listpack-entries 0",
+                "ZADD s 0.1 a 1e-7 b 1e21 c 123456789012345678 d -0.0 e inf f -inf g 1.1 h",
+                "ZADD s 0.00953769683837890625 i 0.00953960418701171875 j 5e-324 k 1e308 l",
+                "ZADD s 99999999999999999 m 9.9999999999999999e-5 n 0.0001 o 1e16 p 1e17 q",
+                "ZADD s 2.2250738585072014e-308 r 1e-12 s 1e37 u 1e38 v -1.5e-7 w 4.5e15 x",
+                "OBJECT ENCODING s",
+                "ZRANGE s 0 -1 WITHSCORES",
+                "ZREVRANGE s 0 4 WITHSCORES",
+                "ZRANGEBYSCORE s -inf 1 WITHSCORES LIMIT 2 5",
+                "ZINCRBY s 0.2 a",
+                "ZPOPMIN s 3",
+                // A -0 that converts a listpack is stored as -0 (the conversion comes
+                // first); one added to a listpack becomes 0.
+                "CONFIG SET zset-max-listpack-entries 2",
+                "ZADD c 1 a 2 b",
+                "ZADD c -0 z",
+                "ZSCORE c z",
+                "ZADD d -0 z",
+                "ZSCORE d z",
+                "ZADD d 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                "ZADD d -0 z",
+                "ZSCORE d z",
+                "ZADD e 1 a",
+                "ZADD e -0 zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+                "ZRANGE e 0 -1 WITHSCORES",
+                "CONFIG SET zset-max-listpack-entries 128",
+                // Only a new member converts: an update of one longer than a since-lowered
+                // zset-max-listpack-value does not.
+                "ZADD f 1 mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm",
+                "CONFIG SET zset-max-listpack-value 10",
+                "ZADD f 2 mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm",
+                "ZINCRBY f 1 mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm",
+                "OBJECT ENCODING f",
+                "ZADD f 1 x",
+                "OBJECT ENCODING f",
+                "ZADD f 1 xxxxxxxxxxx",
+                "OBJECT ENCODING f",
+                "CONFIG SET zset-max-listpack-value 64",
+            ],
+        ),
+        case(
             "encoding-config",
             &[
                 "config set zset-max-listpack-entries 4",

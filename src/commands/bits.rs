@@ -5,6 +5,8 @@
 //! Argument checks happen in Redis 7.0's order, since that order decides which error a
 //! client sees when several arguments are wrong.
 
+use std::borrow::Cow;
+
 use super::{is, Ctx};
 use crate::protocol::parse::parse_i64;
 use crate::store::{Event, RString, Ttl, Value};
@@ -390,46 +392,96 @@ pub fn bitpos(ctx: &mut Ctx, argv: &[&[u8]]) {
     reply(ctx, pos);
 }
 
+/// A BITOP operation.
+#[derive(Clone, Copy, PartialEq)]
+enum BitOp {
+    And,
+    Or,
+    Xor,
+    Not,
+}
+
+/// Folds `src` into `result` with `op`, as if the shorter were zero-padded to the longer.
+/// One plain zipped loop per operation, which the compiler vectorizes: a function pointer
+/// called per byte had cost 3.1 times Redis's time on 256 MB strings.
+fn fold_bytes(result: &mut Vec<u8>, src: &[u8], op: BitOp) {
+    if result.len() < src.len() {
+        result.resize(src.len(), 0);
+    }
+    let (head, tail) = result.split_at_mut(src.len());
+    match op {
+        BitOp::And => {
+            head.iter_mut().zip(src).for_each(|(r, b)| *r &= b);
+            tail.fill(0);
+        }
+        BitOp::Or => head.iter_mut().zip(src).for_each(|(r, b)| *r |= b),
+        BitOp::Xor => head.iter_mut().zip(src).for_each(|(r, b)| *r ^= b),
+        BitOp::Not => unreachable!("NOT takes one key, which seeds the result"),
+    }
+}
+
+/// `a op b`, the shorter zero-padded to the longer, in one pass.
+fn combine(a: &[u8], b: &[u8], op: BitOp) -> Vec<u8> {
+    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+    let mut out = Vec::with_capacity(long.len());
+    let pairs = long.iter().zip(short);
+    match op {
+        BitOp::And => out.extend(pairs.map(|(x, y)| x & y)),
+        BitOp::Or => out.extend(pairs.map(|(x, y)| x | y)),
+        BitOp::Xor => out.extend(pairs.map(|(x, y)| x ^ y)),
+        BitOp::Not => unreachable!("NOT takes one key"),
+    }
+    if op == BitOp::And {
+        out.resize(long.len(), 0);
+    } else {
+        out.extend_from_slice(&long[short.len()..]);
+    }
+    out
+}
+
 /// BITOP AND|OR|XOR|NOT destkey key [key ...]
 pub fn bitop(ctx: &mut Ctx, argv: &[&[u8]]) {
-    type Fold = fn(u8, u8) -> u8;
-    let ops: [(&str, Fold); 4] = [
-        ("and", |r, b| r & b),
-        ("or", |r, b| r | b),
-        ("xor", |r, b| r ^ b),
-        ("not", |_, b| !b),
+    let ops = [
+        ("and", BitOp::And),
+        ("or", BitOp::Or),
+        ("xor", BitOp::Xor),
+        ("not", BitOp::Not),
     ];
-    let Some(fold) = keyword(argv[1], &ops) else {
+    let Some(op) = keyword(argv[1], &ops) else {
         return ctx.syntax_error();
     };
-    let not = is(argv[1], "not");
-    if not && argv.len() != 4 {
+    if op == BitOp::Not && argv.len() != 4 {
         return ctx
             .out
             .err("BITOP NOT must be called with a single source key.");
     }
-    // Folding key by key needs no copy of the sources. A missing key, or the part of the
-    // result past a key's end, counts as zero bytes.
-    let mut result: Vec<u8> = Vec::new();
-    for (i, key) in argv[3..].iter().enumerate() {
-        let s = match ctx.read_string(key) {
-            Err(_) => return,
-            Ok(s) => s.map(|s| s.as_bytes()),
-        };
-        let src: &[u8] = s.as_deref().unwrap_or(&[]);
-        if result.len() < src.len() {
-            result.resize(src.len(), 0);
-        }
-        let padded = src.iter().copied().chain(std::iter::repeat(0));
-        if i == 0 {
-            // The first key seeds the result (NOT complements it: its only key).
-            let seed = |(r, b): (&mut u8, u8)| *r = if not { !b } else { b };
-            result.iter_mut().zip(padded).for_each(seed);
-        } else {
-            let step = |(r, b): (&mut u8, u8)| *r = fold(*r, b);
-            result.iter_mut().zip(padded).for_each(step);
+    // Each source is looked up first, in order (expiry, hit and miss counts, WRONGTYPE),
+    // then all are read in place together: the first two combine in one pass, as Redis
+    // does, instead of a copy of the first and a second pass over it. A missing key, or
+    // the part of the result past a key's end, counts as zero bytes.
+    for key in &argv[3..] {
+        if ctx.read_string(key).is_err() {
+            return;
         }
     }
+    let db = ctx.store.db(ctx.db);
+    let sources: Vec<Cow<[u8]>> = argv[3..]
+        .iter()
+        .map(|key| match db.get(key) {
+            Some(Value::Str(s)) => s.as_bytes(),
+            _ => Cow::Borrowed(&[][..]),
+        })
+        .collect();
+    let mut result = match (op, &sources[..]) {
+        (BitOp::Not, [a]) => a.iter().map(|b| !b).collect(),
+        (_, [a]) => a.to_vec(),
+        (_, [a, b, ..]) => combine(a, b, op),
+        (_, []) => unreachable!("BITOP's arity guarantees a source key"),
+    };
+    for src in sources.iter().skip(2) {
+        fold_bytes(&mut result, src, op);
+    }
+    drop(sources);
     let dest = argv[2];
     let len = result.len();
     if len > 0 {
@@ -689,6 +741,29 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn folds_pad_the_shorter_with_zeros() {
+        let fold = |a: &[u8], b: &[u8], op| {
+            let mut r = a.to_vec();
+            fold_bytes(&mut r, b, op);
+            r
+        };
+        assert_eq!(fold(&[0xf0, 0xff, 0x0f], &[0x3c], BitOp::And), [0x30, 0, 0]);
+        assert_eq!(fold(&[0x3c], &[0xf0, 0xff, 0x0f], BitOp::And), [0x30, 0, 0]);
+        assert_eq!(fold(&[0xf0, 0xff], &[0x0f], BitOp::Or), [0xff, 0xff]);
+        assert_eq!(fold(&[0x0f], &[0xf0, 0xff], BitOp::Or), [0xff, 0xff]);
+        assert_eq!(fold(&[0xff, 0x01], &[0x0f], BitOp::Xor), [0xf0, 0x01]);
+        assert_eq!(fold(&[], &[0x0f, 0x10], BitOp::Xor), [0x0f, 0x10]);
+        for (a, b) in [
+            (&[0xf0u8, 0xff, 0x0f][..], &[0x3cu8][..]),
+            (&[0x3c], &[0xf0, 0xff]),
+        ] {
+            for op in [BitOp::And, BitOp::Or, BitOp::Xor] {
+                assert_eq!(combine(a, b, op), fold(a, b, op), "{a:?} {b:?}");
             }
         }
     }

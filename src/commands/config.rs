@@ -180,6 +180,13 @@ fn apply(
 ) -> Result<(), (&'static str, String)> {
     let srv = &mut *ctx.srv;
     srv.config.clamp();
+    // The directory was checked when set; the server moves into it first, as Redis's
+    // setter does, so the other effects see it.
+    if srv.config.dir != before.dir {
+        if let Err(e) = std::env::set_current_dir(&srv.config.dir) {
+            return Err(("dir", config::os_error_text(&e)));
+        }
+    }
     if srv.config.loglevel != before.loglevel {
         log::set_max_level(crate::level_filter(&srv.config.loglevel));
     }

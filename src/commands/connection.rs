@@ -8,6 +8,14 @@ use crate::server::client::ReplyMode;
 
 /// PING [message]
 pub fn ping(ctx: &mut Ctx, argv: &[&[u8]]) {
+    // A RESP2 client in subscribed mode gets PING's answer as a pub/sub style array.
+    let c = ctx.client();
+    if c.subs.any() && c.resp == Resp::Two && argv.len() <= 2 {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(argv.get(1).copied().unwrap_or(b""));
+        return;
+    }
     match argv.len() {
         1 => ctx.out.simple("PONG"),
         2 => ctx.out.bulk(argv[1]),
@@ -31,11 +39,13 @@ pub fn reset(ctx: &mut Ctx, _argv: &[&[u8]]) {
     let auth_required = ctx.srv.auth_required();
     let key = ctx.caller;
     ctx.srv.monitors.retain(|&m| m != key);
+    crate::pubsub::forget(ctx.srv, key);
     ctx.client().tx = None;
     super::transaction::unwatch_all(ctx);
     ctx.db = 0;
     ctx.out.resp = Resp::Two;
     let c = ctx.client();
+    c.resp = Resp::Two;
     c.db = 0;
     c.name.clear();
     c.reply_mode = ReplyMode::On;
@@ -163,6 +173,7 @@ pub fn hello(ctx: &mut Ctx, argv: &[&[u8]]) {
         ctx.client().name = n.to_vec();
     }
     ctx.out.resp = resp;
+    ctx.client().resp = resp;
     let id = ctx.client().id as i64;
     let out = &mut *ctx.out;
     out.map(7);

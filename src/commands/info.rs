@@ -79,7 +79,7 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             field(t, "monotonic_clock", "POSIX clock_gettime");
             field(t, "multiplexing_api", "epoll");
             field(t, "process_id", std::process::id());
-            field(t, "process_supervised", "no");
+            field(t, "process_supervised", srv.process.supervisor.name());
             field(t, "run_id", &srv.run_id);
             field(t, "tcp_port", srv.tcp_port());
             field(t, "server_time_usec", crate::server::unix_us());
@@ -219,8 +219,9 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             field(t, "evicted_clients", 0);
             field(t, "keyspace_hits", ks.hits);
             field(t, "keyspace_misses", ks.misses);
-            field(t, "pubsub_channels", 0);
-            field(t, "pubsub_patterns", 0);
+            field(t, "pubsub_channels", srv.pubsub.channel_count());
+            field(t, "pubsub_patterns", srv.pubsub.pattern_count());
+            field(t, "pubsubshard_channels", srv.pubsub.shard_count());
             field(t, "latest_fork_usec", srv.persistence.latest_fork_usec);
             field(t, "total_forks", srv.persistence.total_forks);
             field(t, "total_error_replies", s.total_error_replies);

@@ -21,6 +21,7 @@ pub mod list;
 pub mod list_move;
 pub mod meta;
 pub mod persistence;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -87,6 +88,7 @@ impl Ctx<'_> {
 
     /// Records that the command changed `key` of the selected database in place, as
     /// `event` (see [`Store::record`]), adding `dirty` to the writes since the last save.
+    #[inline]
     pub fn record(&mut self, key: &[u8], event: Event, dirty: u64) {
         self.store.record(self.db, key, event, dirty);
     }

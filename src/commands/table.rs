@@ -14,8 +14,8 @@ use super::spec::{
 };
 use super::{
     bits, blocking, client, config, connection, expire, hash, introspection, keys, lcs, list,
-    list_move, persistence, server, set, sort, string, transaction, zset, zset_ops, zset_range,
-    Ctx,
+    list_move, persistence, pubsub, server, set, sort, string, transaction, zset, zset_ops,
+    zset_range, Ctx,
 };
 
 /// What the dispatcher treats specially about a command, beyond its Redis flags. Redis
@@ -33,6 +33,9 @@ impl Traits {
     pub const RUNS_TRANSACTION: Traits = Traits(1 << 1);
     /// Refused like a write while the last background save failed (PING, as in Redis).
     pub const REFUSED_ON_MISCONF: Traits = Traits(1 << 2);
+    /// Allowed to a RESP2 client in subscribed mode ((P|S)(UN)SUBSCRIBE, PING, QUIT,
+    /// RESET).
+    pub const ALLOWED_SUBSCRIBED: Traits = Traits(1 << 3);
 
     /// Whether every trait of `other` is in `self`.
     pub fn contains(self, other: Traits) -> bool {
@@ -55,9 +58,24 @@ pub static TRAITS: &[(&str, Traits)] = &[
         Traits(Traits::RUNS_IN_MULTI.0 | Traits::RUNS_TRANSACTION.0),
     ),
     ("multi", Traits::RUNS_IN_MULTI),
-    ("ping", Traits::REFUSED_ON_MISCONF),
-    ("quit", Traits::RUNS_IN_MULTI),
-    ("reset", Traits::RUNS_IN_MULTI),
+    (
+        "ping",
+        Traits(Traits::REFUSED_ON_MISCONF.0 | Traits::ALLOWED_SUBSCRIBED.0),
+    ),
+    ("psubscribe", Traits::ALLOWED_SUBSCRIBED),
+    ("punsubscribe", Traits::ALLOWED_SUBSCRIBED),
+    (
+        "quit",
+        Traits(Traits::RUNS_IN_MULTI.0 | Traits::ALLOWED_SUBSCRIBED.0),
+    ),
+    (
+        "reset",
+        Traits(Traits::RUNS_IN_MULTI.0 | Traits::ALLOWED_SUBSCRIBED.0),
+    ),
+    ("ssubscribe", Traits::ALLOWED_SUBSCRIBED),
+    ("subscribe", Traits::ALLOWED_SUBSCRIBED),
+    ("sunsubscribe", Traits::ALLOWED_SUBSCRIBED),
+    ("unsubscribe", Traits::ALLOWED_SUBSCRIBED),
     ("watch", Traits::RUNS_IN_MULTI),
 ];
 
@@ -279,6 +297,21 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("rpop", list::rpop),
     ("rpoplpush", list_move::rpoplpush),
     ("rpush", list::rpush),
+    // pub/sub
+    ("psubscribe", pubsub::psubscribe),
+    ("publish", pubsub::publish),
+    ("pubsub|channels", pubsub::channels),
+    ("pubsub|help", pubsub::help),
+    ("pubsub|numpat", pubsub::numpat),
+    ("pubsub|numsub", pubsub::numsub),
+    ("pubsub|shardchannels", pubsub::shardchannels),
+    ("pubsub|shardnumsub", pubsub::shardnumsub),
+    ("punsubscribe", pubsub::punsubscribe),
+    ("spublish", pubsub::spublish),
+    ("ssubscribe", pubsub::ssubscribe),
+    ("subscribe", pubsub::subscribe),
+    ("sunsubscribe", pubsub::sunsubscribe),
+    ("unsubscribe", pubsub::unsubscribe),
     ("rpushx", list::rpushx),
 ];
 

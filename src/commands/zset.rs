@@ -2,12 +2,15 @@
 //! ZPOP*/ZMPOP, ZRANDMEMBER, ZSCAN. Ranges live in `zset_range.rs`, set algebra in
 //! `zset_ops.rs`, argument parsing in `zset_args.rs`.
 
+use std::ops::Deref;
+
 pub use super::zset_args::{score_arg, LexRange, ScoreRange, NOT_FLOAT, NOT_LEX};
 use super::{int_arg, is, Ctx};
 use crate::protocol::parse::parse_i64;
-use crate::protocol::reply::format_double;
+use crate::protocol::reply::{format_double, Reply};
+use crate::store::bytes::SmallBytes;
 use crate::store::types::ZSet;
-use crate::store::{Event, Value};
+use crate::store::{Event, Store, Value};
 
 /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
 pub fn zadd(ctx: &mut Ctx, argv: &[&[u8]]) {
@@ -71,67 +74,74 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[&[u8]], zincrby: bool) {
         pairs.push((s, p[1]));
     }
     let key = argv[1];
-    let exists = match ctx.write_as::<ZSet>(key) {
-        Err(_) => return,
-        Ok(z) => z.is_some(),
-    };
-    if !exists && xx {
-        if incr {
-            ctx.out.null();
-        } else {
-            ctx.out.int(0);
-        }
-        return;
-    }
     let limits = ctx.srv.config.encoding_limits();
-    if !exists && (limits.zset_entries == 0 || pairs[0].1.len() > limits.zset_value) {
-        // As Redis: a new set that cannot start as a listpack starts as a skiplist.
-        ctx.store
-            .get_or_create(ctx.db, key, || Value::ZSet(Box::new(ZSet::new_skiplist())));
-    }
-    let Ok(z) = ctx.write_or_create::<ZSet>(key) else {
-        return;
-    };
     let (mut added, mut updated, mut processed) = (0u64, 0u64, 0u64);
     let mut last = 0.0;
     let mut nan = false;
-    for (score, member) in pairs {
-        match z.score(member) {
-            Some(cur) => {
-                if nx {
-                    continue;
+    // Runs inside the one lookup of the key (a second lookup, and a third for the
+    // emptiness check, had been a tenth of ZADD's instructions); returns whether the set
+    // is left empty.
+    let mut apply = |z: &mut ZSet| {
+        for &(score, member) in &pairs {
+            z.upsert(member, &limits, |cur| match cur {
+                Some(_) if nx => None,
+                Some(cur) => {
+                    let new = if incr { cur + score } else { score };
+                    if new.is_nan() {
+                        nan = true;
+                        return None;
+                    }
+                    if (gt && new <= cur) || (lt && new >= cur) {
+                        return None;
+                    }
+                    last = new;
+                    processed += 1;
+                    updated += u64::from(new != cur);
+                    Some(new)
                 }
-                let new = if incr { cur + score } else { score };
-                if new.is_nan() {
-                    nan = true;
-                    break;
+                None if xx => None,
+                None => {
+                    last = score;
+                    added += 1;
+                    processed += 1;
+                    Some(score)
                 }
-                if (gt && new <= cur) || (lt && new >= cur) {
-                    continue;
-                }
-                last = new;
-                processed += 1;
-                if new != cur {
-                    z.insert(member, new, &limits);
-                    updated += 1;
-                }
-            }
-            None => {
-                if xx {
-                    continue;
-                }
-                z.insert(member, score, &limits);
-                last = score;
-                added += 1;
-                processed += 1;
+            });
+            if nan {
+                break;
             }
         }
-    }
+        z.is_empty()
+    };
+    let emptied = match ctx.write_as::<ZSet>(key) {
+        Err(_) => return,
+        Ok(Some(z)) => apply(z),
+        Ok(None) if xx => {
+            return if incr { ctx.out.null() } else { ctx.out.int(0) };
+        }
+        Ok(None) => {
+            // As Redis: a new set that cannot start as a listpack starts as a skiplist.
+            let fresh = if limits.zset_entries == 0 || pairs[0].1.len() > limits.zset_value {
+                ZSet::new_skiplist()
+            } else {
+                ZSet::default()
+            };
+            match ctx
+                .store
+                .get_or_create(ctx.db, key, || Value::ZSet(Box::new(fresh)))
+            {
+                Value::ZSet(z) => apply(z),
+                _ => unreachable!("just created a sorted set"),
+            }
+        }
+    };
     if added + updated > 0 {
         let event = if incr { Event::ZIncr } else { Event::ZAdd };
         ctx.record(key, event, added + updated);
     }
-    ctx.remove_if_empty(key);
+    if emptied {
+        ctx.remove_if_empty(key);
+    }
     if nan {
         return ctx.out.err("resulting score is not a number (NaN)");
     }
@@ -309,47 +319,73 @@ fn remrange(ctx: &mut Ctx, key: &[u8], event: Event, ranks: impl FnOnce(&ZSet) -
 }
 
 /// Writes member/score pairs: flat in RESP2 (or when `flat`), an array of pairs in RESP3.
-pub fn reply_pairs(ctx: &mut Ctx, items: &[(Vec<u8>, f64)], flat: bool) {
+pub fn reply_pairs<M: Deref<Target = [u8]>>(ctx: &mut Ctx, items: &[(M, f64)], flat: bool) {
     let resp3 = ctx.out.resp == crate::protocol::reply::Resp::Three;
     reply_pairs_nested(ctx, items, resp3 && !flat);
 }
 
 /// Writes member/score pairs as an array of pairs when `nested`, else flat.
-pub fn reply_pairs_nested(ctx: &mut Ctx, items: &[(Vec<u8>, f64)], nested: bool) {
-    if nested {
-        ctx.out.array(items.len());
-        for (m, s) in items {
-            ctx.out.array(2);
-            ctx.out.bulk(m);
-            ctx.out.double(*s);
+pub fn reply_pairs_nested<M: Deref<Target = [u8]>>(
+    ctx: &mut Ctx,
+    items: &[(M, f64)],
+    nested: bool,
+) {
+    let items = items.iter().map(|(m, s)| (&**m, *s));
+    reply_pairs_iter(ctx.out, items.len(), items, nested);
+}
+
+/// Writes the `n` member/score pairs of `items` as an array of pairs when `nested`, else
+/// flat.
+pub fn reply_pairs_iter<'a>(
+    out: &mut Reply,
+    n: usize,
+    items: impl Iterator<Item = (&'a [u8], f64)>,
+    nested: bool,
+) {
+    out.array(if nested { n } else { 2 * n });
+    for (m, s) in items {
+        if nested {
+            out.array(2);
         }
-    } else {
-        ctx.out.array(items.len() * 2);
-        for (m, s) in items {
-            ctx.out.bulk(m);
-            ctx.out.double(*s);
-        }
+        out.bulk(m);
+        out.double(s);
     }
 }
 
 /// Pops up to `count` members from one end of the set at `key` (which must hold a set).
-pub(super) fn pop(ctx: &mut Ctx, key: &[u8], max: bool, count: usize) -> Vec<(Vec<u8>, f64)> {
+pub(super) fn pop(ctx: &mut Ctx, key: &[u8], max: bool, count: usize) -> Vec<(SmallBytes, f64)> {
     let Ok(Some(z)) = ctx.write_as::<ZSet>(key) else {
         return Vec::new();
     };
+    let popped = pop_from(z, max, count);
+    after_pop(ctx, key, max, popped)
+}
+
+/// Members popped from a set, and whether that emptied it.
+type Popped = (Vec<(SmallBytes, f64)>, bool);
+
+/// Pops up to `count` members from one end of `z`. The members move out of the set: no
+/// copy, no allocation for a short one.
+fn pop_from(z: &mut ZSet, max: bool, count: usize) -> Popped {
     let n = count.min(z.len());
-    let start = if max { z.len() - 1 } else { 0 };
-    let items: Vec<(Vec<u8>, f64)> = z
-        .iter_from(start, max)
-        .take(n)
-        .map(|(m, s)| (m.to_vec(), s))
-        .collect();
-    for (m, _) in &items {
-        z.remove(m);
+    let items = (0..n).map_while(|_| z.pop(max)).collect();
+    (items, z.is_empty())
+}
+
+/// The bookkeeping after popping from the set at `key`; returns the members.
+fn after_pop(
+    ctx: &mut Ctx,
+    key: &[u8],
+    max: bool,
+    (items, emptied): Popped,
+) -> Vec<(SmallBytes, f64)> {
+    if !items.is_empty() {
+        let event = if max { Event::ZPopMax } else { Event::ZPopMin };
+        ctx.record(key, event, items.len() as u64);
     }
-    let event = if max { Event::ZPopMax } else { Event::ZPopMin };
-    ctx.record(key, event, items.len() as u64);
-    ctx.remove_if_empty(key);
+    if emptied {
+        ctx.remove_if_empty(key);
+    }
     items
 }
 
@@ -375,13 +411,13 @@ fn zpop_generic(ctx: &mut Ctx, argv: &[&[u8]], max: bool) {
         }
     }
     // The type is checked before a zero count is honoured: `ZPOPMIN str 0` is WRONGTYPE.
-    match ctx.write_as::<ZSet>(argv[1]) {
+    let popped = match ctx.write_as::<ZSet>(argv[1]) {
         Err(_) => return,
         Ok(None) => return ctx.out.array(0),
         Ok(Some(_)) if count == 0 => return ctx.out.array(0),
-        Ok(Some(_)) => {}
-    }
-    let items = pop(ctx, argv[1], max, count);
+        Ok(Some(z)) => pop_from(z, max, count),
+    };
+    let items = after_pop(ctx, argv[1], max, popped);
     reply_pairs(ctx, &items, argv.len() == 2);
 }
 
@@ -485,7 +521,13 @@ pub fn zmpop(ctx: &mut Ctx, argv: &[&[u8]]) {
 
 /// The set at `key` without touching the access statistics again.
 fn peek_zset<'a>(ctx: &'a Ctx, key: &[u8]) -> Option<&'a ZSet> {
-    match ctx.store.db(ctx.db).get(key) {
+    zset_at(ctx.store, ctx.db, key)
+}
+
+/// The set at `key` in database `db`, without expiry checks or access statistics (for after
+/// a lookup that did those). Taking the store alone leaves the reply writable meanwhile.
+pub(super) fn zset_at<'a>(store: &'a Store, db: usize, key: &[u8]) -> Option<&'a ZSet> {
+    match store.db(db).get(key) {
         Some(Value::ZSet(z)) => Some(z),
         _ => None,
     }

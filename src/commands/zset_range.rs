@@ -1,7 +1,7 @@
 //! ZRANGE and its older forms (ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX,
 //! ZREVRANGEBYLEX) and ZRANGESTORE: one parser and one range walk, as Redis 7.0 has.
 
-use super::zset::{reply_pairs, LexRange, ScoreRange, NOT_FLOAT, NOT_LEX};
+use super::zset::{reply_pairs_iter, zset_at, LexRange, ScoreRange, NOT_FLOAT, NOT_LEX};
 use super::{int_arg, is, Ctx};
 use crate::store::types::ZSet;
 use crate::store::Ttl;
@@ -136,45 +136,60 @@ fn generic(
             Range::Rank(s, e)
         }
     };
-    let items = match ctx.read_as::<ZSet>(src) {
+    let (first, n) = match ctx.read_as::<ZSet>(src) {
         Err(_) => return,
-        Ok(None) => Vec::new(),
+        Ok(None) => (0, 0),
         Ok(Some(z)) => select(z, &range, rev, limit),
     };
-    match store {
-        Some(dst) => {
-            let n = items.len();
-            if n == 0 {
-                ctx.store.delete(ctx.db, dst);
-            } else {
-                let limits = ctx.srv.config.encoding_limits();
-                let mut z = ZSet::default();
-                for (m, s) in &items {
-                    z.insert(m, *s, &limits);
-                }
-                let value = crate::store::Value::ZSet(Box::new(z));
-                let event = crate::store::Event::ZRangeStore;
-                ctx.store.insert(ctx.db, dst, value, Ttl::Clear, event, 1);
-            }
-            ctx.out.int(n as i64);
-        }
-        None if withscores => reply_pairs(ctx, &items, false),
-        None => {
-            ctx.out.array(items.len());
-            for (m, _) in &items {
+    let Some(dst) = store else {
+        // The reply is written straight from the set: copying a million members out
+        // first had cost an allocation and a free each.
+        let Some(z) = zset_at(ctx.store, ctx.db, src).filter(|_| n > 0) else {
+            return ctx.out.array(0);
+        };
+        let items = z.iter_from(first, rev).take(n);
+        if withscores {
+            let nested = ctx.out.resp == crate::protocol::reply::Resp::Three;
+            reply_pairs_iter(ctx.out, n, items, nested);
+        } else {
+            ctx.out.array(n);
+            for (m, _) in items {
                 ctx.out.bulk(m);
             }
         }
+        return;
+    };
+    // Copied out first: the destination may be the source.
+    let items: Vec<(Vec<u8>, f64)> = zset_at(ctx.store, ctx.db, src).map_or(Vec::new(), |z| {
+        z.iter_from(first, rev)
+            .take(n)
+            .map(|(m, s)| (m.to_vec(), s))
+            .collect()
+    });
+    if items.is_empty() {
+        ctx.store.delete(ctx.db, dst);
+    } else {
+        let limits = ctx.srv.config.encoding_limits();
+        let mut z = ZSet::default();
+        for (m, s) in &items {
+            z.insert(m, *s, &limits);
+        }
+        let value = crate::store::Value::ZSet(Box::new(z));
+        let event = crate::store::Event::ZRangeStore;
+        ctx.store.insert(ctx.db, dst, value, Ttl::Clear, event, 1);
     }
+    ctx.out.int(items.len() as i64);
 }
 
-/// The members the range selects, in reply order.
-fn select(z: &ZSet, range: &Range, rev: bool, limit: Option<(i64, i64)>) -> Vec<(Vec<u8>, f64)> {
+/// The members the range selects, in reply order: how many, from which rank on (walking
+/// towards rank 0 when `rev`).
+fn select(z: &ZSet, range: &Range, rev: bool, limit: Option<(i64, i64)>) -> (usize, usize) {
+    const NONE: (usize, usize) = (0, 0);
     let len = z.len();
     let (start, end) = match range {
         Range::Rank(s, e) => {
             let Some((from, to)) = super::zset_args::rank_range(*s, *e, len) else {
-                return Vec::new();
+                return NONE;
             };
             // Ranks counted from the chosen end.
             if rev {
@@ -190,7 +205,7 @@ fn select(z: &ZSet, range: &Range, rev: bool, limit: Option<(i64, i64)>) -> Vec<
     let mut skip = 0usize;
     if let Some((off, cnt)) = limit {
         if off < 0 {
-            return Vec::new();
+            return NONE;
         }
         skip = (off as u64).min(n as u64) as usize;
         n -= skip;
@@ -199,11 +214,7 @@ fn select(z: &ZSet, range: &Range, rev: bool, limit: Option<(i64, i64)>) -> Vec<
         }
     }
     if n == 0 {
-        return Vec::new();
+        return NONE;
     }
-    let first = if rev { end - 1 - skip } else { start + skip };
-    z.iter_from(first, rev)
-        .take(n)
-        .map(|(m, s)| (m.to_vec(), s))
-        .collect()
+    (if rev { end - 1 - skip } else { start + skip }, n)
 }

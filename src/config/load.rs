@@ -1,20 +1,24 @@
-//! Loading a configuration as redis-server does: a redis.conf file, then stdin, then the
-//! `--name value` options, read as one text with Redis's grammar (one directive a line,
-//! `#` comments, quoted words with `\x41` escapes) and its directives that are not
-//! parameters (`rename-command`, `user`, ...).
+//! Loading a configuration with redis.conf's grammar: one directive a line, `#` comments,
+//! quoted words with `\x41` escapes, and the directives that are not parameters
+//! (`include`, `rename-command`, `user`, ...). Start-up (`server/startup.rs`) reads the
+//! file, stdin and the command line and loads each here, sharing one [`Loading`].
 
 use super::special::SaveRules;
 use super::table::{Config, Param};
-use super::value::{repr, Setting};
+use super::value::Setting;
 use super::{find_param, REDIS_VERSION};
 use crate::protocol::parse::split_args;
 
 /// A configuration that cannot be loaded: where, and why, in Redis's words.
 #[derive(Debug)]
 pub struct ConfigError {
-    /// The 1-based line number and the line (trimmed); None for the checks made once
-    /// everything is read.
-    pub at: Option<(usize, String)>,
+    /// The file (or "from the command line") the bad line came from.
+    pub source: String,
+    /// The 1-based line number; 0 for the checks made once everything is read (Redis then
+    /// names no line).
+    pub line: usize,
+    /// The line, trimmed.
+    pub text: String,
     /// Redis's message.
     pub reason: String,
 }
@@ -25,13 +29,42 @@ impl std::fmt::Display for ConfigError {
             f,
             "\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***"
         )?;
-        if let Some((line, text)) = &self.at {
+        if self.line > 0 {
             writeln!(
                 f,
-                "Reading the configuration file, at line {line}\n>>> '{text}'"
+                "Reading the configuration file {}, at line {}\n>>> '{}'",
+                self.source, self.line, self.text
             )?;
         }
         write!(f, "{}", self.reason)
+    }
+}
+
+/// What the pieces of one load share (the file, stdin, the command line, included files).
+#[derive(Debug, Default)]
+pub struct Loading {
+    /// A `save` line was seen: later ones add rules instead of replacing the defaults.
+    pub saw_save: bool,
+    /// How many `include`s deep the current piece is.
+    pub depth: usize,
+    /// A `user default` line gave a password (ACL users are not supported: only
+    /// requirepass sets one, and the load fails rather than run without it).
+    pub user_password: bool,
+}
+
+/// Why a line failed: a fault of the line itself, or of a line in a file it included
+/// (reported where it is).
+#[derive(Debug)]
+pub enum IncludeError {
+    /// The line itself: the reason, reported at that line.
+    Here(String),
+    /// A line of the included file, reported in that file.
+    Nested(ConfigError),
+}
+
+impl From<String> for IncludeError {
+    fn from(reason: String) -> Self {
+        IncludeError::Here(reason)
     }
 }
 
@@ -62,261 +95,194 @@ pub(super) fn first_word(line: &str) -> Option<String> {
     split_words(line)?.into_iter().next()
 }
 
-/// What loading keeps between lines.
-struct Loader<'a> {
-    config: &'a mut Config,
-    /// The first `save` line replaces the default rules; later ones add to them.
-    saw_save: bool,
-    /// A `user default` line gave a password (ACL users are not supported: only
-    /// requirepass sets one, and the load fails rather than run without it).
-    user_password: bool,
+/// Applies one non-empty, non-comment line.
+fn directive(config: &mut Config, line: &str, loading: &mut Loading) -> Result<(), IncludeError> {
+    let words = split_words(line).ok_or("Unbalanced quotes in configuration line".to_string())?;
+    let Some((name, args)) = words.split_first() else {
+        return Ok(());
+    };
+    let name = name.to_ascii_lowercase();
+    if let Some(param) = find_param(&name) {
+        return Ok(parameter(config, param, args, loading)?);
+    }
+    let argc = words.len();
+    if DEPRECATED.contains(&name.as_str()) && argc == 2 {
+        return Ok(());
+    }
+    let refused = |why: &str| Err(IncludeError::Here(why.to_string()));
+    match name.as_str() {
+        "include" if argc == 2 => crate::server::startup::include(config, &args[0], loading),
+        "rename-command" if argc == 3 => Ok(rename_command(config, &args[0], &args[1])?),
+        "user" if argc >= 2 => Ok(user(args, loading)?),
+        "loadmodule" if argc >= 2 => refused("redust does not support modules"),
+        "sentinel" if argc == 1 => Ok(()),
+        "sentinel" => refused("sentinel directive while not in sentinel mode"),
+        _ if name.contains('.') && argc < 2 => refused("Module config specified without value"),
+        _ if name.contains('.') => refused(
+            "Module Configuration detected without loadmodule directive or no ApplyConfig \
+             call: aborting",
+        ),
+        _ => refused("Bad directive or wrong number of arguments"),
+    }
 }
 
-impl Loader<'_> {
-    /// Applies every line of `text`.
-    fn text(&mut self, text: &str) -> Result<(), ConfigError> {
+/// A parameter's line: one value, or several words for multi-word parameters (given as
+/// separate words or as one quoted word, which is split again).
+fn parameter(
+    config: &mut Config,
+    param: &Param,
+    args: &[String],
+    loading: &mut Loading,
+) -> Result<(), String> {
+    let multi = param.kind.multi_arg();
+    if !multi && args.len() != 1 {
+        return Err("wrong number of arguments".into());
+    }
+    let split;
+    let args = match args {
+        [one] if multi && !one.is_empty() => {
+            split = split_words(one).unwrap_or_default();
+            &split[..]
+        }
+        _ => args,
+    };
+    if param.name == "save" {
+        return save(config, args, loading);
+    }
+    param.set(config, args)
+}
+
+/// `save`: `save ""` clears every rule; otherwise the first line of the whole load replaces
+/// the default rules and later lines add theirs.
+fn save(config: &mut Config, args: &[String], loading: &mut Loading) -> Result<(), String> {
+    let kind = &find_param("save").expect("save is a parameter").kind;
+    let rules = SaveRules::parse(args, kind)?;
+    let clears = matches!(args, [one] if one.is_empty());
+    if clears || !loading.saw_save {
+        config.save.0.clear();
+    }
+    loading.saw_save = true;
+    config.save.0.extend(rules.0);
+    Ok(())
+}
+
+/// `rename-command <name> <new-name>` (an empty new name removes the command). Any Redis
+/// command may be named, implemented or not, so hardened configs that remove EVAL or KEYS
+/// load as they do in Redis.
+fn rename_command(config: &mut Config, from: &str, to: &str) -> Result<(), String> {
+    let known = |name: &str, renames: &[(String, String)]| {
+        let mut present = crate::commands::spec::find(&name.to_ascii_lowercase()).is_some()
+            && !name.contains('|');
+        for (old, new) in renames {
+            if old.eq_ignore_ascii_case(name) {
+                present = false;
+            }
+            if new.eq_ignore_ascii_case(name) {
+                present = true;
+            }
+        }
+        present
+    };
+    let renames = &config.renamed_commands;
+    if !known(from, renames) {
+        return Err("No such command in rename-command".into());
+    }
+    if !to.is_empty() && !to.eq_ignore_ascii_case(from) && known(to, renames) {
+        return Err("Target command name already exists".into());
+    }
+    config
+        .renamed_commands
+        .push((from.to_string(), to.to_string()));
+    Ok(())
+}
+
+/// `user <name> <rules>...`: redust has one user, `default`, whose password is
+/// requirepass. CONFIG REWRITE writes a `user default` line as Redis does; such lines load
+/// and are otherwise ignored. Other users are refused rather than ignored, so a
+/// configuration never runs without the access control it asks for.
+fn user(args: &[String], loading: &mut Loading) -> Result<(), String> {
+    if args[0] != "default" {
+        return Err(format!(
+            "Error in user declaration '{}': redust has no ACL users (only the default \
+             user, whose password is requirepass)",
+            args[0]
+        ));
+    }
+    loading.user_password |= args[1..]
+        .iter()
+        .any(|rule| rule.starts_with('>') || rule.starts_with('#'));
+    Ok(())
+}
+
+impl Config {
+    /// Applies redis.conf text on its own (`source` names it in errors), then makes the
+    /// checks of a finished load.
+    pub fn apply_text(&mut self, text: &str, source: &str) -> Result<(), ConfigError> {
+        let mut loading = Loading::default();
+        self.load_text(text, source, &mut loading)?;
+        self.finish_load(&loading)
+    }
+
+    /// Applies one piece of a load (a file, stdin, the command line, an included file), as
+    /// Redis's loadServerConfigFromString does. `loading` carries what the pieces share.
+    pub fn load_text(
+        &mut self,
+        text: &str,
+        source: &str,
+        loading: &mut Loading,
+    ) -> Result<(), ConfigError> {
         for (i, raw) in text.split('\n').enumerate() {
             let line = raw.trim_matches([' ', '\t', '\r', '\n']);
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            self.line(line).map_err(|reason| ConfigError {
-                at: Some((i + 1, line.to_string())),
-                reason,
+            directive(self, line, loading).map_err(|e| match e {
+                IncludeError::Nested(e) => e,
+                IncludeError::Here(reason) => ConfigError {
+                    source: source.to_string(),
+                    line: i + 1,
+                    text: line.to_string(),
+                    reason,
+                },
             })?;
         }
         Ok(())
     }
 
-    /// Applies one non-empty, non-comment line.
-    fn line(&mut self, line: &str) -> Result<(), String> {
-        let words = split_words(line).ok_or("Unbalanced quotes in configuration line")?;
-        let Some((name, args)) = words.split_first() else {
-            return Ok(());
-        };
-        let name = name.to_ascii_lowercase();
-        if let Some(param) = find_param(&name) {
-            return self.parameter(param, args);
-        }
-        let argc = words.len();
-        if DEPRECATED.contains(&name.as_str()) && argc == 2 {
-            return Ok(());
-        }
-        match name.as_str() {
-            "rename-command" if argc == 3 => self.rename_command(&args[0], &args[1]),
-            "user" if argc >= 2 => self.user(args),
-            "loadmodule" if argc >= 2 => Err("redust does not support modules".into()),
-            "sentinel" if argc == 1 => Ok(()),
-            "sentinel" => Err("sentinel directive while not in sentinel mode".into()),
-            _ if name.contains('.') && argc < 2 => {
-                Err("Module config specified without value".into())
-            }
-            _ if name.contains('.') => Err("Module Configuration detected without loadmodule \
-                                           directive or no ApplyConfig call: aborting"
-                .into()),
-            _ => Err("Bad directive or wrong number of arguments".into()),
-        }
-    }
-
-    /// A parameter's line: one value, or several words for multi-word parameters (given
-    /// as separate words or as one quoted word, which is split again).
-    fn parameter(&mut self, param: &Param, args: &[String]) -> Result<(), String> {
-        let multi = param.kind.multi_arg();
-        if !multi && args.len() != 1 {
-            return Err("wrong number of arguments".into());
-        }
-        let split;
-        let args = match args {
-            [one] if multi && !one.is_empty() => {
-                split = split_words(one).unwrap_or_default();
-                &split[..]
-            }
-            _ => args,
-        };
-        if param.name == "save" {
-            return self.save(args);
-        }
-        param.set(self.config, args)
-    }
-
-    /// `save`: `save ""` clears every rule; otherwise the first line replaces the default
-    /// rules and later lines add theirs.
-    fn save(&mut self, args: &[String]) -> Result<(), String> {
-        let kind = &find_param("save").expect("save is a parameter").kind;
-        let rules = SaveRules::parse(args, kind)?;
-        let clears = matches!(args, [one] if one.is_empty());
-        if clears || !self.saw_save {
-            self.config.save.0.clear();
-        }
-        self.saw_save = true;
-        self.config.save.0.extend(rules.0);
-        Ok(())
-    }
-
-    /// `rename-command <name> <new-name>` (an empty new name removes the command). Any
-    /// Redis command may be named, implemented or not, so hardened configs that remove
-    /// EVAL or KEYS load as they do in Redis.
-    fn rename_command(&mut self, from: &str, to: &str) -> Result<(), String> {
-        let known = |name: &str, renames: &[(String, String)]| {
-            let mut present = crate::commands::spec::find(&name.to_ascii_lowercase()).is_some()
-                && !name.contains('|');
-            for (old, new) in renames {
-                if old.eq_ignore_ascii_case(name) {
-                    present = false;
-                }
-                if new.eq_ignore_ascii_case(name) {
-                    present = true;
-                }
-            }
-            present
-        };
-        let renames = &self.config.renamed_commands;
-        if !known(from, renames) {
-            return Err("No such command in rename-command".into());
-        }
-        if !to.is_empty() && !to.eq_ignore_ascii_case(from) && known(to, renames) {
-            return Err("Target command name already exists".into());
-        }
-        self.config
-            .renamed_commands
-            .push((from.to_string(), to.to_string()));
-        Ok(())
-    }
-
-    /// `user <name> <rules>...`: redust has one user, `default`, whose password is
-    /// requirepass. CONFIG REWRITE writes a `user default` line as Redis does; such lines
-    /// load and are otherwise ignored. Other users are refused rather than ignored, so a
-    /// configuration never runs without the access control it asks for.
-    fn user(&mut self, args: &[String]) -> Result<(), String> {
-        if args[0] != "default" {
-            return Err(format!(
-                "Error in user declaration '{}': redust has no ACL users (only the \
-                 default user, whose password is requirepass)",
-                args[0]
-            ));
-        }
-        self.user_password |= args[1..]
-            .iter()
-            .any(|rule| rule.starts_with('>') || rule.starts_with('#'));
-        Ok(())
-    }
-
-    /// Redis's checks once everything is read.
-    fn finish(&mut self) -> Result<(), ConfigError> {
+    /// Redis's checks once every piece is read, and the values it clamps.
+    pub fn finish_load(&mut self, loading: &Loading) -> Result<(), ConfigError> {
         let fail = |reason: &str| ConfigError {
-            at: None,
+            source: String::new(),
+            line: 0,
+            text: String::new(),
             reason: reason.to_string(),
         };
-        if self.config.cluster_enabled && self.config.replicaof.0.is_some() {
+        if self.cluster_enabled && self.replicaof.0.is_some() {
             return Err(fail("replicaof directive not allowed in cluster mode"));
         }
-        if self.user_password && self.config.requirepass.is_empty() {
+        if loading.user_password && self.requirepass.is_empty() {
             return Err(fail(
                 "Error in user declaration 'default': set the password with requirepass \
                  (redust has no ACL)",
             ));
         }
-        self.config.clamp();
+        self.clamp();
         Ok(())
     }
-}
-
-impl Config {
-    /// Applies redis.conf text to this configuration, as Redis's
-    /// loadServerConfigFromString does.
-    pub fn apply_text(&mut self, text: &str) -> Result<(), ConfigError> {
-        let mut loader = Loader {
-            config: self,
-            saw_save: false,
-            user_password: false,
-        };
-        loader.text(text)?;
-        loader.finish()
-    }
-
-    /// Builds the configuration from redis-server's arguments:
-    /// `[config-file] [-] [--name value ...] [-]`. As in Redis, the options become lines
-    /// appended to the file (`--port 7000` is `port 7000`), so the last word wins.
-    pub fn from_args(args: &[String]) -> Result<Config, String> {
-        let mut config = Config::default();
-        let mut text = String::new();
-        let mut rest = args;
-        if let Some(first) = args.first().filter(|a| !a.starts_with('-')) {
-            text = std::fs::read_to_string(first).map_err(|e| {
-                format!(
-                    "Fatal error, can't open config file '{first}': {}",
-                    super::os_error_text(&e)
-                )
-            })?;
-            config.file = Some(std::path::absolute(first).unwrap_or_else(|_| first.into()));
-            rest = &args[1..];
-        }
-        let (from_stdin, options) = options_text(rest, rest.len() < args.len());
-        if from_stdin {
-            let input = std::io::read_to_string(std::io::stdin())
-                .map_err(|e| format!("Can't read config from stdin: {e}"))?;
-            text.push_str(&input);
-        }
-        text.push('\n');
-        text.push_str(&options);
-        config.apply_text(&text).map_err(|e| e.to_string())?;
-        Ok(config)
-    }
-}
-
-/// Turns the command line after the config file into config lines, exactly as Redis's
-/// main() does: `--name` starts a line; the words after it are its values, quoted; a
-/// name given alone with its value in one word (`"--port 7000"`) is a whole line; `--save`
-/// with nothing after it means `save ""`. Also says whether `-` asked for stdin (only as
-/// the first or the last argument).
-fn options_text(args: &[String], had_file: bool) -> (bool, String) {
-    let mut options = String::new();
-    let mut from_stdin = false;
-    // Whether the last option got its value, so that a `--word` is a new option rather
-    // than a value starting with `--`.
-    let mut last_has_value = true;
-    for (j, arg) in args.iter().enumerate() {
-        let last = j + 1 == args.len();
-        if arg == "-" && ((j == 0 && !had_file) || last) {
-            from_stdin = true;
-        } else if last_has_value && arg.starts_with("--") {
-            if !options.is_empty() {
-                options.push('\n');
-            }
-            options.push_str(&arg[2..]);
-            options.push(' ');
-            let alone = split_words(arg).map_or(0, |w| w.len()) == 1;
-            last_has_value = !alone;
-            let next_is_option = args.get(j + 1).is_some_and(|a| a.starts_with("--"));
-            if alone && arg.eq_ignore_ascii_case("--save") && (next_is_option || last) {
-                options.push_str("\"\"");
-                last_has_value = true;
-            } else if alone && arg.eq_ignore_ascii_case("--sentinel") && next_is_option {
-                last_has_value = true;
-            }
-        } else {
-            options.push_str(&repr(arg));
-            options.push(' ');
-            last_has_value = true;
-        }
-    }
-    (from_stdin, options)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn args(words: &[&str]) -> Vec<String> {
-        words.iter().map(|s| s.to_string()).collect()
-    }
-
     #[test]
     fn file_grammar() {
         let mut c = Config::default();
         c.apply_text(
             "# comment\nport 7000\n  save 900 1\nsave \"300 10\"\nmaxmemory 1gb\n\
-             loglevel WARNING\nSLAVE-READ-ONLY no\nlist-max-ziplist-entries 5\n",
+             loglevel WARNING\nSLAVE-READ-ONLY no\nlist-max-ziplist-entries 5\n\
+             shutdown-on-sigint nosave force now\nclient-output-buffer-limit \"pubsub 1 2 3\"\n",
+            "t.conf",
         )
         .unwrap();
         assert_eq!(c.port, 7000);
@@ -324,74 +290,64 @@ mod tests {
         assert_eq!(c.maxmemory, 1 << 30);
         assert_eq!(c.loglevel, "warning");
         assert!(!c.replica_read_only);
+        assert_eq!(c.shutdown_on_sigint, "nosave now force");
+        assert_eq!(c.client_output_buffer_limit.0[2].soft_seconds, 3);
     }
 
     #[test]
     fn errors_name_the_line() {
         let mut c = Config::default();
-        let e = c.apply_text("port 1\nfoo bar\n").unwrap_err();
-        assert_eq!(e.at, Some((2, "foo bar".to_string())));
-        assert_eq!(e.reason, "Bad directive or wrong number of arguments");
-        let e = c.apply_text("port abc").unwrap_err();
-        assert_eq!(e.reason, "argument couldn't be parsed into an integer");
-        let e = c.apply_text("port 99999").unwrap_err();
-        assert_eq!(e.reason, "argument must be between 0 and 65535 inclusive");
-        let e = c.apply_text("port 1 2").unwrap_err();
-        assert_eq!(e.reason, "wrong number of arguments");
-        let e = c.apply_text("save 60").unwrap_err();
-        assert_eq!(e.reason, "Invalid save parameters");
-        let e = c.apply_text("loglevel \"x").unwrap_err();
-        assert_eq!(e.reason, "Unbalanced quotes in configuration line");
-        let e = c.apply_text("a.b").unwrap_err();
-        assert_eq!(e.reason, "Module config specified without value");
-    }
-
-    #[test]
-    fn command_line_like_redis_server() {
-        let c =
-            Config::from_args(&args(&["--port", "7001", "--save", "", "--bind", "::1"])).unwrap();
-        assert_eq!(c.port, 7001);
-        assert!(c.save.0.is_empty());
-        assert_eq!(c.bind.0, vec!["::1"]);
-        // `--save` followed by another option, or last, means `save ""`.
-        let c = Config::from_args(&args(&["--save", "--loglevel", "verbose"])).unwrap();
-        assert!(c.save.0.is_empty());
-        assert_eq!(c.loglevel, "verbose");
-        // Name and value in one word; a value that starts with `--`.
-        let c = Config::from_args(&args(&[
-            "--maxmemory 700mb",
-            "--proc-title-template",
-            "--my--title",
-        ]))
-        .unwrap();
-        assert_eq!(c.maxmemory, 700 << 20);
-        assert_eq!(c.proc_title_template, "--my--title");
-        let c =
-            Config::from_args(&args(&["--shutdown-on-sigint", "nosave", "force", "now"])).unwrap();
-        assert_eq!(c.shutdown_on_sigint, "nosave now force");
-        let e = Config::from_args(&args(&["--port", "6379", "6380"])).unwrap_err();
-        assert!(
-            e.contains(">>> 'port \"6379\" \"6380\"'\nwrong number of arguments"),
-            "{e}"
+        let e = c.apply_text("port 1\nfoo bar\n", "x.conf").unwrap_err();
+        assert_eq!(
+            (e.source.as_str(), e.line, e.text.as_str()),
+            ("x.conf", 2, "foo bar")
         );
-        let e = Config::from_args(&args(&["--port"])).unwrap_err();
-        assert!(e.contains(">>> 'port'\nwrong number of arguments"), "{e}");
+        assert_eq!(e.reason, "Bad directive or wrong number of arguments");
+        let reason = |text: &str| Config::default().apply_text(text, "x").unwrap_err().reason;
+        assert_eq!(
+            reason("port abc"),
+            "argument couldn't be parsed into an integer"
+        );
+        assert_eq!(
+            reason("port 99999"),
+            "argument must be between 0 and 65535 inclusive"
+        );
+        assert_eq!(reason("port 1 2"), "wrong number of arguments");
+        assert_eq!(reason("save 60"), "Invalid save parameters");
+        assert_eq!(
+            reason("loglevel \"x"),
+            "Unbalanced quotes in configuration line"
+        );
+        assert_eq!(reason("a.b"), "Module config specified without value");
+        assert_eq!(
+            reason("dir /nonexistent/redust"),
+            "No such file or directory"
+        );
+        // Checks of the whole load name no line.
+        let e = Config::default()
+            .apply_text("cluster-enabled yes\nreplicaof h 1", "x")
+            .unwrap_err();
+        assert_eq!(e.line, 0);
+        assert!(!e.to_string().contains("Reading"), "{e}");
     }
 
     #[test]
     fn save_lines_replace_then_add() {
         let mut c = Config::default();
-        c.apply_text("save 900 1\nsave 100 100").unwrap();
+        c.apply_text("save 900 1\nsave 100 100", "x").unwrap();
         assert_eq!(c.save.0, vec![(900, 1), (100, 100)]);
-        c.apply_text("save \"\"\nsave 5 5").unwrap();
+        c.apply_text("save \"\"\nsave 5 5", "x").unwrap();
         assert_eq!(c.save.0, vec![(5, 5)]);
     }
 
     #[test]
     fn rename_command_checks_names() {
         let mut c = Config::default();
-        c.apply_text("rename-command flushdb badger\nrename-command EVAL \"\"")
-            .unwrap();
+        c.apply_text(
+            "rename-command flushdb badger\nrename-command EVAL \"\"",
+            "x",
+        )
+        .unwrap();
         assert_eq!(
             c.renamed_commands,
             vec![
@@ -399,21 +355,29 @@ mod tests {
                 ("EVAL".to_string(), String::new())
             ]
         );
-        let e = c.apply_text("rename-command flushdb x").unwrap_err();
-        assert_eq!(e.reason, "No such command in rename-command");
-        let e = c.apply_text("rename-command get set").unwrap_err();
-        assert_eq!(e.reason, "Target command name already exists");
-        let e = c.apply_text("rename-command nosuch x").unwrap_err();
-        assert_eq!(e.reason, "No such command in rename-command");
+        let reason = |c: &mut Config, text: &str| c.apply_text(text, "x").unwrap_err().reason;
+        assert_eq!(
+            reason(&mut c, "rename-command flushdb x"),
+            "No such command in rename-command"
+        );
+        assert_eq!(
+            reason(&mut c, "rename-command get set"),
+            "Target command name already exists"
+        );
+        assert_eq!(
+            reason(&mut c, "rename-command nosuch x"),
+            "No such command in rename-command"
+        );
     }
 
     #[test]
     fn users_other_than_default_are_refused() {
         let mut c = Config::default();
-        c.apply_text("user default on nopass ~* &* +@all").unwrap();
-        assert!(c.apply_text("user alice on >pw ~* +@all").is_err());
-        assert!(c.apply_text("user default on >pw ~* +@all").is_err());
-        c.apply_text("user default on #abc ~* +@all\nrequirepass foo")
+        c.apply_text("user default on nopass ~* &* +@all", "x")
+            .unwrap();
+        assert!(c.apply_text("user alice on >pw ~* +@all", "x").is_err());
+        assert!(c.apply_text("user default on >pw ~* +@all", "x").is_err());
+        c.apply_text("user default on #abc ~* +@all\nrequirepass foo", "x")
             .unwrap();
     }
 }

@@ -6,8 +6,9 @@
 //! - `value`: how each kind reads, validates and shows a value, with Redis's error texts;
 //!   `special` for the parameters with a grammar of their own, `check` for the extra
 //!   validation some have.
-//! - `load`: redis.conf's grammar, the command line, `rename-command` and the other
-//!   directives that are not parameters.
+//! - `load`: redis.conf's grammar, `rename-command`, `include` and the other directives
+//!   that are not parameters (start-up, `server/startup.rs`, reads the file, stdin and the
+//!   command line and loads each piece here).
 //! - `rewrite`: CONFIG REWRITE, keeping the file's comments and order as Redis does.
 
 mod check;
@@ -17,7 +18,7 @@ mod special;
 mod table;
 mod value;
 
-pub use load::ConfigError;
+pub use load::{ConfigError, IncludeError, Loading};
 pub use rewrite::{rewrite, Force};
 pub use special::{
     BindAddrs, KeyspaceEvents, ObufLimit, ObufLimits, OomScoreAdjValues, Percentiles, ReplicaOf,

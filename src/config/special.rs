@@ -202,6 +202,27 @@ const NOTIFY_ALL: u32 = (1 << 2)
     | (1 << 10)
     | (1 << 13);
 
+impl KeyspaceEvents {
+    /// Whether no class is selected (no notification is ever published).
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Whether `letter` (`K`, `E`, `m` or a class letter such as `$` or `n`) is selected.
+    pub fn has(self, letter: u8) -> bool {
+        let bit = match letter {
+            b'K' => NOTIFY_KEYSPACE,
+            b'E' => NOTIFY_KEYEVENT,
+            b'm' => NOTIFY_KEY_MISS,
+            c => EVENT_LETTERS
+                .iter()
+                .find(|(l, _)| *l == c)
+                .map_or(0, |&(_, bit)| bit),
+        };
+        self.0 & bit != 0
+    }
+}
+
 impl Setting for KeyspaceEvents {
     fn parse(args: &[String], _: &Kind) -> Result<Self, String> {
         let mut flags = 0;
@@ -370,6 +391,10 @@ mod tests {
         assert_eq!(show("Anm"), "Am");
         assert_eq!(show("ng$"), "g$n");
         assert!(KeyspaceEvents::parse(&words(&["Zq"]), &Kind::Bool).is_err());
+        // `n` is kept beside `A` though not shown.
+        let an = KeyspaceEvents::parse(&words(&["AnK"]), &Kind::Bool).unwrap();
+        assert!(an.has(b'n') && an.has(b'$') && an.has(b'K') && !an.has(b'E'));
+        assert!(!an.has(b'm') && KeyspaceEvents(0).is_empty());
     }
 
     #[test]

@@ -174,7 +174,7 @@ macro_rules! config_table {
 config_table! {
     // Booleans.
     rdbchecksum: bool = true, "rdbchecksum", Kind::Bool, IMMUTABLE | NO_EFFECT;
-    daemonize: bool = false, "daemonize", Kind::Bool, IMMUTABLE | NO_EFFECT;
+    daemonize: bool = false, "daemonize", Kind::Bool, IMMUTABLE;
     io_threads_do_reads: bool = false, "io-threads-do-reads", Kind::Bool, IMMUTABLE | NO_EFFECT;
     always_show_logo: bool = false, "always-show-logo", Kind::Bool, IMMUTABLE | NO_EFFECT;
     protected_mode: bool = true, "protected-mode", Kind::Bool, NONE;
@@ -234,7 +234,7 @@ config_table! {
     aclfile: String = String::new(), "aclfile", Kind::Str(Empty::Allowed), IMMUTABLE | NO_EFFECT;
     unixsocket: String = String::new(), "unixsocket",
         Kind::Str(Empty::IsNull), IMMUTABLE | NO_EFFECT;
-    pidfile: String = String::new(), "pidfile", Kind::Str(Empty::IsNull), IMMUTABLE | NO_EFFECT;
+    pidfile: String = String::new(), "pidfile", Kind::Str(Empty::IsNull), IMMUTABLE;
     replica_announce_ip: String = String::new(), "replica-announce-ip" | "slave-announce-ip",
         Kind::Str(Empty::IsNull), NO_EFFECT;
     masteruser: String = String::new(), "masteruser",
@@ -274,7 +274,7 @@ config_table! {
 
     // Enumerations; shutdown-on-* take several flags.
     supervised: String = "no".into(), "supervised",
-        Kind::Enum(SUPERVISED_MODE), IMMUTABLE | NO_EFFECT;
+        Kind::Enum(SUPERVISED_MODE), IMMUTABLE;
     syslog_facility: String = "local0".into(), "syslog-facility",
         Kind::Enum(SYSLOG_FACILITY), IMMUTABLE | NO_EFFECT;
     repl_diskless_load: String = "disabled".into(), "repl-diskless-load",
@@ -484,7 +484,7 @@ config_table! {
     oom_score_adj_values: OomScoreAdjValues = OomScoreAdjValues::default(), "oom-score-adj-values",
         Kind::Special(Special::OomScoreAdjValues), NO_EFFECT;
     notify_keyspace_events: KeyspaceEvents = KeyspaceEvents(0), "notify-keyspace-events",
-        Kind::Special(Special::NotifyKeyspaceEvents), NO_EFFECT;
+        Kind::Special(Special::NotifyKeyspaceEvents), NONE;
     bind: BindAddrs = BindAddrs(vec!["*".into(), "-::*".into()]), "bind",
         Kind::Special(Special::Bind), NONE;
     replicaof: ReplicaOf = ReplicaOf(None), "replicaof" | "slaveof",

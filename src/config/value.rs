@@ -2,6 +2,7 @@
 //! Redis 7.0's error texts (config.c's `*ConfigSet` functions and special setters).
 
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use crate::protocol::parse::parse_i64;
 
@@ -345,8 +346,15 @@ impl Setting for String {
                 Ok(enum_name(choices, value, true))
             }
             Kind::Str(_) => Ok(single(args)?.to_string()),
-            Kind::Special(Special::Dir) => change_dir(single(args)?),
+            Kind::Special(Special::Dir) => resolve_dir(".", single(args)?),
             _ => unreachable!("String parameters are enums, flags, strings or dir"),
+        }
+    }
+    /// `dir` is relative to the directory set before, as chdir is in Redis.
+    fn update(&self, args: &[String], kind: &Kind) -> Result<Self, String> {
+        match kind {
+            Kind::Special(Special::Dir) => resolve_dir(self, single(args)?),
+            _ => Self::parse(args, kind),
         }
     }
     fn show(&self, kind: &Kind) -> String {
@@ -360,13 +368,32 @@ impl Setting for String {
     }
 }
 
-/// `dir`: changes the working directory, as Redis does the moment it reads the directive
-/// (later relative paths are then relative to it); keeps the absolute path.
-fn change_dir(path: &str) -> Result<String, String> {
-    std::env::set_current_dir(path).map_err(|e| os_error_text(&e))?;
-    Ok(std::env::current_dir()
-        .map(|d| d.display().to_string())
-        .unwrap_or_else(|_| path.to_string()))
+/// `dir`: checks the directory as Redis's chdir would (the same errors) and returns it
+/// as an absolute path, resolved against `current`, the directory set before (the working
+/// directory while it is still "."). The server changes into it: at start once the load is
+/// complete, on CONFIG SET when the new values take effect.
+fn resolve_dir(current: &str, path: &str) -> Result<String, String> {
+    let cwd = || std::env::current_dir().map_err(|e| os_error_text(&e));
+    let target = if Path::new(path).is_absolute() {
+        PathBuf::from(path)
+    } else if current == "." || !Path::new(current).is_absolute() {
+        cwd()?.join(current).join(path)
+    } else {
+        Path::new(current).join(path)
+    };
+    let meta = std::fs::metadata(&target).map_err(|e| os_error_text(&e))?;
+    if !meta.is_dir() {
+        return Err(os_error_text(&std::io::Error::from_raw_os_error(
+            libc::ENOTDIR,
+        )));
+    }
+    let c_path = std::ffi::CString::new(target.as_os_str().as_encoded_bytes())
+        .map_err(|_| os_error_text(&std::io::Error::from_raw_os_error(libc::ENOENT)))?;
+    // SAFETY: access() reads a NUL-terminated path we own.
+    if unsafe { libc::access(c_path.as_ptr(), libc::X_OK) } != 0 {
+        return Err(os_error_text(&std::io::Error::last_os_error()));
+    }
+    Ok(target.display().to_string())
 }
 
 /// An OS error as C's strerror words it ("No such file or directory"), as Redis prints it.

@@ -16,7 +16,8 @@ use std::time::Instant;
 use crate::commands::spec::CommandFlags;
 use crate::commands::table::{self, Command, Traits};
 use crate::commands::{blocking, server, transaction, Ctx};
-use crate::protocol::reply::Reply;
+use crate::protocol::reply::{Reply, Resp};
+use crate::pubsub;
 use crate::server::client::{BlockReason, ReplyMode};
 use crate::server::{PauseMode, ServerState};
 use crate::store::{DbEvent, Event, Store};
@@ -128,38 +129,19 @@ pub fn call(
     argv: &[&[u8]],
 ) {
     srv.propagation.enter();
-    store.events_wanted = events_wanted(srv);
-    store.expiry_paused = srv.clients_paused(store.now_ms);
-    let started = Instant::now();
     let reply_start = out.buf.len();
     let dirty_before = store.dirty;
-    let db = srv.clients[key].db;
     let c = &mut srv.clients[key];
+    let db = c.db;
     c.last_command = cmd.name;
     c.last_command_id = cmd.id;
-    let mut ctx = Ctx {
-        store,
-        srv,
-        out,
-        caller: key,
-        db,
-        propagate: None,
-        redacted: Vec::new(),
-    };
-    (cmd.handler)(&mut ctx, argv);
-    let Ctx {
-        store,
-        srv,
-        out,
+    let Ran {
         db,
         propagate,
+        micros,
+        failed,
         redacted,
-        ..
-    } = ctx;
-    let micros = started.elapsed().as_micros() as u64;
-
-    let failed = !out.error_codes.is_empty();
-    srv.stats.count_errors(&mut out.error_codes);
+    } = run(store, srv, out, key, db, |ctx| (cmd.handler)(ctx, argv));
     srv.stats.total_commands += 1;
     let stat = srv.stats.command(cmd.id);
     stat.calls += 1;
@@ -211,12 +193,68 @@ pub fn call(
             wrote,
             propagate,
         };
-        after_command(store, srv, effects);
+        after_command(store, srv, (key, out), effects);
     }
     srv.propagation.leave();
     // Inside EXEC, waiters are served once the whole transaction has run.
     if srv.waiters.has_ready() && !srv.clients.get(key).is_some_and(|c| c.in_exec) {
         blocking::serve_ready(store, srv);
+    }
+}
+
+/// What running a handler left behind.
+struct Ran {
+    /// The database the client ended in (after a SELECT).
+    db: usize,
+    /// What the handler asked to propagate instead of its arguments.
+    propagate: Option<Vec<Vec<Vec<u8>>>>,
+    micros: u64,
+    /// It replied an error (counted in errorstats already).
+    failed: bool,
+    /// Arguments the slow log must not show (see `Ctx::redact_arg`).
+    redacted: Vec<usize>,
+}
+
+/// Runs `handler` as client `caller` in database `db`: the store is told what this call
+/// needs (events read? clients paused?), the time is taken and the errors the reply holds
+/// are counted. `call` and `call_served` do the rest, each with its own accounting.
+#[inline]
+fn run(
+    store: &mut Store,
+    srv: &mut ServerState,
+    out: &mut Reply,
+    caller: ClientId,
+    db: usize,
+    handler: impl FnOnce(&mut Ctx),
+) -> Ran {
+    store.events_wanted = events_wanted(srv);
+    store.expiry_paused = srv.clients_paused(store.now_ms);
+    let started = Instant::now();
+    let mut ctx = Ctx {
+        store,
+        srv,
+        out,
+        caller,
+        db,
+        propagate: None,
+        redacted: Vec::new(),
+    };
+    handler(&mut ctx);
+    let Ctx {
+        db,
+        propagate,
+        redacted,
+        ..
+    } = ctx;
+    let micros = started.elapsed().as_micros() as u64;
+    let failed = !out.error_codes.is_empty();
+    srv.stats.count_errors(&mut out.error_codes);
+    Ran {
+        db,
+        propagate,
+        micros,
+        failed,
+        redacted,
     }
 }
 
@@ -243,39 +281,23 @@ pub fn call_served(
     serve: impl FnOnce(&mut Ctx),
 ) {
     srv.propagation.enter();
-    store.events_wanted = events_wanted(srv);
-    store.expiry_paused = srv.clients_paused(store.now_ms);
-    let started = Instant::now();
     let reply_start = out.buf.len();
-    let mut ctx = Ctx {
-        store,
-        srv,
-        out,
-        caller: served.client,
-        db: served.db,
-        propagate: None,
-        redacted: Vec::new(),
-    };
-    serve(&mut ctx);
-    let Ctx {
-        store,
-        srv,
-        out,
+    let Ran {
         db,
         propagate,
+        micros,
+        failed,
         ..
-    } = ctx;
-    let micros = started.elapsed().as_micros() as u64;
-    let failed = !out.error_codes.is_empty();
-    srv.stats.count_errors(&mut out.error_codes);
+    } = run(store, srv, out, served.client, served.db, serve);
     let stat = srv.stats.command(served.command);
     stat.usec += micros;
     if failed {
         stat.failed_calls += 1;
     }
     if srv.clients[served.client].reply_mode == ReplyMode::Off {
-        out.buf.truncate(reply_start);
+        drop_reply(out, reply_start);
     }
+    out.push_spans.clear();
     let argv: Vec<&[u8]> = served.argv.iter().map(Vec::as_slice).collect();
     log_if_slow(srv, served.client, &argv, micros);
     let effects = Effects {
@@ -284,25 +306,38 @@ pub fn call_served(
         wrote: false,
         propagate,
     };
-    after_command(store, srv, effects);
+    after_command(store, srv, (served.client, out), effects);
     srv.propagation.leave();
 }
 
 /// Whether anything will read the key events of the next command: blocked clients wait
-/// on keys, or propagation is recorded. (Keyspace notifications and client-side caching
-/// will join here.)
+/// on keys, propagation is recorded, or keyspace notifications are configured.
 pub fn events_wanted(srv: &ServerState) -> bool {
-    !srv.waiters.is_empty() || srv.propagation.is_on()
+    !srv.waiters.is_empty()
+        || srv.propagation.is_on()
+        || !srv.config.notify_keyspace_events.is_empty()
 }
 
-/// Drains the store's key events once: the keys blocked clients wait on are signalled, and
-/// expiries are propagated as deletions. Called after every command, and after the cron's
-/// active expiry.
-pub fn drain_events(store: &mut Store, srv: &mut ServerState) {
+/// Drains the store's key events once: the keys blocked clients wait on are signalled,
+/// expiries are propagated as deletions, and keyspace notifications are published (to the
+/// caller through the reply buffer lent to it). Called after every command, and after the
+/// cron's active expiry (no caller).
+pub fn drain_events(
+    store: &mut Store,
+    srv: &mut ServerState,
+    caller: Option<(ClientId, &mut Reply)>,
+) {
     if !store.has_events() {
         return;
     }
     let (keys, dbs) = store.take_events();
+    let flags = srv.notify_flags();
+    if flags.enabled() {
+        let mut outputs = pubsub::Outputs { srv, caller };
+        for ev in &keys {
+            pubsub::notify::notify(&mut outputs, flags, ev);
+        }
+    }
     for ev in &keys {
         if !srv.waiters.is_empty() {
             srv.waiters.signal(ev.db, &ev.key);
@@ -334,8 +369,13 @@ pub struct Effects<'a> {
 
 /// After a command (or a served blocked client): drains the store's key events
 /// ([`drain_events`]), then propagates the command itself.
-pub fn after_command(store: &mut Store, srv: &mut ServerState, effects: Effects) {
-    drain_events(store, srv);
+pub fn after_command(
+    store: &mut Store,
+    srv: &mut ServerState,
+    caller: (ClientId, &mut Reply),
+    effects: Effects,
+) {
+    drain_events(store, srv, Some(caller));
     if !srv.propagation.is_on() {
         return;
     }
@@ -404,6 +444,7 @@ fn store_now_secs() -> u64 {
 }
 
 /// Arity, authentication: the checks Redis makes before running a command.
+#[inline(always)]
 fn check_call(srv: &ServerState, key: ClientId, cmd: &Command, argv: &[&[u8]]) -> Option<String> {
     let argc = argv.len() as i32;
     if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
@@ -422,6 +463,14 @@ fn check_call(srv: &ServerState, key: ClientId, cmd: &Command, argv: &[&[u8]]) -
         cmd.flags.contains(CommandFlags::WRITE) || cmd.traits.contains(Traits::REFUSED_ON_MISCONF);
     if refused_on_misconf && srv.writes_refused() {
         return Some(MISCONF.into());
+    }
+    let c = &srv.clients[key];
+    if c.resp == Resp::Two && c.subs.any() && !cmd.traits.contains(Traits::ALLOWED_SUBSCRIBED) {
+        return Some(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \
+             RESET are allowed in this context",
+            cmd.name
+        ));
     }
     None
 }
@@ -475,13 +524,27 @@ pub(crate) fn finish_reply_mode(
     };
     match c.reply_mode {
         ReplyMode::On => {}
-        ReplyMode::Off => out.buf.truncate(reply_start),
+        ReplyMode::Off => drop_reply(out, reply_start),
         ReplyMode::Skip => {
-            out.buf.truncate(reply_start);
+            drop_reply(out, reply_start);
             c.reply_mode = ReplyMode::On;
         }
         ReplyMode::SkipNext => c.reply_mode = ReplyMode::Skip,
     }
+    out.push_spans.clear();
+}
+
+/// Drops what the command replied since `reply_start`, but not its pushes (pub/sub frames
+/// reach a client even with CLIENT REPLY OFF, as in Redis).
+fn drop_reply(out: &mut Reply, reply_start: usize) {
+    let mut kept = Vec::new();
+    for &(a, b) in &out.push_spans {
+        if a >= reply_start {
+            kept.extend_from_slice(&out.buf[a..b]);
+        }
+    }
+    out.buf.truncate(reply_start);
+    out.buf.extend_from_slice(&kept);
 }
 
 /// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client but the caller.

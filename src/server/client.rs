@@ -6,7 +6,7 @@ use mio::net::TcpStream;
 use mio::Interest;
 
 use crate::protocol::parse::RequestParser;
-use crate::protocol::reply::Reply;
+use crate::protocol::reply::{Reply, Resp};
 use crate::store::types::list::End;
 
 /// Whether replies are sent (CLIENT REPLY).
@@ -169,6 +169,11 @@ pub struct Client {
     pub watching: Vec<WatchedKey>,
     /// The largest the query buffer's content got since the cron last looked.
     pub input_peak: usize,
+    /// The protocol the client speaks (HELLO), known even while its reply buffer is lent
+    /// to the call path.
+    pub resp: Resp,
+    /// What it subscribes to.
+    pub subs: crate::pubsub::Subscriptions,
     /// Set while the client's commands run (see [`InFlight`]).
     pub in_flight: Option<InFlight>,
 }
@@ -233,6 +238,8 @@ impl Client {
             in_exec: false,
             watching: Vec::new(),
             in_flight: None,
+            resp: Resp::Two,
+            subs: Default::default(),
             input_peak: 0,
         }
     }
@@ -265,6 +272,9 @@ impl Client {
         let mut f = String::new();
         if self.monitor {
             f.push('O');
+        }
+        if self.subs.any() {
+            f.push('P');
         }
         // Redis's order: x before b.
         if self.tx.is_some() {
@@ -314,8 +324,8 @@ impl Client {
             "r"
         };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 \
-             ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
+             ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} \
              oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
@@ -326,6 +336,9 @@ impl Client {
             now_ms.saturating_sub(self.last_interaction_ms) / 1000,
             self.flags_string(),
             self.db,
+            self.subs.count(crate::pubsub::Kind::Channel),
+            self.subs.count(crate::pubsub::Kind::Pattern),
+            self.subs.count(crate::pubsub::Kind::Shard),
             self.tx.as_ref().map_or(-1, |t| t.queued.len() as i64),
             qbuf,
             qbuf_free,

@@ -158,6 +158,7 @@ impl Server {
         if !state.clients.contains(key) {
             return;
         }
+        crate::pubsub::forget(state, key);
         let mut c = state.clients.remove(key);
         if let Some(stream) = c.stream.as_mut() {
             let _ = state.registry.deregister(stream);
@@ -225,7 +226,7 @@ impl Server {
             self.store.events_wanted = crate::dispatch::events_wanted(&self.state);
             self.store.expiry_paused = self.state.clients_paused(now);
             crate::store::expire::active_cycle(&mut self.store, budget);
-            crate::dispatch::drain_events(&mut self.store, &mut self.state);
+            crate::dispatch::drain_events(&mut self.store, &mut self.state, None);
             crate::commands::blocking::serve_ready(&mut self.store, &mut self.state);
         }
         // Shrink sparse tables and advance resizes a little (Redis's activerehashing).
@@ -349,6 +350,7 @@ impl Server {
         for l in &mut self.state.listeners {
             let _ = self.state.registry.deregister(&mut l.socket);
         }
+        self.state.process.exiting();
         log::warn!("redust is now ready to exit, bye bye...");
     }
 }

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod event_loop;
 pub mod memory;
 pub mod signals;
+pub mod startup;
 pub mod stats;
 
 use std::collections::BTreeSet;
@@ -95,8 +96,12 @@ pub struct ServerState {
     /// The executable, for INFO.
     pub executable: String,
     pub persistence: crate::persistence::Persistence,
+    /// Pub/Sub subscribers.
+    pub pubsub: crate::pubsub::PubSub,
     /// The propagated stream of writes (recorded only once started).
     pub propagation: crate::dispatch::propagate::Propagation,
+    /// The pid file and supervisor set up at start, undone at a clean exit.
+    pub process: startup::Process,
 }
 
 impl ServerState {
@@ -128,6 +133,8 @@ impl ServerState {
                 .unwrap_or_default(),
             persistence: crate::persistence::Persistence::new(now_ms),
             propagation: Default::default(),
+            pubsub: Default::default(),
+            process: Default::default(),
         }
     }
 
@@ -218,6 +225,11 @@ impl ServerState {
     /// DEL, as Redis does without lazyfree-lazy-expire (redust frees synchronously).
     pub fn deletion_command(&self) -> &'static [u8] {
         b"DEL"
+    }
+
+    /// What `notify-keyspace-events` asks for.
+    pub fn notify_flags(&self) -> crate::pubsub::notify::NotifyFlags {
+        crate::pubsub::notify::NotifyFlags::from_config(self.config.notify_keyspace_events)
     }
 
     /// Whether CLIENT PAUSE is in force at `now_ms` (keys then do not expire).

@@ -11,8 +11,14 @@ extern "C" fn on_signal(sig: libc::c_int) {
     SHUTDOWN_SIGNAL.store(sig, Ordering::SeqCst);
 }
 
-/// Installs the handlers. SIGPIPE is already ignored by the Rust runtime.
+/// Installs the handlers. SIGPIPE is already ignored by the Rust runtime; SIGHUP is
+/// ignored as Redis does, so closing the terminal a foreground server was started from
+/// does not kill it.
 pub fn install() {
+    // SAFETY: setting a signal's disposition to SIG_IGN involves no handler code.
+    unsafe {
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
+    }
     for sig in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: sigaction with a zeroed struct, an async-signal-safe handler (one atomic
         // store) and an empty mask; no SA_RESTART so the poll wakes with EINTR.

@@ -99,6 +99,7 @@ events! {
     Expired => "expired", EXPIRED;
     Evicted => "evicted", EVICTED;
     New => "new", NEW;
+    KeyMiss => "keymiss", KEY_MISS;
     // Strings and bits.
     Set => "set", STRING;
     SetRange => "setrange", STRING;

@@ -26,6 +26,30 @@ pub struct KeyspaceStats {
     pub expired: u64,
 }
 
+/// Counts a read lookup as a hit or a miss; a miss is recorded as `keymiss` when anyone
+/// reads events (it changes nothing, so WATCH and the dirty count are left alone).
+fn count_lookup(
+    stats: &mut KeyspaceStats,
+    events: &mut Events,
+    events_wanted: bool,
+    db: usize,
+    key: &[u8],
+    hit: bool,
+) {
+    if hit {
+        stats.hits += 1;
+        return;
+    }
+    stats.misses += 1;
+    if events_wanted {
+        events.keys.push(KeyEvent {
+            db,
+            key: SmallBytes::new(key),
+            event: Event::KeyMiss,
+        });
+    }
+}
+
 /// All databases plus the state every command shares: the cached clock and the dirty counter.
 ///
 /// The store is the only writer of the databases: every change goes through its methods,
@@ -96,6 +120,7 @@ impl Store {
     /// Records that `key` of `db` changed as `event` says, and adds `dirty` to the count of
     /// writes since the last save. Commands that change a value in place (LPUSH, HSET,
     /// APPEND...) call this once they did; the store's own writes call it themselves.
+    #[inline]
     pub fn record(&mut self, db: usize, key: &[u8], event: Event, dirty: u64) {
         self.dirty += dirty;
         self.watches.touch(db, key);
@@ -155,35 +180,41 @@ impl Store {
         self.record(db, key, Event::Expired, 0);
     }
 
-    /// A key read by a command: expires it lazily and counts a hit or a miss.
+    /// A key read by a command: expires it lazily and counts a hit or a miss (a miss is
+    /// also a `keymiss` event).
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&mut Value> {
-        let v = if self.expire_if_needed(db, key) {
+        let expired = self.expire_if_needed(db, key);
+        let access = self.access();
+        let Store {
+            dbs,
+            rng,
+            stats,
+            events,
+            events_wanted,
+            ..
+        } = self;
+        let v = if expired {
             None
         } else {
-            let access = self.access();
-            self.dbs[db].access(key, access, &mut self.rng)
+            dbs[db].access(key, access, rng)
         };
-        if v.is_some() {
-            self.stats.hits += 1;
-        } else {
-            self.stats.misses += 1;
-        }
+        count_lookup(stats, events, *events_wanted, db, key, v.is_some());
         v
     }
 
     /// A key inspected without being used (TYPE, OBJECT): expires it lazily and counts a hit
     /// or a miss, but leaves its access time alone, as Redis's LOOKUP_NOTOUCH does.
     pub fn lookup_peek(&mut self, db: usize, key: &[u8]) -> Option<&Value> {
-        let v = if self.expire_if_needed(db, key) {
-            None
-        } else {
-            self.dbs[db].get(key)
-        };
-        if v.is_some() {
-            self.stats.hits += 1;
-        } else {
-            self.stats.misses += 1;
-        }
+        let expired = self.expire_if_needed(db, key);
+        let Store {
+            dbs,
+            stats,
+            events,
+            events_wanted,
+            ..
+        } = self;
+        let v = if expired { None } else { dbs[db].get(key) };
+        count_lookup(stats, events, *events_wanted, db, key, v.is_some());
         v
     }
 
@@ -215,7 +246,7 @@ impl Store {
         dirty: u64,
     ) {
         let now = self.now_ms;
-        if self.dbs[db].insert_at(key, value, ttl, now) {
+        if self.dbs[db].insert_at(key, value, ttl, now) && self.events_wanted {
             self.record(db, key, Event::New, 0);
         }
         self.record(db, key, event, dirty);
@@ -234,7 +265,8 @@ impl Store {
     ) {
         self.expire_if_needed(db, key);
         let access = self.access();
-        if self.dbs[db].store_touched(key, value, ttl, access, &mut self.rng) {
+        if self.dbs[db].store_touched(key, value, ttl, access, &mut self.rng) && self.events_wanted
+        {
             self.record(db, key, Event::New, 0);
         }
         self.record(db, key, event, dirty);

@@ -124,6 +124,24 @@ fn take_node(t: &mut Link, score: Score, member: &[u8]) -> Option<Box<Node>> {
     taken
 }
 
+/// Takes the first node (the last when `last`) out of the subtree at `t`: down one spine,
+/// no key compared; its one child takes its place and the subtrees above shrink by one.
+fn take_end(t: &mut Link, last: bool) -> Option<Box<Node>> {
+    let n = t.as_mut()?;
+    let towards = if last { &mut n.right } else { &mut n.left };
+    if towards.is_some() {
+        n.size -= 1;
+        return take_end(towards, last);
+    }
+    let mut gone = t.take().expect("matched a node");
+    *t = if last {
+        gone.left.take()
+    } else {
+        gone.right.take()
+    };
+    Some(gone)
+}
+
 impl Tree {
     pub fn len(&self) -> usize {
         size(&self.root)
@@ -159,6 +177,13 @@ impl Tree {
     /// Removes the pair if present.
     pub fn remove(&mut self, score: f64, member: &[u8]) -> bool {
         take_node(&mut self.root, Score(score), member).is_some()
+    }
+
+    /// Removes the first element (the last when `last`), returning its member and score.
+    pub fn pop(&mut self, last: bool) -> Option<(SmallBytes, f64)> {
+        let node = take_end(&mut self.root, last)?;
+        let Node { member, score, .. } = *node;
+        Some((member, score.0))
     }
 
     /// Moves `member` (present with score `old`) to score `new`, reusing its node.

@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 
 use super::treap::Tree;
 use super::Limits;
+use crate::store::bytes::SmallBytes;
 use crate::store::dict::Dict;
 
 /// A score with a total order (NaN never gets in: commands reject it).
@@ -102,35 +103,93 @@ impl ZSet {
 
     /// Sets `member`'s score; returns true if it is new. Converts past the limits.
     pub fn insert(&mut self, member: &[u8], score: f64, limits: &Limits) -> bool {
-        if let ZSet::Skiplist { order, scores } = self {
-            // An update moves the member's node in the tree, reusing it: no allocation.
-            if let Some(old) = scores.get_mut(member) {
-                // As Redis: an equal score (0 and -0 included) leaves the member alone.
-                if *old != score {
-                    order.rescore(*old, score, member);
-                    *old = score;
+        let mut new = false;
+        self.upsert(member, limits, |old| {
+            new = old.is_none();
+            Some(score)
+        });
+        new
+    }
+
+    /// ZADD's step for one member, with one lookup of it: `decide` gets its current score
+    /// (None when absent) and returns the score to give it, or None to leave the set alone.
+    /// An equal score (0 and -0 included) leaves the member where it is; a new member past
+    /// the listpack limits converts the set first, as Redis's zsetAdd does (so a `-0` that
+    /// converts a set is kept as `-0`).
+    pub fn upsert(
+        &mut self,
+        member: &[u8],
+        limits: &Limits,
+        decide: impl FnOnce(Option<f64>) -> Option<f64>,
+    ) {
+        match self {
+            ZSet::Skiplist { order, scores } => {
+                if let Some(old) = scores.get_mut(member) {
+                    // An update moves the member's node in the tree, reusing it.
+                    match decide(Some(*old)) {
+                        Some(new) if new != *old => {
+                            order.rescore(*old, new, member);
+                            *old = new;
+                        }
+                        _ => {}
+                    }
+                } else if let Some(new) = decide(None) {
+                    order.insert(new, member);
+                    scores.insert(member, new);
                 }
-                return false;
+            }
+            ZSet::Listpack(v) => {
+                let at = v.iter().position(|(_, m)| m == member);
+                let Some(new) = decide(at.map(|i| v[i].0 .0)) else {
+                    return;
+                };
+                match at {
+                    Some(i) if v[i].0 .0 == new => {}
+                    Some(i) => {
+                        let (_, m) = v.remove(i);
+                        Self::listpack_insert(v, new, m);
+                    }
+                    None if v.len() < limits.zset_entries && member.len() <= limits.zset_value => {
+                        Self::listpack_insert(v, new, member.to_vec());
+                    }
+                    None => {
+                        self.convert();
+                        if let ZSet::Skiplist { order, scores } = self {
+                            order.insert(new, member);
+                            scores.insert(member, new);
+                        }
+                    }
+                }
             }
         }
-        let new = self.remove(member).is_none();
+    }
+
+    /// Inserts into a listpack in (score, member) order; it keeps integral scores as
+    /// integers, so `-0` comes back as `0`.
+    fn listpack_insert(v: &mut Vec<(Score, Vec<u8>)>, score: f64, member: Vec<u8>) {
+        let score = if score == 0.0 { 0.0 } else { score };
+        let key = (Score(score), member);
+        let at = v.binary_search(&key).unwrap_or_else(|e| e);
+        v.insert(at, key);
+    }
+
+    /// Removes the first member (the last when `max`) and returns it with its score. The
+    /// tree gives its end node up without comparing a key, and the member moves out of it.
+    pub fn pop(&mut self, max: bool) -> Option<(SmallBytes, f64)> {
         match self {
+            ZSet::Listpack(v) if v.is_empty() => None,
             ZSet::Listpack(v) => {
-                // A listpack keeps integral scores as integers: -0 comes back as 0.
-                let score = if score == 0.0 { 0.0 } else { score };
-                let key = (Score(score), member.to_vec());
-                let at = v.binary_search(&key).unwrap_or_else(|e| e);
-                v.insert(at, key);
-                if v.len() > limits.zset_entries || member.len() > limits.zset_value {
-                    self.convert();
-                }
+                let (s, m) = if max { v.pop()? } else { v.remove(0) };
+                Some((SmallBytes::new(&m), s.0))
             }
             ZSet::Skiplist { order, scores } => {
-                order.insert(score, member);
-                scores.insert(member, score);
+                let (member, score) = order.pop(max)?;
+                scores.remove(&member);
+                // As Redis after a deletion: a sparse member table shrinks.
+                scores.shrink_if_needed();
+                Some((member, score))
             }
         }
-        new
     }
 
     /// Removes `member`; returns its score if it was there.
@@ -366,10 +425,20 @@ mod tests {
                         let at = model.binary_search(&key).unwrap_or_else(|e| e);
                         model.insert(at, key);
                     }
-                    6..=8 => {
+                    6 | 7 => {
                         let got = z.remove(&member);
                         let old = model.iter().position(|(_, m)| *m == member);
                         assert_eq!(got, old.map(|i| model.remove(i).0 .0));
+                    }
+                    8 => {
+                        let max = g.below(2) == 1;
+                        let got = z.pop(max).map(|(m, s)| (m.to_vec(), s));
+                        let want = if max || model.is_empty() {
+                            model.pop()
+                        } else {
+                            Some(model.remove(0))
+                        };
+                        assert_eq!(got, want.map(|(s, m)| (m, s.0)));
                     }
                     _ => {
                         let a = g.below(model.len() as u64 + 1) as usize;

@@ -1,0 +1,347 @@
+//! Pub/Sub: who subscribes to which channel, pattern or shard channel, and delivering a
+//! message to them.
+//!
+//! The registry keeps, per channel (or pattern), its subscribers in subscription order,
+//! and each client keeps what it subscribes to ([`Subscriptions`]), in order, so both
+//! directions are cheap. A published message is encoded once per protocol version and
+//! copied into each subscriber's output. Keyspace notifications publish through the same
+//! path ([`notify`]).
+
+pub mod notify;
+
+use std::collections::HashMap;
+
+use crate::protocol::reply::{Reply, Resp};
+use crate::server::{ClientId, ServerState};
+use crate::util::glob;
+
+/// The three kinds of subscription, with the names their replies and messages carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// SUBSCRIBE / PUBLISH.
+    Channel,
+    /// PSUBSCRIBE: glob patterns matched against PUBLISH's channel.
+    Pattern,
+    /// SSUBSCRIBE / SPUBLISH (shard channels; one shard here).
+    Shard,
+}
+
+impl Kind {
+    /// The confirmation of a subscription.
+    pub fn subscribed(self) -> &'static [u8] {
+        match self {
+            Kind::Channel => b"subscribe",
+            Kind::Pattern => b"psubscribe",
+            Kind::Shard => b"ssubscribe",
+        }
+    }
+
+    /// The confirmation of an unsubscription.
+    pub fn unsubscribed(self) -> &'static [u8] {
+        match self {
+            Kind::Channel => b"unsubscribe",
+            Kind::Pattern => b"punsubscribe",
+            Kind::Shard => b"sunsubscribe",
+        }
+    }
+}
+
+/// What one client subscribes to, each list in subscription order.
+#[derive(Debug, Default)]
+pub struct Subscriptions {
+    channels: Vec<Vec<u8>>,
+    patterns: Vec<Vec<u8>>,
+    shard: Vec<Vec<u8>>,
+}
+
+impl Subscriptions {
+    fn list(&self, kind: Kind) -> &Vec<Vec<u8>> {
+        match kind {
+            Kind::Channel => &self.channels,
+            Kind::Pattern => &self.patterns,
+            Kind::Shard => &self.shard,
+        }
+    }
+
+    fn list_mut(&mut self, kind: Kind) -> &mut Vec<Vec<u8>> {
+        match kind {
+            Kind::Channel => &mut self.channels,
+            Kind::Pattern => &mut self.patterns,
+            Kind::Shard => &mut self.shard,
+        }
+    }
+
+    /// How many of this kind (CLIENT LIST sub / psub / ssub).
+    pub fn count(&self, kind: Kind) -> usize {
+        self.list(kind).len()
+    }
+
+    /// The count a (un)subscription reply carries: channels and patterns together, shard
+    /// channels apart, as Redis counts them.
+    pub fn reply_count(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Channel | Kind::Pattern => self.channels.len() + self.patterns.len(),
+            Kind::Shard => self.shard.len(),
+        }
+    }
+
+    /// Whether the client subscribes to anything (Redis's CLIENT_PUBSUB flag: RESP2
+    /// clients are then in subscribed mode).
+    pub fn any(&self) -> bool {
+        !(self.channels.is_empty() && self.patterns.is_empty() && self.shard.is_empty())
+    }
+}
+
+/// Subscribers by channel, pattern and shard channel.
+#[derive(Debug, Default)]
+pub struct PubSub {
+    channels: HashMap<Vec<u8>, Vec<ClientId>>,
+    /// In the order patterns were first subscribed.
+    patterns: Vec<(Vec<u8>, Vec<ClientId>)>,
+    shard: HashMap<Vec<u8>, Vec<ClientId>>,
+}
+
+impl PubSub {
+    fn subscribers_mut(&mut self, kind: Kind, name: &[u8]) -> Option<&mut Vec<ClientId>> {
+        match kind {
+            Kind::Channel => self.channels.get_mut(name),
+            Kind::Shard => self.shard.get_mut(name),
+            Kind::Pattern => self
+                .patterns
+                .iter_mut()
+                .find(|(p, _)| p == name)
+                .map(|(_, c)| c),
+        }
+    }
+
+    fn add(&mut self, kind: Kind, name: &[u8], client: ClientId) {
+        if let Some(list) = self.subscribers_mut(kind, name) {
+            list.push(client);
+            return;
+        }
+        match kind {
+            Kind::Channel => {
+                self.channels.insert(name.to_vec(), vec![client]);
+            }
+            Kind::Shard => {
+                self.shard.insert(name.to_vec(), vec![client]);
+            }
+            Kind::Pattern => self.patterns.push((name.to_vec(), vec![client])),
+        }
+    }
+
+    fn remove(&mut self, kind: Kind, name: &[u8], client: ClientId) {
+        let Some(list) = self.subscribers_mut(kind, name) else {
+            return;
+        };
+        list.retain(|&c| c != client);
+        if !list.is_empty() {
+            return;
+        }
+        match kind {
+            Kind::Channel => {
+                self.channels.remove(name);
+            }
+            Kind::Shard => {
+                self.shard.remove(name);
+            }
+            Kind::Pattern => self.patterns.retain(|(p, _)| p != name),
+        }
+    }
+
+    /// Channels (or shard channels) with at least one subscriber, matching `pattern` if
+    /// given (PUBSUB CHANNELS / SHARDCHANNELS).
+    pub fn active(&self, kind: Kind, pattern: Option<&[u8]>) -> Vec<&[u8]> {
+        let table = match kind {
+            Kind::Shard => &self.shard,
+            _ => &self.channels,
+        };
+        table
+            .keys()
+            .map(Vec::as_slice)
+            .filter(|c| pattern.is_none_or(|p| glob::matches(p, c)))
+            .collect()
+    }
+
+    /// Subscribers of a channel (or shard channel) (PUBSUB NUMSUB / SHARDNUMSUB).
+    pub fn numsub(&self, kind: Kind, channel: &[u8]) -> usize {
+        let table = match kind {
+            Kind::Shard => &self.shard,
+            _ => &self.channels,
+        };
+        table.get(channel).map_or(0, Vec::len)
+    }
+
+    /// Patterns with subscribers (PUBSUB NUMPAT, INFO pubsub_patterns).
+    pub fn pattern_count(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// Channels with subscribers (INFO pubsub_channels).
+    pub fn channel_count(&self) -> usize {
+        self.channels.len()
+    }
+
+    /// Shard channels with subscribers (INFO pubsubshard_channels).
+    pub fn shard_count(&self) -> usize {
+        self.shard.len()
+    }
+}
+
+/// The output a pub/sub frame goes to: the running client's own reply buffer (lent to
+/// the call path) or another client's output.
+pub struct Outputs<'a> {
+    pub srv: &'a mut ServerState,
+    /// The client whose command runs, with its reply buffer; None outside a command.
+    pub caller: Option<(ClientId, &'a mut Reply)>,
+}
+
+impl Outputs<'_> {
+    /// Writes `frame` (encoded for the client's protocol by `encode`) to `client`. Frames to
+    /// the caller are marked as pushes, so CLIENT REPLY OFF does not drop them (Redis's
+    /// CLIENT_PUSHING).
+    fn send(&mut self, client: ClientId, frame: &mut Frames) {
+        match &mut self.caller {
+            Some((me, out)) if *me == client => {
+                let start = out.buf.len();
+                let bytes = frame.get(out.resp);
+                out.buf.extend_from_slice(bytes);
+                out.mark_push(start);
+            }
+            _ => {
+                let resp = match self.srv.clients.get(client) {
+                    Some(c) => c.resp,
+                    None => return,
+                };
+                let bytes = frame.get(resp);
+                if let Some(out) = self.srv.output(client) {
+                    out.buf.extend_from_slice(bytes);
+                }
+            }
+        }
+    }
+}
+
+/// One message frame, encoded at most once per protocol version.
+struct Frames<'a> {
+    parts: &'a [&'a [u8]],
+    two: Option<Vec<u8>>,
+    three: Option<Vec<u8>>,
+}
+
+impl<'a> Frames<'a> {
+    fn new(parts: &'a [&'a [u8]]) -> Self {
+        Frames {
+            parts,
+            two: None,
+            three: None,
+        }
+    }
+
+    fn get(&mut self, resp: Resp) -> &[u8] {
+        let parts = self.parts;
+        let slot = match resp {
+            Resp::Two => &mut self.two,
+            Resp::Three => &mut self.three,
+        };
+        slot.get_or_insert_with(|| {
+            let mut r = Reply {
+                resp,
+                ..Reply::default()
+            };
+            r.push(parts.len());
+            for p in parts {
+                r.bulk(p);
+            }
+            r.buf
+        })
+    }
+}
+
+/// Delivers `message` on `channel` to its subscribers (and, for [`Kind::Channel`], to the
+/// subscribers of every matching pattern): `message` / `pmessage` / `smessage` frames, in
+/// subscription order. Returns how many clients received it (PUBLISH's reply).
+pub fn publish(outputs: &mut Outputs, kind: Kind, channel: &[u8], message: &[u8]) -> usize {
+    let mut receivers = 0;
+    let direct = match kind {
+        Kind::Shard => outputs.srv.pubsub.shard.get(channel),
+        _ => outputs.srv.pubsub.channels.get(channel),
+    };
+    if let Some(clients) = direct.cloned() {
+        let name: &[u8] = if kind == Kind::Shard {
+            b"smessage"
+        } else {
+            b"message"
+        };
+        let parts = [name, channel, message];
+        let mut frame = Frames::new(&parts);
+        for c in clients {
+            outputs.send(c, &mut frame);
+            receivers += 1;
+        }
+    }
+    if kind == Kind::Shard || outputs.srv.pubsub.patterns.is_empty() {
+        return receivers;
+    }
+    let matching: Vec<(Vec<u8>, Vec<ClientId>)> = outputs
+        .srv
+        .pubsub
+        .patterns
+        .iter()
+        .filter(|(p, _)| glob::matches(p, channel))
+        .cloned()
+        .collect();
+    for (pattern, clients) in matching {
+        let parts: [&[u8]; 4] = [b"pmessage", &pattern, channel, message];
+        let mut frame = Frames::new(&parts);
+        for c in clients {
+            outputs.send(c, &mut frame);
+            receivers += 1;
+        }
+    }
+    receivers
+}
+
+/// Subscribes the caller to `name`; false if it already was.
+pub fn subscribe(srv: &mut ServerState, client: ClientId, kind: Kind, name: &[u8]) -> bool {
+    let subs = &mut srv.clients[client].subs;
+    if subs.list(kind).iter().any(|n| n == name) {
+        return false;
+    }
+    subs.list_mut(kind).push(name.to_vec());
+    srv.pubsub.add(kind, name, client);
+    true
+}
+
+/// Unsubscribes the client from `name`; false if it was not subscribed.
+pub fn unsubscribe(srv: &mut ServerState, client: ClientId, kind: Kind, name: &[u8]) -> bool {
+    let list = srv.clients[client].subs.list_mut(kind);
+    let Some(i) = list.iter().position(|n| n == name) else {
+        return false;
+    };
+    list.remove(i);
+    srv.pubsub.remove(kind, name, client);
+    true
+}
+
+/// What the client subscribes to of `kind`, in subscription order.
+pub fn subscriptions(srv: &ServerState, client: ClientId, kind: Kind) -> Vec<Vec<u8>> {
+    srv.clients[client].subs.list(kind).clone()
+}
+
+/// Drops every subscription of a client (RESET, disconnect).
+pub fn forget(srv: &mut ServerState, client: ClientId) {
+    let Some(c) = srv.clients.get_mut(client) else {
+        return;
+    };
+    let subs = std::mem::take(&mut c.subs);
+    for (kind, list) in [
+        (Kind::Channel, subs.channels),
+        (Kind::Pattern, subs.patterns),
+        (Kind::Shard, subs.shard),
+    ] {
+        for name in list {
+            srv.pubsub.remove(kind, &name, client);
+        }
+    }
+}
