@@ -155,12 +155,12 @@ pub fn call(
         Some(b) if matches!(b.reason, BlockReason::Keys(_))
     );
     if !cmd.flags.contains(CommandFlags::SKIP_SLOWLOG) && !blocked_on_keys {
-        if redacted.is_empty() {
+        if redacted == 0 {
             log_if_slow(srv, key, argv, micros);
         } else {
             let shown: Vec<&[u8]> = (0..argv.len())
                 .map(|i| {
-                    if redacted.contains(&i) {
+                    if redacted & crate::commands::redaction_bit(i) != 0 {
                         &b"(redacted)"[..]
                     } else {
                         argv[i]
@@ -212,7 +212,7 @@ struct Ran {
     /// It replied an error (counted in errorstats already).
     failed: bool,
     /// Arguments the slow log must not show (see `Ctx::redact_arg`).
-    redacted: Vec<usize>,
+    redacted: u64,
 }
 
 /// Runs `handler` as client `caller` in database `db`: the store is told what this call
@@ -237,7 +237,7 @@ fn run(
         caller,
         db,
         propagate: None,
-        redacted: Vec::new(),
+        redacted: 0,
     };
     handler(&mut ctx);
     let Ctx {

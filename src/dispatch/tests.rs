@@ -204,7 +204,7 @@ fn output_to_reaches_the_caller_in_order_and_others_through_their_buffers() {
         caller: a,
         db: 0,
         propagate: None,
-        redacted: Vec::new(),
+        redacted: 0,
     };
     ctx.out.simple("first");
     ctx.output_to(a).expect("caller").push(1);
