@@ -20,6 +20,12 @@ Sections (--only takes a comma-separated list of them):
   commands    server time per call (INFO commandstats usec_per_call) of commands over big
               values: BITCOUNT, BITPOS and BITOP over --bit-mb MB strings, ZRANGE 0 -1
               WITHSCORES of a --zset-members member sorted set; --rounds rounds.
+  pubsub      redis-benchmark PUBLISH to one channel at -P 1 and -P 16 with 1 subscriber,
+              100 subscribers and 100 pattern subscribers (this script's sockets, every
+              message counted and checked): PUBLISH/s, messages delivered/s and server CPU
+              per million delivered, --rounds rounds; then RSS and used_memory of a fresh
+              server with --ps-clients clients each subscribed to one of 300 channels
+              (the open-files limit is raised to fit them).
   instructions  instructions per request (valgrind callgrind, the server's whole run less
               an idle start and stop) under redis-benchmark -P 16 for --insn-n requests per
               test, one fresh server per family (ZADD then ZPOPMIN share one).
@@ -45,6 +51,7 @@ import os
 import platform
 import random
 import resource
+import selectors
 import shlex
 import shutil
 import signal
@@ -58,7 +65,8 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SECTIONS = ["throughput", "memory", "snapshot", "bgsave", "leaks", "commands", "instructions"]
+SECTIONS = ["throughput", "memory", "snapshot", "bgsave", "leaks", "commands", "pubsub",
+            "instructions"]
 # (redis-benchmark -t name, name in its CSV output)
 TESTS = [
     ("set", "SET"),
@@ -757,9 +765,348 @@ def section_instructions(cfg, tmp):
     return out
 
 
+# The pubsub section. PUBLISH of PS_PAYLOAD to PS_CHANNEL, read by: (key, label,
+# subscribers, whether each subscribes to its own pattern rather than to the channel).
+PS_CHANNEL = b"bench:channel"
+PS_PAYLOAD = b"m" * 16
+PS_CASES = [
+    ("1", "1 subscriber", 1, False),
+    ("100", "100 subscribers of the channel", 100, False),
+    ("100p", "100 pattern subscribers", 100, True),
+]
+PS_CHANNELS = 300  # channels the memory test's clients are spread over
+# Connections opened before their SUBSCRIBE replies are read: below both servers' listen
+# backlogs (redust's is 128, Redis's tcp-backlog 511), or a full accept queue drops SYNs and
+# each connect() then waits a second for its retransmission.
+PS_BATCH = 100
+
+
+def resp_array(*items) -> bytes:
+    """A RESP2 array of bulk strings and integers, byte for byte as a server sends it."""
+    out = [b"*%d\r\n" % len(items)]
+    for x in items:
+        out.append(b":%d\r\n" % x if isinstance(x, int) else b"$%d\r\n%s\r\n" % (len(x), x))
+    return b"".join(out)
+
+
+def ps_pattern(i: int) -> bytes:
+    """Distinct patterns that all match PS_CHANNEL, so a server matches every one of them
+    per PUBLISH rather than one pattern shared by all the subscribers."""
+    return b"bench:[c%02d]*" % i
+
+
+def recv_exact(sock: socket.socket, n: int) -> bytes:
+    got = b""
+    while len(got) < n:
+        chunk = sock.recv(n - len(got))
+        if not chunk:
+            raise ConnectionError(f"connection closed after {got!r}")
+        got += chunk
+    return got
+
+
+class Subscribers:
+    """`n` connections subscribed to PS_CHANNEL (or each to its own pattern), all read by
+    one thread every millisecond, so the server's output never backs up. It counts whole
+    messages per connection and checks every byte of them: a lost, extra, duplicated or
+    garbled message fails the run."""
+
+    def __init__(self, port: int, n: int, patterns: bool):
+        self.socks: list[socket.socket] = []
+        self.frames: list[bytes] = []
+        try:
+            for i in range(n):
+                s = socket.create_connection(("127.0.0.1", port), timeout=30)
+                self.socks.append(s)
+                if patterns:
+                    pat = ps_pattern(i)
+                    s.sendall(encode("PSUBSCRIBE", pat))
+                    want = resp_array(b"psubscribe", pat, 1)
+                    self.frames.append(resp_array(b"pmessage", pat, PS_CHANNEL, PS_PAYLOAD))
+                else:
+                    s.sendall(encode("SUBSCRIBE", PS_CHANNEL))
+                    want = resp_array(b"subscribe", PS_CHANNEL, 1)
+                    self.frames.append(resp_array(b"message", PS_CHANNEL, PS_PAYLOAD))
+                got = recv_exact(s, len(want))
+                if got != want:
+                    raise RuntimeError(f"subscriber {i}: expected {want!r}, got {got!r}")
+        except BaseException:
+            self.close_sockets()
+            raise
+        self.counts = [0] * n
+        self.tails = [b""] * n
+        self.last = 0.0  # perf_counter() when the latest whole message arrived
+        self.error: str | None = None
+        self.stopping = False
+        self.sel = selectors.DefaultSelector()
+        for i, s in enumerate(self.socks):
+            s.setblocking(False)
+            self.sel.register(s, selectors.EVENT_READ, i)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            while not self.stopping:
+                # A pause between passes lets messages gather in the sockets' receive
+                # buffers: reading them a few at a time would make this thread, not the
+                # server, the bottleneck (it shares the client CPU with redis-benchmark).
+                # The buffers hold a millisecond of messages with room to spare, so the
+                # server still never sees a socket it cannot write to.
+                time.sleep(0.001)
+                for key, _ in self.sel.select(0.05):
+                    i = key.data
+                    try:
+                        chunk = key.fileobj.recv(1 << 18)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        raise ConnectionError(f"subscriber {i} was disconnected after "
+                                              f"{self.counts[i]:,} messages")
+                    data = self.tails[i] + chunk if self.tails[i] else chunk
+                    frame = self.frames[i]
+                    k = len(data) // len(frame)
+                    if k:
+                        end = k * len(frame)
+                        # k non-overlapping copies in k frames' length: they tile it exactly.
+                        if data.count(frame, 0, end) != k:
+                            raise RuntimeError(f"subscriber {i}: unexpected bytes after "
+                                               f"{self.counts[i]:,} messages: {data[:300]!r}")
+                        self.counts[i] += k
+                        self.last = time.perf_counter()
+                        data = data[end:]
+                    self.tails[i] = data
+        except Exception as e:  # reported by finish()
+            self.error = f"{type(e).__name__}: {e}"
+
+    def finish(self, expected: int, stall: float = 20.0) -> float:
+        """Waits until every connection has read `expected` messages (failing if none
+        arrives for `stall` seconds), checks no more follow, stops the reader and closes the
+        connections. Returns the perf_counter() time of the last message."""
+        prev, since = -1, time.perf_counter()
+        try:
+            while self.error is None and min(self.counts) < expected:
+                now, total = time.perf_counter(), sum(self.counts)
+                if total != prev:
+                    prev, since = total, now
+                elif now - since > stall:
+                    raise RuntimeError(
+                        f"no message for {stall:.0f} s; subscribers have read "
+                        f"{min(self.counts):,} to {max(self.counts):,} of {expected:,}")
+                time.sleep(0.002)
+            time.sleep(0.1)  # anything extra would arrive right after
+            self.stopping = True
+            self.thread.join(timeout=10)
+            if self.error is not None:
+                raise RuntimeError(self.error)
+            wrong = [(i, c) for i, c in enumerate(self.counts) if c != expected]
+            if wrong or any(self.tails):
+                raise RuntimeError(f"{len(wrong)} subscriber(s) did not read exactly "
+                                   f"{expected:,} messages, e.g. {wrong[:3]}")
+            return self.last
+        finally:
+            self.close()
+
+    def close_sockets(self) -> None:
+        for s in self.socks:
+            s.close()
+        self.socks = []
+
+    def close(self) -> None:
+        """Stops the reader and closes the connections (again: a no-op)."""
+        self.stopping = True
+        if self.thread.is_alive():
+            self.thread.join(timeout=10)
+        if self.socks:
+            self.sel.close()
+            self.close_sockets()
+
+
+def ps_publishes(cfg, subscribers: int, pipeline: int) -> int:
+    """redis-benchmark's -n for a case: a tenth of the one-subscriber count with fan-out."""
+    n = cfg.ps_n_p1 if pipeline == 1 else cfg.ps_n_p16
+    return n if subscribers == 1 else n // 10
+
+
+def run_publish(cfg, srv: Server, case, pipeline: int, n: int):
+    _, label, subs, patterns = case
+    cmd = ["redis-benchmark", "-p", str(srv.port), "-c", str(CLIENTS), "-P", str(pipeline),
+           "-n", str(n), "--csv", "PUBLISH", PS_CHANNEL.decode(), PS_PAYLOAD.decode()]
+    ctl = Conn(srv.port, timeout=60)
+    sub = None
+    try:  # die() raises SystemExit: the finally clause closes the connections
+        ctl.cmd("CONFIG", "RESETSTAT")
+        sub = Subscribers(srv.port, subs, patterns)
+        ru0 = (resource.getrusage(resource.RUSAGE_CHILDREN),
+               resource.getrusage(resource.RUSAGE_SELF))
+        before, t0 = srv.cpu_ticks(), time.perf_counter()
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        except subprocess.TimeoutExpired:
+            die(f"{shlex.join(cmd)} against {srv.name} did not finish in 900 s")
+        srv.check_alive()
+        rows = [row for row in csv.reader(io.StringIO(r.stdout)) if row]
+        if r.returncode != 0 or len(rows) < 2:
+            die(f"{shlex.join(cmd)} against {srv.name} failed ({r.returncode}):\n"
+                f"{r.stdout}\n{r.stderr}")
+        # redis-benchmark may send a few more than -n when -n is not a multiple of -c * -P:
+        # the server's count is what the subscribers must have read.
+        stat = ctl.info("commandstats").get("cmdstat_publish", "")
+        fields = dict(kv.split("=", 1) for kv in stat.split(",") if "=" in kv)
+        publishes = int(fields.get("calls", 0))
+        if publishes < n:
+            die(f"{srv.name}: commandstats counts {publishes} PUBLISH calls after -n {n}")
+        try:
+            last = sub.finish(publishes)
+        except RuntimeError as e:
+            srv.check_alive()
+            die(f"{srv.name}, {label}, P{pipeline}: {e}")
+        after, wall = srv.cpu_ticks(), last - t0
+        ru1 = (resource.getrusage(resource.RUSAGE_CHILDREN),
+               resource.getrusage(resource.RUSAGE_SELF))
+    finally:
+        if sub is not None:
+            sub.close()
+        ctl.close()
+    # redis-benchmark and this process (the subscribers' reader), both on the client CPU.
+    client_cpu = sum((y.ru_utime - x.ru_utime) + (y.ru_stime - x.ru_stime)
+                     for x, y in zip(ru0, ru1))
+    rec = dict(zip(rows[0], rows[1]))
+    delivered = publishes * subs
+    warnings = [ln.strip() for ln in r.stderr.splitlines() if ln.strip()]
+    return {"publishes": publishes, "rps": float(rec["rps"]),
+            "p50": float(rec["p50_latency_ms"]), "p99": float(rec["p99_latency_ms"]),
+            "delivered_s": delivered / wall,
+            "cpu_s_per_m": (after - before) / CLK_TCK / delivered * 1e6,
+            "server_busy": (after - before) / CLK_TCK / wall, "client_busy": client_cpu / wall,
+            "warnings": warnings}
+
+
+def raise_nofile(cfg) -> None:
+    """Raises this process's open-files soft limit to fit cfg.ps_clients connections and
+    spare (the servers, started afterwards, inherit it and raise theirs to maxclients + 32
+    as Redis does). Under a lower hard limit, lowers cfg.ps_clients to fit, and says so."""
+    spare = 1024
+    need = cfg.ps_clients + spare
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return
+    if hard != resource.RLIM_INFINITY and hard < need:
+        if hard - spare < 100:
+            die(f"the pubsub section needs {need} open files but the hard limit is {hard}")
+        log(f"warning: the open-files hard limit is {hard}: pubsub memory with "
+            f"{hard - spare} clients instead of {cfg.ps_clients} (raise it: ulimit -Hn)")
+        cfg.ps_clients, need = hard - spare, hard
+        if need <= soft:
+            return
+    resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+    log(f"open-files limit raised from {soft} to {need}")
+
+
+def ps_memory(cfg, srv: Server):
+    """RSS and used_memory of a fresh server, then with cfg.ps_clients connections each
+    SUBSCRIBEd to one of PS_CHANNELS channels: 0.5 s after the last one subscribed and
+    after cfg.ps_idle seconds idle (Redis trims idle clients' query buffers after 2 s),
+    then after closing them all."""
+    srv.start()
+    ctl = Conn(srv.port, timeout=60)
+    time.sleep(0.3)
+    rss_base, used_base = srv.rss(), int(ctl.info("memory")["used_memory"])
+    channels = [b"chan:%d" % i for i in range(min(PS_CHANNELS, cfg.ps_clients))]
+    socks = []
+    try:
+        t0 = time.perf_counter()
+        for lo in range(0, cfg.ps_clients, PS_BATCH):
+            batch = []
+            for i in range(lo, min(lo + PS_BATCH, cfg.ps_clients)):
+                s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+                socks.append(s)
+                ch = channels[i % len(channels)]
+                s.sendall(encode("SUBSCRIBE", ch))
+                batch.append((s, resp_array(b"subscribe", ch, 1)))
+            for s, want in batch:
+                got = recv_exact(s, len(want))
+                if got != want:
+                    die(f"{srv.name}: SUBSCRIBE answered {got!r}, expected {want!r}")
+        connect_s = time.perf_counter() - t0
+        numsub = ctl.cmd("PUBSUB", "NUMSUB", *channels)
+        subscribed = sum(numsub[1::2])
+        connected = int(ctl.info("clients")["connected_clients"])
+        if subscribed != cfg.ps_clients or connected != cfg.ps_clients + 1:
+            die(f"{srv.name}: PUBSUB NUMSUB counts {subscribed} subscribers and INFO "
+                f"{connected} clients, with {cfg.ps_clients} subscribed + 1")
+        time.sleep(0.5)
+        srv.check_alive()
+        rss, used = srv.rss(), int(ctl.info("memory")["used_memory"])
+        time.sleep(cfg.ps_idle - 0.5)
+        srv.check_alive()
+        rss_idle, used_idle = srv.rss(), int(ctl.info("memory")["used_memory"])
+    finally:
+        # Without TIME_WAIT reuse, 10,000 closes by the client would hold as many ephemeral
+        # ports for a minute: close with an RST then, as the leaks section does.
+        linger = None if tw_reuse() else struct.pack("ii", 1, 0)
+        for s in socks:
+            if linger:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            s.close()
+    deadline = time.perf_counter() + 60
+    while (left := int(ctl.info("clients")["connected_clients"])) != 1:
+        if time.perf_counter() > deadline:
+            die(f"{srv.name}: still {left} clients connected 60 s after closing them")
+        time.sleep(0.05)
+    time.sleep(0.5)
+    rss_closed, used_closed = srv.rss(), int(ctl.info("memory")["used_memory"])
+    ctl.close()
+    srv.stop()
+    out = {"rss_base": rss_base, "used_base": used_base, "rss": rss, "used": used,
+           "rss_idle": rss_idle, "used_idle": used_idle, "rss_closed": rss_closed,
+           "used_closed": used_closed, "connect_s": connect_s}
+    log(f"pubsub memory {srv.name}: RSS {rss_base:,} -> {rss:,} -> {rss_idle:,} B idle "
+        f"({(rss_idle - rss_base) / cfg.ps_clients:,.0f} B per client), used_memory "
+        f"{used_base:,} -> {used:,} -> {used_idle:,} B; after closing RSS {rss_closed:,} B, "
+        f"used_memory {used_closed:,} B")
+    return out
+
+
+def section_pubsub(cfg, tmp):
+    raise_nofile(cfg)
+    servers = make_servers(cfg, tmp)
+    for s in servers:
+        # Redis's default maxclients is 10,000: room for the subscribers and our connections.
+        s.argv = s.argv + ["--maxclients", str(cfg.ps_clients + 64)]
+        s.start()
+    results = {f"{key}|{p}": {s.name: [] for s in servers}
+               for key, *_ in PS_CASES for p in PIPELINES}
+    warnings: dict[str, set] = {s.name: set() for s in servers}
+    for rnd in range(cfg.rounds):
+        for case in PS_CASES:
+            for p in PIPELINES:
+                n = ps_publishes(cfg, case[2], p)
+                for s in servers:
+                    r = run_publish(cfg, s, case, p, n)
+                    results[f"{case[0]}|{p}"][s.name].append(r)
+                    warnings[s.name].update(r.pop("warnings"))
+                a, b = (results[f"{case[0]}|{p}"][s.name][-1] for s in servers)
+                log(f"round {rnd + 1}/{cfg.rounds} {case[1]:30} P{p:<2}: redust "
+                    f"{a['rps']:>10,.0f} PUBLISH/s {a['delivered_s']:>11,.0f} msg/s | redis "
+                    f"{b['rps']:>10,.0f} PUBLISH/s {b['delivered_s']:>11,.0f} msg/s")
+    for s in servers:
+        s.stop()
+    memory = {"clients": cfg.ps_clients, "channels": min(PS_CHANNELS, cfg.ps_clients),
+              "idle_s": cfg.ps_idle}
+    for s in servers:
+        memory[s.name] = ps_memory(cfg, s)
+    return {"rounds": cfg.rounds, "payload": len(PS_PAYLOAD),
+            "n": {f"{key}|{p}": ps_publishes(cfg, subs, p)
+                  for key, _, subs, _ in PS_CASES for p in PIPELINES},
+            "results": results, "memory": memory,
+            "warnings": {k: sorted(v) for k, v in warnings.items()}}
+
+
 RUNNERS = {"throughput": section_throughput, "memory": section_memory,
            "snapshot": section_snapshot, "bgsave": section_bgsave, "leaks": section_leaks,
-           "commands": section_commands, "instructions": section_instructions}
+           "commands": section_commands, "pubsub": section_pubsub,
+           "instructions": section_instructions}
 
 
 # ---------------------------------------------------------------------------------------
@@ -897,6 +1244,24 @@ server under `valgrind --tool=callgrind`, which is then shut down; the instructi
 run with no requests are subtracted and the rest divided by the requests. Instruction
 counts barely change from run to run, unlike times on these machines, so one round is
 enough; they do not count the kernel's work (syscalls) or cache misses.""",
+    "pubsub": """\
+PUBLISH to one channel by `redis-benchmark -c 50 -P <p> -n <n> --csv PUBLISH bench:channel
+<message>` (n: `--ps-n-p1` / `--ps-n-p16` with one subscriber, a tenth of them with 100),
+alternating redust / Redis test by test. The subscribers are this script's sockets, all
+read by one thread (on the client CPU, beside redis-benchmark) every millisecond, so their
+receive buffers never fill; it counts whole messages and checks every byte, and a run fails
+unless each subscriber read exactly as many messages as INFO commandstats counts PUBLISH
+calls. The pattern subscribers each have their own pattern (`bench:[c00]*`, `bench:[c01]*`,
+...), all matching the channel. Messages delivered/s: subscribers x PUBLISH calls over the
+time from redis-benchmark's start to the last message read; CPU: the server's utime + stime
+over the run, per million messages delivered; CPU busy of the clients: redis-benchmark and
+the reading thread together, on one CPU. Then, on a fresh server of each, RSS and
+`used_memory` before and after connecting `--ps-clients` clients that each SUBSCRIBE to one
+channel (both servers run with `--maxclients` raised to fit them; the clients connect in
+batches of 100, below both servers' listen backlogs): 0.5 s after the last one subscribed,
+and again after a few seconds idle (Redis shrinks the query buffers of clients idle for
+2 s; the target uses this one), then after closing them all. `used_memory` is glibc's count
+for redust and jemalloc's for Redis, so compare RSS.""",
     "leaks": """\
 A fresh server: RSS, then connect / `PING` / close cycles from 4 threads (RSS after half and
 after all of them), then the keys loaded with `redis-cli --pipe` and `FLUSHALL`, then
@@ -1057,6 +1422,87 @@ def render_commands(d):
                      "ratio (lower is better)"], rows))
 
 
+def ps_stats(d, key, p):
+    res = d["results"][f"{key}|{p}"]
+    a, b = res["redust"], res["redis"]
+
+    def m(rows, k):
+        return med([r[k] for r in rows])
+
+    def ratio(k):
+        return ratio_stats([(x[k], y[k]) for x, y in zip(a, b)])
+
+    return {k: (m(a, k), m(b, k)) for k in ("publishes", "rps", "delivered_s", "p50", "p99",
+                                             "cpu_s_per_m")} | {
+        "rps_ratio": ratio("rps"), "delivered_ratio": ratio("delivered_s"),
+        "cpu_ratio": ratio("cpu_s_per_m"),
+        "busy": (m(a, "server_busy"), m(b, "server_busy"),
+                 med([r["client_busy"] for r in a + b]))}
+
+
+def render_pubsub(d):
+    rows = []
+    for p in PIPELINES:
+        for key, label, _, _ in PS_CASES:
+            st = ps_stats(d, key, p)
+            rows.append([label, f"P{p}", f_int(st["publishes"][1]),
+                         f_int(st["rps"][0]), f_int(st["rps"][1]), f_ratio(st["rps_ratio"]),
+                         f_int(st["delivered_s"][0]), f_int(st["delivered_s"][1]),
+                         f_ratio(st["delivered_ratio"]),
+                         f"{f_ms(st['p50'][0])} / {f_ms(st['p99'][0])}",
+                         f"{f_ms(st['p50'][1])} / {f_ms(st['p99'][1])}",
+                         f"{st['cpu_s_per_m'][0]:.2f}", f"{st['cpu_s_per_m'][1]:.2f}",
+                         f_ratio(st["cpu_ratio"]),
+                         " / ".join(f"{x * 100:.0f}" for x in st["busy"])])
+    head = ["subscribers", "pipeline", "PUBLISH calls", "redust PUBLISH/s", "Redis PUBLISH/s",
+            "PUBLISH/s ratio (higher is better)", "redust messages delivered/s",
+            "Redis messages delivered/s", "delivered/s ratio (higher is better)",
+            "redust p50 / p99 ms", "Redis p50 / p99 ms", "redust CPU s / 1M delivered",
+            "Redis CPU s / 1M delivered", "CPU ratio (lower is better)",
+            "CPU busy %: redust / Redis / clients"]
+    s = (f"A {d['payload']}-byte message, {d['rounds']} round(s).\n\n" + table(head, rows))
+    warn = [f"- {srv}: `{w}`" for srv, ws in d["warnings"].items() for w in ws]
+    s += "\n\nredis-benchmark warnings (stderr): " + (
+        "none." if not warn else "\n\n" + "\n".join(warn))
+    m = d["memory"]
+    a, b = m["redust"], m["redis"]
+    n = m["clients"]
+
+    def row(what, ka, kb=None, per=False, ratio=False, fmt=f_mb):
+        if kb is None:
+            va, vb = a[ka], b[ka]
+        else:
+            va, vb = a[ka] - a[kb], b[ka] - b[kb]
+        if per:
+            va, vb = va / n, vb / n
+        r = f"{va / vb:.2f}" if vb > 0 and va >= 0 else "-"
+        return [what, fmt(va), fmt(vb), f"**{r}**" if ratio and r != "-" else r]
+
+    def f_b(x):
+        return f"{x:,.0f} B"
+
+    idle = f"after {m['idle_s']:g} s idle"
+    mem = [
+        row("RSS of the fresh server", "rss_base"),
+        row(f"RSS with {n:,} subscribed clients, 0.5 s after", "rss"),
+        row(f"RSS with them, {idle}", "rss_idle"),
+        row(f"RSS growth, {idle}", "rss_idle", "rss_base", ratio=True),
+        row(f"RSS growth per client, 0.5 s after", "rss", "rss_base", per=True, fmt=f_b),
+        row(f"RSS growth per client, {idle}", "rss_idle", "rss_base", per=True, fmt=f_b),
+        row("used_memory of the fresh server", "used_base"),
+        row("used_memory growth per client, 0.5 s after", "used", "used_base", per=True,
+            fmt=f_b),
+        row(f"used_memory growth per client, {idle}", "used_idle", "used_base", per=True,
+            fmt=f_b),
+        row("RSS after closing them all", "rss_closed"),
+        row("used_memory after closing them all", "used_closed"),
+        row("time to connect and subscribe them", "connect_s", fmt=lambda x: f"{x:.2f} s"),
+    ]
+    return (s + f"\n\n{n:,} clients, each subscribed to one of {m['channels']} channels, "
+            "on a fresh server.\n\n"
+            + table(["", "redust", "Redis", "ratio (lower is better)"], mem))
+
+
 def insn_ratio(d, fam):
     x = d["families"][fam]
     return x["redust"] / x["redis"]
@@ -1129,6 +1575,18 @@ def render_targets(sections):
             "<=", 1.0)
     else:
         add("server time per call, big values, worst command", None, "<=", 1.0)
+    ps = sections.get("pubsub", {}).get("data")
+    for p in PIPELINES:
+        for key, label, _, _ in PS_CASES:
+            r = median_of(ps_stats(ps, key, p)["delivered_ratio"]) if ps else None
+            add(f"pub/sub messages delivered / s, {label}, P{p}", r, ">=", 1.0)
+    if ps:
+        m = ps["memory"]
+        growth = [m[x]["rss_idle"] - m[x]["rss_base"] for x in ("redust", "redis")]
+        add(f"RSS growth with {m['clients']:,} subscribed clients (idle {m['idle_s']:g} s)",
+            growth[0] / growth[1] if growth[1] > 0 else None, "<=", 1.0)
+    else:
+        add("RSS growth with the subscribed clients", None, "<=", 1.0)
     ins = sections.get("instructions", {}).get("data")
     ins = None if ins is None or "skipped" in ins else ins
     for fam, label in (("zadd+zpopmin", "ZADD + ZPOPMIN"),):
@@ -1172,10 +1630,11 @@ def render(env, sections, runs) -> str:
     titles = {"throughput": "Throughput and CPU per request", "memory": "Memory",
               "snapshot": "Snapshots", "bgsave": "Latency during a background save",
               "leaks": "Leaks", "commands": "Commands over big values",
-              "instructions": "Instructions per request"}
+              "pubsub": "Pub/Sub", "instructions": "Instructions per request"}
     renderers = {"throughput": render_throughput, "memory": render_memory,
                  "snapshot": render_snapshot, "bgsave": render_bgsave, "leaks": render_leaks,
-                 "commands": render_commands, "instructions": render_instructions}
+                 "commands": render_commands, "pubsub": render_pubsub,
+                 "instructions": render_instructions}
     for name in SECTIONS:
         body = f"## {titles[name]}\n\n{NOTES[name]}\n\n"
         sec = sections.get(name)
@@ -1230,7 +1689,8 @@ def parse_args():
                     "(default 3; 1 with --quick)")
     ap.add_argument("--quick", action="store_true",
                     help="smoke test: -n 20000 / 200000, 1 round, 100k keys, 10k cycles, "
-                    "16 MB string, 100k-member sorted set, -n 5000 under callgrind")
+                    "16 MB string, 100k-member sorted set, 1,000 subscribed clients, "
+                    "-n 5000 under callgrind")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "BENCHMARKS.md"),
                     help="markdown file to write (default docs/BENCHMARKS.md)")
     ap.add_argument("--only", help="comma-separated sections: " + ",".join(SECTIONS))
@@ -1245,6 +1705,11 @@ def parse_args():
                     "(default 1000000)")
     ap.add_argument("--insn-n", type=int, help="requests per test under callgrind "
                     "(default 100000)")
+    ap.add_argument("--ps-n-p1", type=int, help="PUBLISH requests per pubsub test at -P 1 "
+                    "with one subscriber, a tenth of it with 100 (default 500000)")
+    ap.add_argument("--ps-n-p16", type=int, help="the same at -P 16 (default 2000000)")
+    ap.add_argument("--ps-clients", type=int, help="subscribed clients for the pubsub "
+                    "memory test (default 10000)")
     ap.add_argument("--no-pin", action="store_true", help="do not pin servers and clients "
                     "to separate CPUs")
     ap.add_argument("--no-build", action="store_true", help="skip cargo build --release")
@@ -1258,6 +1723,12 @@ def parse_args():
     cfg.bit_mb = cfg.bit_mb or (16 if q else 256)
     cfg.zset_members = cfg.zset_members or (100_000 if q else 1_000_000)
     cfg.insn_n = cfg.insn_n or (5_000 if q else 100_000)
+    # Longer than the throughput section's at P1: a fan-out run at P1 is slow and otherwise
+    # lasts under a second, too short for these noisy machines.
+    cfg.ps_n_p1 = cfg.ps_n_p1 or (20_000 if q else 500_000)
+    cfg.ps_n_p16 = cfg.ps_n_p16 or (200_000 if q else 2_000_000)
+    cfg.ps_clients = cfg.ps_clients or (1_000 if q else 10_000)
+    cfg.ps_idle = 3.0 if q else 5.0
     cfg.cmd_calls = 2 if q else 5
     cfg.idle_pings = 2000 if q else 5000
     if cfg.only:

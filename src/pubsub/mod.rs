@@ -263,11 +263,13 @@ impl<'a> Frames<'a> {
 /// subscription order. Returns how many clients received it (PUBLISH's reply).
 pub fn publish(outputs: &mut Outputs, kind: Kind, channel: &[u8], message: &[u8]) -> usize {
     let mut receivers = 0;
-    let direct = match kind {
-        Kind::Shard => outputs.srv.pubsub.shard.get(channel),
-        _ => outputs.srv.pubsub.channels.get(channel),
+    // The subscriber lists are lent out while the frames are written (writing touches
+    // only outputs) and put back after, so a PUBLISH copies no list.
+    let table = match kind {
+        Kind::Shard => &mut outputs.srv.pubsub.shard,
+        _ => &mut outputs.srv.pubsub.channels,
     };
-    if let Some(clients) = direct.cloned() {
+    if let Some(clients) = table.get_mut(channel).map(std::mem::take) {
         let name: &[u8] = if kind == Kind::Shard {
             b"smessage"
         } else {
@@ -275,30 +277,34 @@ pub fn publish(outputs: &mut Outputs, kind: Kind, channel: &[u8], message: &[u8]
         };
         let parts = [name, channel, message];
         let mut frame = Frames::new(&parts);
-        for c in clients {
+        for &c in &clients {
             outputs.send(c, &mut frame);
-            receivers += 1;
+        }
+        receivers += clients.len();
+        let table = match kind {
+            Kind::Shard => &mut outputs.srv.pubsub.shard,
+            _ => &mut outputs.srv.pubsub.channels,
+        };
+        if let Some(slot) = table.get_mut(channel) {
+            *slot = clients;
         }
     }
     if kind == Kind::Shard || outputs.srv.pubsub.patterns.is_empty() {
         return receivers;
     }
-    let matching: Vec<(Vec<u8>, Vec<ClientId>)> = outputs
-        .srv
-        .pubsub
-        .patterns
-        .iter()
-        .filter(|(p, _)| glob::matches(p, channel))
-        .cloned()
-        .collect();
-    for (pattern, clients) in matching {
-        let parts: [&[u8]; 4] = [b"pmessage", &pattern, channel, message];
-        let mut frame = Frames::new(&parts);
-        for c in clients {
-            outputs.send(c, &mut frame);
-            receivers += 1;
+    let patterns = std::mem::take(&mut outputs.srv.pubsub.patterns);
+    for (pattern, clients) in &patterns {
+        if !glob::matches(pattern, channel) {
+            continue;
         }
+        let parts: [&[u8]; 4] = [b"pmessage", pattern, channel, message];
+        let mut frame = Frames::new(&parts);
+        for &c in clients {
+            outputs.send(c, &mut frame);
+        }
+        receivers += clients.len();
     }
+    outputs.srv.pubsub.patterns = patterns;
     receivers
 }
 
