@@ -485,7 +485,7 @@ config_table! {
         Kind::Special(Special::OomScoreAdjValues), NO_EFFECT;
     notify_keyspace_events: KeyspaceEvents = KeyspaceEvents(0), "notify-keyspace-events",
         Kind::Special(Special::NotifyKeyspaceEvents), NONE;
-    bind: BindAddrs = BindAddrs(vec!["*".into(), "-::*".into()]), "bind",
+    bind: BindAddrs = BindAddrs(vec!["127.0.0.1".into(), "-::1".into()]), "bind",
         Kind::Special(Special::Bind), NONE;
     replicaof: ReplicaOf = ReplicaOf(None), "replicaof" | "slaveof",
         Kind::Special(Special::ReplicaOf), IMMUTABLE | NO_EFFECT;

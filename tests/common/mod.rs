@@ -136,6 +136,11 @@ impl Server {
                 "--dir".into(),
                 dir.display().to_string(),
             ];
+            // Loopback only, as redust binds by default (Redis's own default is every
+            // interface): the differential tests then also agree on `bind`.
+            if !args.contains(&"--bind") {
+                all.extend(["--bind".into(), "127.0.0.1".into(), "-::1".into()]);
+            }
             all.extend(args.iter().map(|s| s.to_string()));
             let mut server = spawn(Command::new("redis-server").args(&all), port, &dir);
             if server.try_ready() && server.alive() {
