@@ -480,7 +480,7 @@ config_table! {
     save: SaveRules = SaveRules(vec![(3600, 1), (300, 100), (60, 10000)]), "save",
         Kind::Special(Special::Save), NONE;
     client_output_buffer_limit: ObufLimits = ObufLimits::default(), "client-output-buffer-limit",
-        Kind::Special(Special::ClientOutputBufferLimit), NO_EFFECT;
+        Kind::Special(Special::ClientOutputBufferLimit), NONE;
     oom_score_adj_values: OomScoreAdjValues = OomScoreAdjValues::default(), "oom-score-adj-values",
         Kind::Special(Special::OomScoreAdjValues), NO_EFFECT;
     notify_keyspace_events: KeyspaceEvents = KeyspaceEvents(0), "notify-keyspace-events",

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use mio::net::TcpStream;
 use mio::Interest;
 
+use crate::config::ObufLimits;
 use crate::protocol::parse::RequestParser;
 use crate::protocol::reply::{Reply, Resp};
 use crate::store::types::list::End;
@@ -174,6 +175,8 @@ pub struct Client {
     pub resp: Resp,
     /// What it subscribes to.
     pub subs: crate::pubsub::Subscriptions,
+    /// When its output first stayed over its class's soft limit (Unix ms).
+    pub obuf_soft_since: Option<u64>,
     /// Set while the client's commands run (see [`InFlight`]).
     pub in_flight: Option<InFlight>,
 }
@@ -240,6 +243,7 @@ impl Client {
             in_flight: None,
             resp: Resp::Two,
             subs: Default::default(),
+            obuf_soft_since: None,
             input_peak: 0,
         }
     }
@@ -265,6 +269,24 @@ impl Client {
             }
         }
         self.input_peak = self.input.len();
+    }
+
+    /// Whether the client's unsent output broke the limit of its class (pubsub if it
+    /// subscribes to anything, else normal), as Redis's checkClientOutputBufferLimits: over
+    /// the hard limit, or over the soft limit for longer than its seconds. What counts is
+    /// what Redis counts, the output beyond its 16 KB static buffer (CLIENT LIST's omem).
+    pub fn output_limit_reached(&mut self, limits: &ObufLimits, now_ms: u64) -> bool {
+        let class = if self.subs.any() { 2 } else { 0 };
+        let limit = limits.0[class];
+        let used = self.reply.pending().saturating_sub(REPLY_CHUNK) as u64;
+        let hard = limit.hard > 0 && used >= limit.hard;
+        if limit.soft == 0 || used < limit.soft {
+            self.obuf_soft_since = None;
+            return hard;
+        }
+        let since = *self.obuf_soft_since.get_or_insert(now_ms);
+        let over_secs = now_ms.saturating_sub(since) / 1000;
+        hard || over_secs as i64 > limit.soft_seconds
     }
 
     /// The flags letters CLIENT LIST shows.

@@ -290,6 +290,17 @@ impl Server {
                 c.interest = want;
             }
         }
+        if !done
+            && !c.close_asap
+            && c.output_limit_reached(&state.config.client_output_buffer_limit, super::unix_ms())
+        {
+            log::warn!(
+                "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                c.info_line(super::unix_ms(), None)
+            );
+            c.close_asap = true;
+            state.stats.client_obuf_limit_disconnections += 1;
+        }
         if c.close_asap || (done && c.close_after_reply) {
             self.close_client(key);
             return;

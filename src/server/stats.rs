@@ -59,6 +59,8 @@ pub struct Stats {
     pub output_kbps: Instantaneous,
     /// Clients refused or closed because the query buffer passed its limit.
     pub client_qbuf_limit_disconnections: u64,
+    /// Clients closed for passing their output buffer limit.
+    pub client_obuf_limit_disconnections: u64,
 }
 
 impl Stats {
