@@ -204,57 +204,56 @@ impl Outputs<'_> {
         match &mut self.caller {
             Some((me, out)) if *me == client => {
                 let start = out.buf.len();
-                let bytes = frame.get(out.resp);
-                out.buf.extend_from_slice(bytes);
+                frame.write(out);
                 out.mark_push(start);
             }
             _ => {
-                let resp = match self.srv.clients.get(client) {
-                    Some(c) => c.resp,
-                    None => return,
-                };
-                let bytes = frame.get(resp);
                 if let Some(out) = self.srv.output(client) {
-                    out.buf.extend_from_slice(bytes);
+                    frame.write(out);
                 }
             }
         }
     }
 }
 
-/// One message frame, encoded at most once per protocol version.
+/// One message frame for `recipients` clients, encoded at most once per protocol version:
+/// the last recipient (often the only one) gets it encoded straight into its output.
 struct Frames<'a> {
     parts: &'a [&'a [u8]],
+    recipients: usize,
     two: Option<Vec<u8>>,
     three: Option<Vec<u8>>,
 }
 
 impl<'a> Frames<'a> {
-    fn new(parts: &'a [&'a [u8]]) -> Self {
+    fn new(parts: &'a [&'a [u8]], recipients: usize) -> Self {
         Frames {
             parts,
+            recipients,
             two: None,
             three: None,
         }
     }
 
-    fn get(&mut self, resp: Resp) -> &[u8] {
-        let parts = self.parts;
-        let slot = match resp {
+    /// Appends the frame to `out`, in `out`'s protocol.
+    fn write(&mut self, out: &mut Reply) {
+        self.recipients = self.recipients.saturating_sub(1);
+        let slot = match out.resp {
             Resp::Two => &mut self.two,
             Resp::Three => &mut self.three,
         };
-        slot.get_or_insert_with(|| {
-            let mut r = Reply {
-                resp,
-                ..Reply::default()
-            };
-            r.push(parts.len());
-            for p in parts {
-                r.bulk(p);
-            }
-            r.buf
-        })
+        if let Some(bytes) = slot {
+            out.buf.extend_from_slice(bytes);
+            return;
+        }
+        let start = out.buf.len();
+        out.push(self.parts.len());
+        for p in self.parts {
+            out.bulk(p);
+        }
+        if self.recipients > 0 {
+            *slot = Some(out.buf[start..].to_vec());
+        }
     }
 }
 
@@ -276,7 +275,7 @@ pub fn publish(outputs: &mut Outputs, kind: Kind, channel: &[u8], message: &[u8]
             b"message"
         };
         let parts = [name, channel, message];
-        let mut frame = Frames::new(&parts);
+        let mut frame = Frames::new(&parts, clients.len());
         for &c in &clients {
             outputs.send(c, &mut frame);
         }
@@ -298,7 +297,7 @@ pub fn publish(outputs: &mut Outputs, kind: Kind, channel: &[u8], message: &[u8]
             continue;
         }
         let parts: [&[u8]; 4] = [b"pmessage", pattern, channel, message];
-        let mut frame = Frames::new(&parts);
+        let mut frame = Frames::new(&parts, clients.len());
         for &c in clients {
             outputs.send(c, &mut frame);
         }
