@@ -41,21 +41,7 @@ fn c_is(arg: &[u8], word: &str) -> bool {
 /// value saturates as `strtol` does and is then truncated to an `int`.
 fn atoi(arg: &[u8]) -> i32 {
     let s = c_str(arg);
-    let mut i = s
-        .iter()
-        .position(|&c| !matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'))
-        .unwrap_or(s.len());
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let (i, neg) = crate::util::c_number_start(s);
     let mut v: i64 = 0;
     for &c in s[i..].iter().take_while(|c| c.is_ascii_digit()) {
         let d = i64::from(c - b'0');

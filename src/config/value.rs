@@ -246,21 +246,7 @@ pub fn memtoull(s: &str) -> Option<u64> {
 /// saturates, as Redis does not check.
 pub fn strtoll(s: &str, base: u32) -> Option<i64> {
     let b = s.as_bytes();
-    let mut i = b
-        .iter()
-        .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
-        .unwrap_or(b.len());
-    let neg = match b.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let (mut i, neg) = crate::util::c_number_start(b);
     let start = i;
     let mut value: i128 = 0;
     let mut overflow = false;
