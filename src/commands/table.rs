@@ -13,8 +13,8 @@ use super::spec::{
     self, AclCategories, CommandDocs, CommandFlags, CommandMeta, KeySpec, KeySpecFlags,
 };
 use super::{
-    bits, blocking, client, config, connection, expire, hash, introspection, keys, lcs, list,
-    list_move, persistence, pubsub, server, set, sort, string, transaction, zset, zset_ops,
+    bitfield, bits, blocking, client, config, connection, expire, hash, introspection, keys, lcs,
+    list, list_move, persistence, pubsub, server, set, sort, string, transaction, zset, zset_ops,
     zset_range, Ctx,
 };
 
@@ -260,8 +260,8 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("zunionstore", zset_ops::zunionstore),
     // bits and LCS
     ("bitcount", bits::bitcount),
-    ("bitfield", bits::bitfield),
-    ("bitfield_ro", bits::bitfield_ro),
+    ("bitfield", bitfield::bitfield),
+    ("bitfield_ro", bitfield::bitfield_ro),
     ("bitop", bits::bitop),
     ("bitpos", bits::bitpos),
     ("getbit", bits::getbit),

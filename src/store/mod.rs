@@ -246,10 +246,8 @@ impl Store {
         dirty: u64,
     ) {
         let now = self.now_ms;
-        if self.dbs[db].insert_at(key, value, ttl, now) && self.events_wanted {
-            self.record(db, key, Event::New, 0);
-        }
-        self.record(db, key, event, dirty);
+        let created = self.dbs[db].insert_at(key, value, ttl, now);
+        self.record_stored(db, key, created, event, dirty);
     }
 
     /// Overwrites or creates `key` as plain SET does: an expired key is reclaimed first (and
@@ -265,8 +263,15 @@ impl Store {
     ) {
         self.expire_if_needed(db, key);
         let access = self.access();
-        if self.dbs[db].store_touched(key, value, ttl, access, &mut self.rng) && self.events_wanted
-        {
+        let created = self.dbs[db].store_touched(key, value, ttl, access, &mut self.rng);
+        self.record_stored(db, key, created, event, dirty);
+    }
+
+    /// What storing a value records: `new` for a key that did not exist (only when anyone
+    /// reads events: it is the one event with no other effect), then `event`.
+    #[inline]
+    fn record_stored(&mut self, db: usize, key: &[u8], created: bool, event: Event, dirty: u64) {
+        if created && self.events_wanted {
             self.record(db, key, Event::New, 0);
         }
         self.record(db, key, event, dirty);
