@@ -98,6 +98,14 @@ function __redis__err__handler(err)
   return err
 end
 
+-- Runs a chunk without the handler (FUNCTION LOAD): ok, or false and the error value.
+function internal.protected(f)
+  local ok, e = stock_pcall(f)
+  if ok then return true end
+  if type(e) == 'userdata' then e = describe(e) end
+  return false, e
+end
+
 -- Runs a compiled script (EVAL) under the handler.
 function internal.run(f)
   return xpcall(f, __redis__err__handler)
@@ -123,6 +131,8 @@ pub struct State {
     pub run_with: Function,
     /// Where the per-run dispatcher is set (see `api`).
     pub internal: Table,
+    /// `internal.protected(f)`: `pcall(f)` with errors made Redis values.
+    pub protected: Function,
 }
 
 /// Builds a Lua state with Redis's scripting environment.
@@ -167,12 +177,14 @@ pub fn new_state() -> mlua::Result<State> {
     }
     let run = internal.get("run")?;
     let run_with = internal.get("run_with")?;
+    let protected = internal.get("protected")?;
     protect_recursively(&lua, &Value::Table(globals))?;
     Ok(State {
         lua,
         run,
         run_with,
         internal,
+        protected,
     })
 }
 
