@@ -196,3 +196,6 @@ fn enum_option(args: &Args, i: usize, setting: &mut usize, options: &[&str]) -> 
         Ok(Value::String(args.lua().create_string(options[*setting])?))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -339,16 +339,23 @@ impl Decoder<'_> {
                 self.string(2, usize::from(*len))
             }
             0xda => {
-                let len = self.data.get(self.pos + 1..self.pos + 3).ok_or(DecodeError::Eof)?;
+                let len = self
+                    .data
+                    .get(self.pos + 1..self.pos + 3)
+                    .ok_or(DecodeError::Eof)?;
                 self.string(3, usize::from(u16::from_be_bytes([len[0], len[1]])))
             }
             0xdb => {
                 let len = u32::from_be_bytes(self.after_type()?);
                 self.string(0, len as usize)
             }
-            0xdc => Ok(Item::Array(usize::from(u16::from_be_bytes(self.after_type()?)))),
+            0xdc => Ok(Item::Array(usize::from(u16::from_be_bytes(
+                self.after_type()?,
+            )))),
             0xdd => Ok(Item::Array(u32::from_be_bytes(self.after_type()?) as usize)),
-            0xde => Ok(Item::Map(usize::from(u16::from_be_bytes(self.after_type()?)))),
+            0xde => Ok(Item::Map(usize::from(u16::from_be_bytes(
+                self.after_type()?,
+            )))),
             0xdf => Ok(Item::Map(u32::from_be_bytes(self.after_type()?) as usize)),
             _ => Err(DecodeError::BadFormat),
         }
@@ -382,10 +389,19 @@ impl Decoder<'_> {
                 Item::Map(len) => {
                     let t = self.lua.create_table()?;
                     self.slots += 1;
-                    (t, Open::Map { left: len, key: None })
+                    (
+                        t,
+                        Open::Map {
+                            left: len,
+                            key: None,
+                        },
+                    )
                 }
             };
-            let empty = matches!(frame, Open::Array { len: 0, .. } | Open::Map { left: 0, .. });
+            let empty = matches!(
+                frame,
+                Open::Array { len: 0, .. } | Open::Map { left: 0, .. }
+            );
             if empty {
                 match self.store(&mut open, Value::Table(t))? {
                     Some(v) => return Ok(v),
@@ -480,7 +496,11 @@ fn unpack_args(args: &Args, limit: i64, offset: i64, slots: usize) -> Result<usi
         )));
     }
     let decode_all = limit == 0 && offset == 0;
-    let limit = if decode_all { i64::from(i32::MAX) } else { limit };
+    let limit = if decode_all {
+        i64::from(i32::MAX)
+    } else {
+        limit
+    };
     let mut d = Decoder {
         lua: args.lua(),
         data: &data,
@@ -513,3 +533,6 @@ fn unpack_args(args: &Args, limit: i64, offset: i64, slots: usize) -> Result<usi
     }
     Ok(count)
 }
+
+#[cfg(test)]
+mod tests;

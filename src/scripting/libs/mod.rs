@@ -212,10 +212,11 @@ pub(crate) fn exact(t: &Table, key: impl mlua::IntoLua, v: Value) -> Value {
 /// C's conversion of a double to a 64-bit integer on x86-64 (`cvttsd2si`): truncation,
 /// and `i64::MIN` for NaN and out-of-range values.
 pub(crate) fn c_i64(d: f64) -> i64 {
-    if d.is_nan() || d >= 9_223_372_036_854_775_808.0 || d < -9_223_372_036_854_775_808.0 {
-        i64::MIN
-    } else {
+    const TWO63: f64 = 9_223_372_036_854_775_808.0;
+    if (-TWO63..TWO63).contains(&d) {
         d as i64
+    } else {
+        i64::MIN
     }
 }
 
@@ -355,6 +356,33 @@ unsafe extern "C-unwind" fn trampoline(state: *mut ffi::lua_State) -> c_int {
 pub(crate) mod test_util {
     use mlua::{Lua, LuaOptions, StdLib};
 
+    /// What every test case runs first, on one line (error positions are `:1:`): `D(...)`
+    /// prints its arguments' count and values (tables sorted by key, numbers `%.17g`,
+    /// strings `%q`, `cjson.null` as NULL), `H(s)` prints a string in hex; then cjson's
+    /// settings go back to their defaults, as each case starts from them on Redis too.
+    pub(crate) const PRELUDE: &str = concat!(
+        "local DV DV = function(v, depth) depth = depth or 0 ",
+        "if depth > 20 then return '...' end local ty = type(v) ",
+        "if v == cjson.null then return 'NULL' elseif ty == 'table' then ",
+        "local keys = {} for k in pairs(v) do keys[#keys+1] = k end ",
+        "table.sort(keys, function(a, b) return tostring(a) < tostring(b) end) ",
+        "local out = {} for _, k in ipairs(keys) do ",
+        "out[#out+1] = DV(k, depth+1) .. '=' .. DV(v[k], depth+1) end ",
+        "return '{' .. table.concat(out, ',') .. '}' ",
+        "elseif ty == 'number' then return string.format('%.17g', v) ",
+        "elseif ty == 'string' then return string.format('%q', v) ",
+        "else return ty .. ':' .. tostring(v and true) end end ",
+        "local function D(...) local out = {} for i = 1, select('#', ...) do ",
+        "out[#out+1] = DV((select(i, ...))) end ",
+        "return select('#', ...) .. ':' .. table.concat(out, ' ') end ",
+        "local function H(s) return (s:gsub('.', function(c) ",
+        "return string.format('%02x', c:byte()) end)) end ",
+        "cjson.encode_number_precision(14) cjson.encode_sparse_array(false, 2, 10) ",
+        "cjson.encode_max_depth(1000) cjson.decode_max_depth(1000) ",
+        "cjson.encode_invalid_numbers(false) cjson.decode_invalid_numbers(true) ",
+        "cjson.encode_keep_buffer(true)",
+    );
+
     /// A Lua with the standard libraries Redis loads (base, table, string, math) and these.
     pub(crate) fn lua() -> Lua {
         let lua = Lua::new_with(
@@ -366,21 +394,28 @@ pub(crate) mod test_util {
         lua
     }
 
-    /// Runs `code` (a function body that returns one value) and gives its result as bytes
-    /// (`tostring` of it), or the error message without the `t:1: ` position prefix
-    /// (which Redis shows as `user_script:1: `).
-    pub(crate) fn eval(lua: &Lua, code: &str) -> Vec<u8> {
-        let wrapped = format!("local ok, r = pcall(function() {code} end) return tostring(r)");
-        let s: mlua::String = lua.load(&wrapped).set_name("=t").eval().unwrap();
-        let bytes = s.as_bytes().to_vec();
-        match bytes.strip_prefix(b"t:1: ") {
-            Some(rest) => rest.to_vec(),
-            None => bytes,
+    /// Runs each case (a function body) after [`PRELUDE`] as Redis ran it, in a chunk
+    /// named `user_script` as Redis names scripts, and compares `tostring` of its result,
+    /// or its error under `pcall`, with what Redis replied. Reports every mismatch.
+    pub(crate) fn check(cases: &[(&str, &[u8])]) {
+        let lua = lua();
+        let mut failures = Vec::new();
+        for (code, want) in cases {
+            let chunk =
+                format!("local ok, r = pcall(function() {PRELUDE} {code} end) return tostring(r)");
+            let got: mlua::Result<mlua::String> = lua.load(&chunk).set_name("=user_script").eval();
+            let got = match got {
+                Ok(s) => s.as_bytes().to_vec(),
+                Err(e) => format!("Rust error: {e}").into_bytes(),
+            };
+            if got != *want {
+                failures.push(format!(
+                    "{code}\n   redis: {}\n    here: {}",
+                    String::from_utf8_lossy(want),
+                    String::from_utf8_lossy(&got)
+                ));
+            }
         }
-    }
-
-    /// [`eval`] as a (lossy) string.
-    pub(crate) fn run(lua: &Lua, code: &str) -> String {
-        String::from_utf8_lossy(&eval(lua, code)).into_owned()
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 }

@@ -344,24 +344,4 @@ fn size(args: &Args) -> Result<Vec<Value>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::test_util::{lua, run};
-
-    /// Hex of a packed string, as the test scripts print it.
-    const HEX: &str = "local function hex(s) return (s:gsub('.', function(c) \
-                       return string.format('%02x', c:byte()) end)) end ";
-
-    fn check(cases: &[(&str, &str)]) {
-        let lua = lua();
-        for (code, want) in cases {
-            let code = format!("{HEX}{code}");
-            assert_eq!(run(&lua, &code), *want, "{code}");
-        }
-    }
-
-    #[test]
-    fn pack() {
-        // redis-cli -p 7391 EVAL "local function hex(s) ... end return hex(struct.pack('>i', 1))" 0
-        check(&[]);
-    }
-}
+mod tests;

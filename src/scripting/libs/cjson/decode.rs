@@ -378,9 +378,7 @@ impl Parser<'_> {
                                 token = next;
                                 break;
                             }
-                            other => {
-                                return Err(self.unexpected("comma or object end", &other))
-                            }
+                            other => return Err(self.unexpected("comma or object end", &other)),
                         }
                     }
                 }

@@ -128,7 +128,9 @@ impl Encoder<'_> {
             Value::String(s) => self.string(&s.as_bytes()),
             Value::Number(n) => self.number(n)?,
             Value::Integer(i) => self.number(i as f64)?,
-            Value::Boolean(b) => self.out.extend_from_slice(if b { b"true" } else { b"false" }),
+            Value::Boolean(b) => self
+                .out
+                .extend_from_slice(if b { b"true" } else { b"false" }),
             Value::Nil => self.out.extend_from_slice(b"null"),
             Value::LightUserData(p) if p.0.is_null() => self.out.extend_from_slice(b"null"),
             Value::Table(t) => self.table(t)?,
@@ -299,7 +301,10 @@ pub(crate) fn format_g(n: f64, precision: usize) -> String {
         let (first, rest) = digits.split_at(1);
         let point = if rest.is_empty() { "" } else { "." };
         let esign = if exp < 0 { '-' } else { '+' };
-        format!("{sign}{first}{point}{rest}e{esign}{:02}", exp.unsigned_abs())
+        format!(
+            "{sign}{first}{point}{rest}e{esign}{:02}",
+            exp.unsigned_abs()
+        )
     } else if exp < 0 {
         let zeros = "0".repeat(exp.unsigned_abs() as usize - 1);
         format!("{sign}0.{zeros}{}", digits.trim_end_matches('0'))
