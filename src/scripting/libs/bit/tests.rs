@@ -59,5 +59,18 @@ fn against_redis() {
             r#"return bit.tobit({})"#,
             b"user_script:1: bad argument #1 to 'tobit' (number expected, got table)",
         ),
+        (
+            r#"return D(bit.tohex('255', '4'), bit.lshift('1', '4'), bit.band('0x0f', 3))"#,
+            b"3:\"00ff\" 16 3",
+        ),
+        (
+            r#"return D(bit.tobit(2^31), bit.tobit(-2^31), bit.tobit(2^31 - 0.5), bit.tobit(1e300), bit.tobit(-1e-300))"#,
+            b"5:-2147483648 -2147483648 -2147483648 -2013235812 0",
+        ),
+        (
+            r#"return D(bit.bswap(-1), bit.bnot(-1), bit.bxor(-1, 1), bit.arshift(-1, 31), bit.rshift(1, 32), bit.rol(-2, 33))"#,
+            b"6:-1 0 -2 -1 1 -3",
+        ),
+        (r#"return D(bit.band(1.5, 3.5))"#, b"1:0"),
     ]);
 }

@@ -201,8 +201,13 @@ impl Parser<'_> {
         if parsed.end == 0 {
             return self.lex_error("invalid number");
         }
+        let mut value = parsed.value;
+        // glibc's strtod keeps the sign of "-nan" (Lua then prints it "-nan").
+        if value.is_nan() && self.byte(self.pos) == b'-' {
+            value = -f64::NAN;
+        }
         self.pos += parsed.end;
-        Token::Number(parsed.value)
+        Token::Number(value)
     }
 
     /// A string token; the cursor is on its opening quote.
