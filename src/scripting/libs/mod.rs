@@ -12,8 +12,14 @@
 //!   which is exact.
 //! * An error returned by an mlua callback reaches Lua as a userdata. Redis's libraries
 //!   raise plain strings through `luaL_error`, which prefixes the caller's position
-//!   (`user_script:1: `); scripts see those strings under `pcall`. A small C trampoline
-//!   raises the Rust error's text the same way.
+//!   (`user_script:1: ` for a chunk named `@user_script`, as Redis names scripts); scripts
+//!   see those strings under `pcall`. A small C trampoline raises the Rust error's text the
+//!   same way, so an engine must not prefix these errors again.
+//!
+//! And one limit: every mlua reference to a Lua value (a table, a string) takes a slot in
+//! an auxiliary Lua stack, which Lua 5.1 caps at 8000 values. The encoders and decoders
+//! keep the containers they are inside in a Lua "work" table, and many-result functions
+//! hand results over as they make them, so no input Redis accepts runs out of references.
 
 mod bit;
 mod cjson;
