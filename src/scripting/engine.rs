@@ -10,7 +10,7 @@
 //! error to Lua as an opaque value; `pcall` and the error handler turn it back into the
 //! value raised (`internal.describe`).
 
-use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 
 use super::api;
 
@@ -156,12 +156,9 @@ pub fn new_state() -> mlua::Result<State> {
     lua.load(PRELUDE)
         .set_name(INTERNAL_CHUNK)
         .call::<()>((internal.clone(), dbg))?;
-    // The libraries' errors are positioned as luaL_error positions them.
-    for name in ["cjson", "struct", "cmsgpack", "bit"] {
-        if let Ok(lib) = globals.get::<Table>(name) {
-            position_errors(&lua, &lib)?;
-        }
-    }
+    // The libraries (libs) raise their errors as plain strings positioned as luaL_error
+    // positions them, and name the function in "bad argument" errors from the calling
+    // instruction: they need no wrapper (one would also turn -0.0 into 0 on the way in).
     api::register(&lua, &globals, &internal)?;
     let keep: Vec<Value> = globals
         .pairs::<Value, Value>()
@@ -186,27 +183,6 @@ pub fn new_state() -> mlua::Result<State> {
         internal,
         protected,
     })
-}
-
-/// Wraps every function of `lib` so that the errors it raises carry the caller's
-/// position (`user_script:1: ...`), as a C library's luaL_error does.
-fn position_errors(lua: &Lua, lib: &Table) -> mlua::Result<()> {
-    let pairs: Vec<(Value, Function)> = lib
-        .clone()
-        .pairs::<Value, Value>()
-        .filter_map(|kv| match kv {
-            Ok((k, Value::Function(f))) => Some((k, f)),
-            _ => None,
-        })
-        .collect();
-    for (k, f) in pairs {
-        let wrapped = lua.create_function(move |lua, args: MultiValue| {
-            f.call::<MultiValue>(args)
-                .map_err(|e| raise_message(lua, &error_message(&e)))
-        })?;
-        lib.raw_set(k, wrapped)?;
-    }
-    Ok(())
 }
 
 /// The message mlua hands back for an error raised by [`raise`]; `describe` swaps it for
