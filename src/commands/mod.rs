@@ -39,7 +39,7 @@ pub mod zset_range;
 use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::Reply;
 use crate::server::{Client, ClientId, ServerState};
-use crate::store::types::{Hash, List, Set, ZSet};
+use crate::store::types::{Hash, List, Set, Stream, ZSet};
 use crate::store::{Event, RString, Store, Value};
 
 /// The bit of [`Ctx::redacted`] for argument `index`.
@@ -222,6 +222,7 @@ collection!(List, List);
 collection!(Hash, Hash);
 collection!(Set, Set);
 collection!(ZSet, ZSet);
+collection!(Stream, Stream);
 
 /// The most elements SRANDMEMBER / HRANDFIELD / ZRANDMEMBER with a negative count (picks
 /// with repetition) may return. Redis 7.0 tries to build any size and dies on a huge count;
