@@ -28,6 +28,7 @@ pub mod set;
 pub mod sort;
 pub mod sort_args;
 pub mod spec;
+pub mod stream;
 pub mod string;
 pub mod table;
 pub mod transaction;
