@@ -252,12 +252,18 @@ fn serve_key(store: &mut Store, srv: &mut ServerState, db: usize, key: &[u8]) {
         Some(Value::Stream(_)) => Some(Wants::Stream),
         _ => None,
     };
-    if holds != Some(Wants::List) && holds != Some(Wants::ZSet) {
-        // Stream readers are all looked at: each has its own start, and group readers
-        // learn that their stream or group is gone (Redis 7.0 unblocks them with an error).
-        return serve_stream_readers(store, srv, db, key);
+    if let Some(holds @ (Wants::List | Wants::ZSet)) = holds {
+        serve_pops(store, srv, db, key, holds);
     }
-    let holds = holds.expect("a list or a sorted set");
+    // Stream readers are all looked at: each has its own start, and group readers learn
+    // that their stream or group is gone (Redis 7.0 unblocks them with an error, also when
+    // the key now holds another type).
+    serve_stream_readers(store, srv, db, key);
+}
+
+/// Serves the blocking pops waiting on `key`, which holds a list or a sorted set, as long
+/// as it has data.
+fn serve_pops(store: &mut Store, srv: &mut ServerState, db: usize, key: &[u8], holds: Wants) {
     // Each waiter is looked at once: those wanting another type go to the back.
     for _ in 0..srv.waiters.waiting(db, key) {
         let has_data = match store.db(db).get(key) {
