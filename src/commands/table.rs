@@ -14,8 +14,8 @@ use super::spec::{
 };
 use super::{
     bitfield, bits, blocking, client, config, connection, expire, hash, introspection, keys, lcs,
-    list, list_move, persistence, pubsub, server, set, sort, stream, string, transaction, zset, zset_ops,
-    zset_range, Ctx,
+    list, list_move, persistence, pubsub, server, set, sort, stream, string, transaction, zset,
+    zset_ops, zset_range, Ctx,
 };
 
 /// What the dispatcher treats specially about a command, beyond its Redis flags. Redis

@@ -356,7 +356,9 @@ pub fn drain_events(
             // Readers of a consumer group learn that their stream is gone, as Redis's
             // signalFlushedDb tells them.
             DbEvent::Flushed(Some(db)) => srv.waiters.signal_db(db),
-            DbEvent::Flushed(None) => (0..store.db_count()).for_each(|db| srv.waiters.signal_db(db)),
+            DbEvent::Flushed(None) => {
+                (0..store.db_count()).for_each(|db| srv.waiters.signal_db(db))
+            }
         }
     }
     store.recycle_events(keys, dbs);

@@ -405,8 +405,7 @@ pub fn load(
                 src.exact(&mut b)?;
                 deadline = Some(u64::from_le_bytes(b));
             }
-            TYPE_STRING | TYPE_INT | TYPE_LIST | TYPE_HASH | TYPE_SET | TYPE_ZSET
-            | TYPE_STREAM => {
+            TYPE_STRING | TYPE_INT | TYPE_LIST | TYPE_HASH | TYPE_SET | TYPE_ZSET | TYPE_STREAM => {
                 let Some(index) = db_index else {
                     return src.fail("key before any database selector");
                 };
@@ -515,6 +514,8 @@ mod tests {
             0,
         );
         s.load(3, b"other-db", Value::string(b"x"), Ttl::Clear, 0);
+        let stream = crate::persistence::snapshot_stream::tests::sample_stream();
+        s.load(2, b"stream", Value::Stream(Box::new(stream)), Ttl::Clear, 0);
         s
     }
 

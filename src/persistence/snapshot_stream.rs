@@ -95,7 +95,8 @@ pub(super) fn read_stream<R: Read>(src: &mut Source<R>) -> Result<Value, LoadErr
                 return src.fail("stream entry without fields");
             }
             let mut fields = Vec::new();
-            for _ in 0..2 * pairs {
+            for _ in 0..pairs {
+                fields.push(read_name(src)?);
                 fields.push(read_name(src)?);
             }
             entries.push((id, deleted, fields));
@@ -156,4 +157,52 @@ pub(super) fn read_stream<R: Read>(src: &mut Source<R>) -> Result<Value, LoadErr
         }
     }
     Ok(Value::Stream(Box::new(s)))
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::store::types::stream::{NodeLimits, Trim};
+    use crate::store::{Store, Ttl};
+
+    /// A stream with two nodes, a tombstone, a trimmed head, a group with a consumer that
+    /// has a pending entry and one that has none.
+    pub fn sample_stream() -> Stream {
+        let mut s = Stream::default();
+        let limits = NodeLimits {
+            max_entries: 2,
+            max_bytes: 4096,
+        };
+        for i in 1..=5u64 {
+            s.append(StreamId::new(i, 0), &[b"f", b"v", b"n", &[i as u8]], limits);
+        }
+        s.trim(Trim::MaxLen(4), false, 0);
+        s.delete(StreamId::new(3, 0));
+        s.max_deleted_entry_id = StreamId::new(3, 0);
+        let mut g = Group::new(StreamId::new(4, 0), 3);
+        g.create_consumer(b"alice", 77);
+        g.create_consumer(b"bob", 78);
+        g.deliver(StreamId::new(4, 0), b"alice", 99);
+        s.groups.insert(b"grp".to_vec(), g);
+        s.groups
+            .insert(b"empty".to_vec(), Group::new(StreamId::MIN, -1));
+        s
+    }
+
+    #[test]
+    fn streams_round_trip_with_nodes_groups_and_pending_entries() {
+        let mut store = Store::new(4);
+        let s = sample_stream();
+        store.load(1, b"s", Value::Stream(Box::new(s.clone())), Ttl::Clear, 0);
+        let mut buf = Vec::new();
+        super::super::snapshot::write(&store, &mut buf, 0).unwrap();
+        let mut back = Store::new(4);
+        super::super::snapshot::load(&buf[..], None, &mut back, 0).unwrap();
+        let Some(Value::Stream(t)) = back.db(1).get(b"s") else {
+            panic!("the stream is back");
+        };
+        assert_eq!(**t, s);
+        assert_eq!(t.first_id, StreamId::new(2, 0));
+        assert_eq!(t.node_count(), s.node_count());
+    }
 }

@@ -99,7 +99,9 @@ pub fn create(ctx: &mut Ctx, argv: &[&[u8]]) {
         };
         id
     };
-    let s = ctx.write_or_create::<Stream>(key).expect("checked the type");
+    let s = ctx
+        .write_or_create::<Stream>(key)
+        .expect("checked the type");
     if s.groups.contains_key(name) {
         return ctx
             .out

@@ -116,9 +116,16 @@ pub fn stream(ctx: &mut Ctx, argv: &[&[u8]]) {
         }
         return;
     }
-    let limit = if count == 0 { usize::MAX } else { count as usize };
+    let limit = if count == 0 {
+        usize::MAX
+    } else {
+        count as usize
+    };
     out.bulk(b"entries");
-    let entries: Vec<_> = s.range(StreamId::MIN, StreamId::MAX, false).take(limit).collect();
+    let entries: Vec<_> = s
+        .range(StreamId::MIN, StreamId::MAX, false)
+        .take(limit)
+        .collect();
     out.array(entries.len());
     for e in &entries {
         reply_entry(out, e);

@@ -100,7 +100,13 @@ pub fn xpending(ctx: &mut Ctx, argv: &[&[u8]]) {
                 None => return ctx.out.err("invalid end ID for the interval"),
             }
         }
-        range = Some((min_idle, start, end, count.max(0) as usize, argv.get(at + 3)));
+        range = Some((
+            min_idle,
+            start,
+            end,
+            count.max(0) as usize,
+            argv.get(at + 3),
+        ));
     }
     let now = ctx.now_ms();
     let Some((out, s)) = stream_with_group(ctx, key, group) else {
@@ -118,7 +124,11 @@ pub fn xpending(ctx: &mut Ctx, argv: &[&[u8]]) {
         };
         reply_id(out, *first);
         reply_id(out, *last);
-        let owners: Vec<_> = g.consumers.iter().filter(|(_, c)| !c.pel.is_empty()).collect();
+        let owners: Vec<_> = g
+            .consumers
+            .iter()
+            .filter(|(_, c)| !c.pel.is_empty())
+            .collect();
         out.array(owners.len());
         for (name, c) in owners {
             out.array(2);
@@ -200,8 +210,11 @@ pub fn xclaim(ctx: &mut Ctx, argv: &[&[u8]]) {
     if stream_with_group(ctx, key, group).is_none() {
         return;
     }
-    let Some(min_idle) = int_msg(ctx.out, argv[4], "Invalid min-idle-time argument for XCLAIM")
-    else {
+    let Some(min_idle) = int_msg(
+        ctx.out,
+        argv[4],
+        "Invalid min-idle-time argument for XCLAIM",
+    ) else {
         return;
     };
     let min_idle = min_idle.max(0);
@@ -320,7 +333,9 @@ pub fn xclaim(ctx: &mut Ctx, argv: &[&[u8]]) {
             c.seen_time = now as u64;
         }
         let count = retry.filter(|r| *r >= 0).map(|r| r as u64);
-        claim_one(out, s, &mut g, &gr, key, id, time, count, justid, &mut props);
+        claim_one(
+            out, s, &mut g, &gr, key, id, time, count, justid, &mut props,
+        );
         n += 1;
         propagate_last_id = false;
         dirty += 1;
@@ -354,9 +369,11 @@ fn finish(ctx: &mut Ctx, key: &[u8], dirty: u64, created: bool, props: Vec<Vec<V
 /// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
 pub fn xautoclaim(ctx: &mut Ctx, argv: &[&[u8]]) {
     let (key, group, consumer) = (argv[1], argv[2], argv[3]);
-    let Some(min_idle) =
-        int_msg(ctx.out, argv[4], "Invalid min-idle-time argument for XAUTOCLAIM")
-    else {
+    let Some(min_idle) = int_msg(
+        ctx.out,
+        argv[4],
+        "Invalid min-idle-time argument for XAUTOCLAIM",
+    ) else {
         return;
     };
     let min_idle = min_idle.max(0);
@@ -438,7 +455,18 @@ pub fn xautoclaim(ctx: &mut Ctx, argv: &[&[u8]]) {
         if let Some(c) = g.consumers.get_mut(consumer) {
             c.seen_time = now;
         }
-        claim_one(&mut entries, s, &mut g, &gr, key, id, now, None, justid, &mut props);
+        claim_one(
+            &mut entries,
+            s,
+            &mut g,
+            &gr,
+            key,
+            id,
+            now,
+            None,
+            justid,
+            &mut props,
+        );
         claimed += 1;
         left -= 1;
         dirty += 1;

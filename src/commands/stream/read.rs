@@ -70,7 +70,11 @@ fn range(ctx: &mut Ctx, argv: &[&[u8]], rev: bool) {
     if count == 0 {
         return out.null_array();
     }
-    let limit = if count < 0 { usize::MAX } else { count as usize };
+    let limit = if count < 0 {
+        usize::MAX
+    } else {
+        count as usize
+    };
     let at = out.begin_deferred();
     let mut n = 0;
     for e in s.range(start, end, rev).take(limit) {
@@ -118,7 +122,7 @@ fn read_args<'a>(ctx: &mut Ctx, argv: &'a [&'a [u8]], xreadgroup: bool) -> Optio
         } else if is(o, "streams") && more > 0 {
             streams_at = i + 1;
             let n = argv.len() - streams_at;
-            if n % 2 != 0 {
+            if !n.is_multiple_of(2) {
                 ctx.out.err(
                     "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be \
                      specified.",
@@ -253,7 +257,16 @@ fn read(ctx: &mut Ctx, argv: &[&[u8]], xreadgroup: bool) {
             ctx.out.array(2);
         }
         ctx.out.bulk(key);
-        let events = serve_stream(ctx.out, s, key, from, a.count, group.as_ref(), now, &mut props);
+        let events = serve_stream(
+            ctx.out,
+            s,
+            key,
+            from,
+            a.count,
+            group.as_ref(),
+            now,
+            &mut props,
+        );
         if group.is_some() {
             ctx.store.dirty += 1;
         }
@@ -351,7 +364,10 @@ fn serve_stream(
         out.end_deferred(at, DeferredKind::Array, n);
         return false;
     };
-    let mut g = s.groups.remove(&gr.group).expect("the caller checked the group");
+    let mut g = s
+        .groups
+        .remove(&gr.group)
+        .expect("the caller checked the group");
     let created = g.create_consumer(&gr.consumer, now);
     if let Some(c) = g.consumers.get_mut(&gr.consumer) {
         c.seen_time = now;
@@ -482,7 +498,11 @@ pub fn xclaim_of(key: &[u8], gr: &GroupRead, g: &Group, id: StreamId) -> Vec<Vec
 
 /// What a blocked reader of `key` gets now, if anything: `Ok(None)` to keep waiting,
 /// `Err` with the error that ends its wait (its group or stream is gone).
-pub fn blocked_ready(s: Option<&Stream>, key: &[u8], wait: &StreamWait) -> Result<bool, &'static str> {
+pub fn blocked_ready(
+    s: Option<&Stream>,
+    key: &[u8],
+    wait: &StreamWait,
+) -> Result<bool, &'static str> {
     let gt = wait
         .streams
         .iter()
@@ -523,7 +543,16 @@ pub fn serve_blocked(ctx: &mut Ctx, key: &[u8], wait: &StreamWait) {
     }
     ctx.out.bulk(key);
     let mut props = Vec::new();
-    let created = serve_stream(ctx.out, s, key, from, wait.count, wait.group.as_ref(), now, &mut props);
+    let created = serve_stream(
+        ctx.out,
+        s,
+        key,
+        from,
+        wait.count,
+        wait.group.as_ref(),
+        now,
+        &mut props,
+    );
     if wait.group.is_some() {
         ctx.store.dirty += 1;
         ctx.replace_propagation(props);

@@ -145,7 +145,9 @@ pub fn xadd(ctx: &mut Ctx, argv: &[&[u8]]) {
     let total: usize = fields.iter().map(|f| f.len()).sum();
     let now = ctx.now_ms();
     let limits = ctx.store.limits.stream_node;
-    let s = ctx.write_or_create::<Stream>(key).expect("checked the type");
+    let s = ctx
+        .write_or_create::<Stream>(key)
+        .expect("checked the type");
     if s.last_id == StreamId::MAX {
         return ctx
             .out
@@ -183,7 +185,7 @@ pub fn xadd(ctx: &mut Ctx, argv: &[&[u8]]) {
     if a.how.is_some() && a.approx {
         rewrite_approx(&mut prop, &a, s);
     }
-    if a.id.map_or(true, |(_, given)| !given) {
+    if a.id.is_none_or(|(_, given)| !given) {
         prop[idpos] = id.to_bytes();
     }
     super::reply_id(ctx.out, id);

@@ -204,7 +204,11 @@ impl Node {
     fn same_fields(&self, pairs: &[&[u8]]) -> bool {
         let mut pos = 0;
         let n = get_varint(&self.data, &mut pos) as usize;
-        n == pairs.len() / 2 && self.master_fields().zip(pairs.iter().step_by(2)).all(|(a, b)| a == *b)
+        n == pairs.len() / 2
+            && self
+                .master_fields()
+                .zip(pairs.iter().step_by(2))
+                .all(|(a, b)| a == *b)
     }
 
     /// Appends entry `id` (greater than every ID in the node) to the node whose master ID
@@ -215,7 +219,10 @@ impl Node {
         let seq_delta = id.seq.wrapping_sub(master.seq) as i64;
         self.data.push(if same { FLAG_SAMEFIELDS } else { 0 });
         put_varint(&mut self.data, ms_delta);
-        put_varint(&mut self.data, ((seq_delta << 1) ^ (seq_delta >> 63)) as u64);
+        put_varint(
+            &mut self.data,
+            ((seq_delta << 1) ^ (seq_delta >> 63)) as u64,
+        );
         let nfields = pairs.len() / 2;
         let mut lp = lp_int_size(0) + lp_int_size(ms_delta as i64) + lp_int_size(seq_delta);
         if same {
@@ -357,7 +364,10 @@ mod tests {
             .iter()
             .map(|&at| {
                 let e = n.entry_at(m, at as usize);
-                (e.id, e.fields().map(|(f, v)| (f.to_vec(), v.to_vec())).collect())
+                (
+                    e.id,
+                    e.fields().map(|(f, v)| (f.to_vec(), v.to_vec())).collect(),
+                )
             })
             .collect();
         assert_eq!(got[0].0, id(5, 3));
