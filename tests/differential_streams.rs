@@ -194,6 +194,9 @@ fn cases() -> Vec<Case> {
                 "MULTI",
                 "XREAD BLOCK 0 STREAMS a $",
                 "EXEC",
+                "EVAL return\\sredis.call('xread','BLOCK','0','STREAMS','a','0') 0",
+                "EVAL return\\sredis.call('XREADGROUP','GROUP','g','c','BLOCK','0','STREAMS','a','>') 0",
+                "EVAL return\\sredis.call('XREAD','COUNT','1','STREAMS','a','0') 0",
             ],
         ),
         case(

@@ -98,6 +98,8 @@ pub struct ServerState {
     pub persistence: crate::persistence::Persistence,
     /// Pub/Sub subscribers.
     pub pubsub: crate::pubsub::PubSub,
+    /// Lua scripting: the engine, the script cache.
+    pub scripting: crate::scripting::Scripting,
     /// The propagated stream of writes (recorded only once started).
     pub propagation: crate::dispatch::propagate::Propagation,
     /// The pid file and supervisor set up at start, undone at a clean exit.
@@ -134,6 +136,7 @@ impl ServerState {
             persistence: crate::persistence::Persistence::new(now_ms),
             propagation: Default::default(),
             pubsub: Default::default(),
+            scripting: Default::default(),
             process: Default::default(),
         }
     }

@@ -109,6 +109,13 @@ fn read_args<'a>(ctx: &mut Ctx, argv: &'a [&'a [u8]], xreadgroup: bool) -> Optio
         let more = argv.len() - i - 1;
         let o = argv[i];
         if is(o, "block") && more > 0 {
+            if ctx.client().script {
+                let mut msg = b"ERR ".to_vec();
+                msg.extend_from_slice(argv[0]);
+                msg.extend_from_slice(b" command is not allowed with BLOCK option from scripts");
+                ctx.out.error_bytes(&msg);
+                return None;
+            }
             i += 1;
             let ms = int_arg_msg(ctx, argv[i], "timeout is not an integer or out of range")?;
             if ms < 0 {
