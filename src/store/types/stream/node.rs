@@ -359,7 +359,8 @@ mod tests {
         let mut n = Node::new(m, &[b"a", b"1", b"b", b"2"]);
         n.push(m, id(5, 4), &[b"a", b"x", b"b", b"y"]);
         n.push(m, id(9, 0), &[b"c", b"z"]);
-        let got: Vec<(StreamId, Vec<(Vec<u8>, Vec<u8>)>)> = n
+        type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+        let got: Vec<(StreamId, Pairs)> = n
             .offsets(m)
             .iter()
             .map(|&at| {

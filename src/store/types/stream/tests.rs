@@ -65,14 +65,18 @@ fn index_matches_a_model() {
                     let n = 1 + rng.next_u64() % 3;
                     let mut pairs = Vec::new();
                     for i in 0..n {
-                        let f = if rng.next_u64() % 3 == 0 { i + 7 } else { i };
+                        let f = if rng.next_u64().is_multiple_of(3) {
+                            i + 7
+                        } else {
+                            i
+                        };
                         pairs.push(format!("f{f}").into_bytes());
                         pairs.push(format!("{}", rng.next_u64() % 1000).into_bytes());
                     }
                     let refs: Vec<&[u8]> = pairs.iter().map(Vec::as_slice).collect();
                     s.append(next, &refs, lim);
                     m.insert(next, pairs);
-                    next = if rng.next_u64() % 2 == 0 {
+                    next = if rng.next_u64().is_multiple_of(2) {
                         next.next().unwrap()
                     } else {
                         StreamId::new(next.ms + 1 + rng.next_u64() % 3, 0)
@@ -81,7 +85,7 @@ fn index_matches_a_model() {
                 5..=6 => {
                     let id = StreamId::new(rng.next_u64() % 300, rng.next_u64() % 3);
                     assert_eq!(s.delete(id), m.remove(&id).is_some());
-                    if s.len() == 0 {
+                    if s.is_empty() {
                         s.first_id = StreamId::MIN;
                     } else {
                         s.refresh_first_id();
@@ -89,7 +93,7 @@ fn index_matches_a_model() {
                 }
                 7 => {
                     let max = rng.next_u64() % 40;
-                    let approx = rng.next_u64() % 2 == 0;
+                    let approx = rng.next_u64().is_multiple_of(2);
                     let before = m.len() as u64;
                     let n = s.trim(Trim::MaxLen(max), approx, 0);
                     while m.len() as u64 > s.len() {
@@ -103,7 +107,7 @@ fn index_matches_a_model() {
                 }
                 8 => {
                     let min = StreamId::new(rng.next_u64() % 300, 0);
-                    let approx = rng.next_u64() % 2 == 0;
+                    let approx = rng.next_u64().is_multiple_of(2);
                     s.trim(Trim::MinId(min), approx, 0);
                     while m.len() as u64 > s.len() {
                         let k = *m.keys().next().unwrap();
