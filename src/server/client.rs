@@ -69,22 +69,29 @@ pub struct StreamWait {
     pub streams: Vec<(Vec<u8>, crate::store::types::stream::StreamId)>,
     /// The most entries to reply.
     pub count: usize,
+    /// Set for XREADGROUP.
     pub group: Option<GroupRead>,
 }
 
 /// The group side of an XREADGROUP.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupRead {
+    /// The group's name.
     pub group: Vec<u8>,
+    /// The consumer's name (created on its first read).
     pub consumer: Vec<u8>,
+    /// Entries read are not added to the pending lists.
     pub noack: bool,
 }
 
 /// The type of value a blocked client waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wants {
+    /// BLPOP and the other list pops.
     List,
+    /// BZPOPMIN and the other sorted-set pops.
     ZSet,
+    /// XREAD and XREADGROUP.
     Stream,
 }
 

@@ -137,7 +137,8 @@ pub fn xpending(ctx: &mut Ctx, argv: &[&[u8]]) {
         }
         return;
     };
-    let idle_ok = |n: &Nack| min_idle == 0 || (now as i64 - n.delivery_time as i64) >= min_idle;
+    let idle_ok =
+        |n: &Nack| min_idle == 0 || (now as i64).wrapping_sub(n.delivery_time as i64) >= min_idle;
     let rows: Vec<(StreamId, &Nack)> = if start > end {
         Vec::new()
     } else {
@@ -166,7 +167,7 @@ pub fn xpending(ctx: &mut Ctx, argv: &[&[u8]]) {
         out.array(4);
         reply_id(out, id);
         out.bulk(&n.consumer);
-        out.int((now as i64 - n.delivery_time as i64).max(0));
+        out.int((now as i64).wrapping_sub(n.delivery_time as i64).max(0));
         out.int(n.delivery_count as i64);
     }
 }
@@ -191,7 +192,7 @@ fn claim_one(
     nack.delivery_time = time;
     match count {
         Some(c) => nack.delivery_count = c,
-        None if !justid => nack.delivery_count += 1,
+        None if !justid => nack.delivery_count = nack.delivery_count.wrapping_add(1),
         None => {}
     }
     if justid {
@@ -323,7 +324,7 @@ pub fn xclaim(ctx: &mut Ctx, argv: &[&[u8]]) {
         let Some(nack) = g.pel.get(&id) else {
             continue;
         };
-        if !fresh && min_idle > 0 && now - (nack.delivery_time as i64) < min_idle {
+        if !fresh && min_idle > 0 && now.wrapping_sub(nack.delivery_time as i64) < min_idle {
             continue;
         }
         if !g.consumers.contains_key(consumer) {
@@ -445,7 +446,7 @@ pub fn xautoclaim(ctx: &mut Ctx, argv: &[&[u8]]) {
             left -= 1;
             continue;
         }
-        let idle = now as i64 - g.pel[&id].delivery_time as i64;
+        let idle = (now as i64).wrapping_sub(g.pel[&id].delivery_time as i64);
         if min_idle > 0 && idle < min_idle {
             continue;
         }

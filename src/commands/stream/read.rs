@@ -418,7 +418,7 @@ fn history(
                 reply_entry(out, &e);
                 if let Some(n) = g.pel.get_mut(&id) {
                     n.delivery_time = now;
-                    n.delivery_count += 1;
+                    n.delivery_count = n.delivery_count.wrapping_add(1);
                 }
             }
             None => {
@@ -453,7 +453,7 @@ fn deliver(
             if g.entries_read != INVALID_ENTRIES_READ
                 && !s.range_has_tombstones(e.id, StreamId::MAX)
             {
-                g.entries_read += 1;
+                g.entries_read = g.entries_read.wrapping_add(1);
             } else if s.entries_added > 0 {
                 g.entries_read = s.estimate_distance(e.id);
             }

@@ -14,6 +14,7 @@ use super::StreamId;
 pub struct Nack {
     /// When it was last delivered (Unix ms).
     pub delivery_time: u64,
+    /// How many times it was delivered (XPENDING's fourth field).
     pub delivery_count: u64,
     /// The consumer it was last delivered to.
     pub consumer: Vec<u8>,
@@ -31,9 +32,11 @@ pub struct Consumer {
 /// A consumer group.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Group {
+    /// The last entry delivered to the group: `>` reads after it.
     pub last_id: StreamId,
     /// Entries read in the stream's logical order, or `INVALID_ENTRIES_READ`.
     pub entries_read: i64,
+    /// The pending entries list: delivered, not yet acknowledged, by ID.
     pub pel: BTreeMap<StreamId, Nack>,
     /// By name, in byte order as Redis lists them.
     pub consumers: BTreeMap<Vec<u8>, Consumer>,

@@ -39,7 +39,9 @@ pub struct Node {
 /// An entry as stored: its ID and where its fields are.
 #[derive(Clone, Copy, Debug)]
 pub struct Entry<'a> {
+    /// The entry's ID.
     pub id: StreamId,
+    /// A tombstone (only iterations that ask for them see these).
     pub deleted: bool,
     /// Offset in the node's data of the flags byte.
     pub at: usize,
