@@ -102,6 +102,11 @@ impl Ctx<'_> {
         self.store.record(self.db, key, event, dirty);
     }
 
+    /// [`Ctx::record`] without touching WATCH (see [`Store::record_unwatched`]).
+    pub fn record_unwatched(&mut self, key: &[u8], event: Event, dirty: u64) {
+        self.store.record_unwatched(self.db, key, event, dirty);
+    }
+
     /// Propagates `argv` instead of the command's own arguments: what a replica or an
     /// append-only log needs to make the same change deterministically (SET ... PXAT for a
     /// relative expiry, SREM for SPOP...).

@@ -109,7 +109,7 @@ pub fn create(ctx: &mut Ctx, argv: &[&[u8]]) {
     }
     s.groups.insert(name.to_vec(), Group::new(id, entries_read));
     ctx.out.ok();
-    ctx.record(key, Event::XGroupCreate, 1);
+    ctx.record_unwatched(key, Event::XGroupCreate, 1);
 }
 
 /// XGROUP SETID key group id|$ [ENTRIESREAD n]
@@ -137,7 +137,7 @@ pub fn setid(ctx: &mut Ctx, argv: &[&[u8]]) {
     g.last_id = id;
     g.entries_read = entries_read;
     ctx.out.ok();
-    ctx.record(key, Event::XGroupSetId, 1);
+    ctx.record_unwatched(key, Event::XGroupSetId, 1);
 }
 
 /// XGROUP DESTROY key group
@@ -149,7 +149,7 @@ pub fn destroy(ctx: &mut Ctx, argv: &[&[u8]]) {
     if stream(ctx, key).groups.remove(name).is_some() {
         ctx.out.int(1);
         // The event also wakes XREADGROUP clients blocked on the group (NOGROUP).
-        ctx.record(key, Event::XGroupDestroy, 1);
+        ctx.record_unwatched(key, Event::XGroupDestroy, 1);
     } else {
         ctx.out.int(0);
     }
@@ -165,7 +165,7 @@ pub fn createconsumer(ctx: &mut Ctx, argv: &[&[u8]]) {
     let g = stream(ctx, key).groups.get_mut(name).expect("checked");
     if g.create_consumer(argv[4], now) {
         ctx.out.int(1);
-        ctx.record(key, Event::XGroupCreateConsumer, 1);
+        ctx.record_unwatched(key, Event::XGroupCreateConsumer, 1);
     } else {
         ctx.out.int(0);
     }
@@ -181,7 +181,7 @@ pub fn delconsumer(ctx: &mut Ctx, argv: &[&[u8]]) {
     match g.delete_consumer(argv[4]) {
         Some(pending) => {
             ctx.out.int(pending as i64);
-            ctx.record(key, Event::XGroupDelConsumer, 1);
+            ctx.record_unwatched(key, Event::XGroupDelConsumer, 1);
         }
         None => ctx.out.int(0),
     }

@@ -362,7 +362,7 @@ pub fn xclaim(ctx: &mut Ctx, argv: &[&[u8]]) {
 fn finish(ctx: &mut Ctx, key: &[u8], dirty: u64, created: bool, props: Vec<Vec<Vec<u8>>>) {
     ctx.store.dirty += dirty;
     if created {
-        ctx.record(key, Event::XGroupCreateConsumer, 1);
+        ctx.record_unwatched(key, Event::XGroupCreateConsumer, 1);
     }
     ctx.replace_propagation(props);
 }

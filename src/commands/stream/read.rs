@@ -278,7 +278,7 @@ fn read(ctx: &mut Ctx, argv: &[&[u8]], xreadgroup: bool) {
             ctx.store.dirty += 1;
         }
         if events {
-            ctx.record(key, crate::store::Event::XGroupCreateConsumer, 1);
+            ctx.record_unwatched(key, crate::store::Event::XGroupCreateConsumer, 1);
         }
     }
     if xreadgroup || !props.is_empty() {
@@ -565,6 +565,6 @@ pub fn serve_blocked(ctx: &mut Ctx, key: &[u8], wait: &StreamWait) {
         ctx.replace_propagation(props);
     }
     if created {
-        ctx.record(key, crate::store::Event::XGroupCreateConsumer, 1);
+        ctx.record_unwatched(key, crate::store::Event::XGroupCreateConsumer, 1);
     }
 }

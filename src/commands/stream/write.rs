@@ -320,7 +320,7 @@ pub fn xsetid(ctx: &mut Ctx, argv: &[&[u8]]) {
         s.max_deleted_entry_id = max_deleted;
     }
     ctx.out.ok();
-    ctx.record(key, Event::XSetId, 1);
+    ctx.record_unwatched(key, Event::XSetId, 1);
 }
 
 /// XLEN key
