@@ -13,8 +13,8 @@ use super::spec::{
     self, AclCategories, CommandDocs, CommandFlags, CommandMeta, KeySpec, KeySpecFlags,
 };
 use super::{
-    bitfield, bits, blocking, client, config, connection, expire, hash, introspection, keys, lcs,
-    list, list_move, persistence, pubsub, scripting, server, set, sort, stream, string,
+    bitfield, bits, blocking, client, config, connection, expire, function, hash, introspection,
+    keys, lcs, list, list_move, persistence, pubsub, scripting, server, set, sort, stream, string,
     transaction, zset, zset_ops, zset_range, Ctx,
 };
 
@@ -336,6 +336,15 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("sunsubscribe", pubsub::sunsubscribe),
     ("unsubscribe", pubsub::unsubscribe),
     ("rpushx", list::rpushx),
+    ("fcall", function::fcall),
+    ("fcall_ro", function::fcall_ro),
+    ("function|delete", function::delete),
+    ("function|flush", function::flush),
+    ("function|help", function::help),
+    ("function|kill", function::kill),
+    ("function|list", function::list),
+    ("function|load", function::load),
+    ("function|stats", function::stats),
     // scripting
     ("eval", scripting::eval),
     ("eval_ro", scripting::eval_ro),

@@ -42,6 +42,9 @@ impl Op {
     }
 }
 
+/// The arguments of the redis.call (or other function needing the run) being dispatched.
+pub struct CallArgs(pub MultiValue);
+
 /// Redis's log levels, as `redis.LOG_*`.
 const LOG_LEVELS: [(&str, i64); 4] = [
     ("LOG_DEBUG", 0),
@@ -162,8 +165,11 @@ fn needs_run(lua: &Lua, internal: &Table, op: Op, missing: Value) -> mlua::Resul
         let Value::Function(dispatch) = internal.raw_get::<Value>("dispatch")? else {
             return Err(raise_value(lua, &internal, missing.clone()));
         };
-        args.push_front(Value::Integer(op as i64));
-        let (ok, v): (bool, Value) = dispatch.call(args)?;
+        // The arguments go by the side: passing thousands of them through a second Lua
+        // call would overflow Lua's C stack (LUAI_MAXCSTACK), which the script's own
+        // call to this function fits in.
+        lua.set_app_data(CallArgs(std::mem::take(&mut args)));
+        let (ok, v): (bool, Value) = dispatch.call(op as u8)?;
         if ok {
             return Ok(v);
         }

@@ -10,7 +10,7 @@
 //! error to Lua as an opaque value; `pcall` and the error handler turn it back into the
 //! value raised (`internal.describe`).
 
-use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 
 use super::api;
 
@@ -98,6 +98,14 @@ function __redis__err__handler(err)
   return err
 end
 
+-- Runs a chunk without the handler (FUNCTION LOAD): ok, or false and the error value.
+function internal.protected(f)
+  local ok, e = stock_pcall(f)
+  if ok then return true end
+  if type(e) == 'userdata' then e = describe(e) end
+  return false, e
+end
+
 -- Runs a compiled script (EVAL) under the handler.
 function internal.run(f)
   return xpcall(f, __redis__err__handler)
@@ -123,6 +131,8 @@ pub struct State {
     pub run_with: Function,
     /// Where the per-run dispatcher is set (see `api`).
     pub internal: Table,
+    /// `internal.protected(f)`: `pcall(f)` with errors made Redis values.
+    pub protected: Function,
 }
 
 /// Builds a Lua state with Redis's scripting environment.
@@ -146,12 +156,9 @@ pub fn new_state() -> mlua::Result<State> {
     lua.load(PRELUDE)
         .set_name(INTERNAL_CHUNK)
         .call::<()>((internal.clone(), dbg))?;
-    // The libraries' errors are positioned as luaL_error positions them.
-    for name in ["cjson", "struct", "cmsgpack", "bit"] {
-        if let Ok(lib) = globals.get::<Table>(name) {
-            position_errors(&lua, &lib)?;
-        }
-    }
+    // The libraries (libs) raise their errors as plain strings positioned as luaL_error
+    // positions them, and name the function in "bad argument" errors from the calling
+    // instruction: they need no wrapper (one would also turn -0.0 into 0 on the way in).
     api::register(&lua, &globals, &internal)?;
     let keep: Vec<Value> = globals
         .pairs::<Value, Value>()
@@ -167,34 +174,15 @@ pub fn new_state() -> mlua::Result<State> {
     }
     let run = internal.get("run")?;
     let run_with = internal.get("run_with")?;
+    let protected = internal.get("protected")?;
     protect_recursively(&lua, &Value::Table(globals))?;
     Ok(State {
         lua,
         run,
         run_with,
         internal,
+        protected,
     })
-}
-
-/// Wraps every function of `lib` so that the errors it raises carry the caller's
-/// position (`user_script:1: ...`), as a C library's luaL_error does.
-fn position_errors(lua: &Lua, lib: &Table) -> mlua::Result<()> {
-    let pairs: Vec<(Value, Function)> = lib
-        .clone()
-        .pairs::<Value, Value>()
-        .filter_map(|kv| match kv {
-            Ok((k, Value::Function(f))) => Some((k, f)),
-            _ => None,
-        })
-        .collect();
-    for (k, f) in pairs {
-        let wrapped = lua.create_function(move |lua, args: MultiValue| {
-            f.call::<MultiValue>(args)
-                .map_err(|e| raise_message(lua, &error_message(&e)))
-        })?;
-        lib.raw_set(k, wrapped)?;
-    }
-    Ok(())
 }
 
 /// The message mlua hands back for an error raised by [`raise`]; `describe` swaps it for

@@ -1,4 +1,5 @@
-//! Lua scripting: EVAL's script cache and the engine shared with FUNCTION.
+//! Lua scripting: EVAL's script cache, FUNCTION's libraries ([`functions`]), and what
+//! both run on.
 //!
 //! One Lua state (as Redis's), built once by [`engine`] with Redis's environment. Scripts
 //! are compiled once and kept by the SHA-1 of their body (Redis's `f_<sha>` functions); a
@@ -9,6 +10,7 @@
 pub mod api;
 pub mod convert;
 pub mod engine;
+pub mod functions;
 pub mod libs;
 pub mod rand48;
 pub mod run;
@@ -47,6 +49,8 @@ pub struct Scripting {
     pub runs_since_gc: u32,
     /// The script running now, if any (SCRIPT KILL, BUSY).
     pub running: Option<run::Running>,
+    /// FUNCTION's libraries and their Lua state.
+    pub functions: functions::Functions,
 }
 
 impl Scripting {
@@ -60,6 +64,8 @@ impl Scripting {
             rand: rand48::Rand48::default(),
             runs_since_gc: 0,
             running: None,
+            functions: functions::Functions::new()
+                .expect("building the functions' Lua environment"),
         }
     }
 

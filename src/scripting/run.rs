@@ -40,6 +40,8 @@ pub struct Invocation<'a> {
     pub kind: Kind,
     pub keys: &'a [&'a [u8]],
     pub args: &'a [&'a [u8]],
+    /// The whole command line (FUNCTION STATS shows it).
+    pub command: &'a [&'a [u8]],
 }
 
 /// The script running now (SCRIPT KILL / FUNCTION KILL and BUSY replies look at it).
@@ -56,6 +58,20 @@ pub struct Running {
     pub timed_out: bool,
     /// The client that called it.
     pub caller: ClientId,
+    /// Its command line.
+    pub command: Vec<Vec<u8>>,
+}
+
+/// The refusal other clients get while a script of `kind` is busy.
+pub fn busy_error(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Eval => {
+            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+        }
+        Kind::Function => {
+            "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+        }
+    }
 }
 
 /// MISCONF for scripts that may write.
@@ -85,7 +101,10 @@ pub fn invoke(ctx: &mut Ctx, inv: Invocation) {
     if let Err(e) = check_before_run(ctx, &inv) {
         return ctx.out.error(&e);
     }
-    let state = ctx.srv.scripting.state();
+    let state = match inv.kind {
+        Kind::Eval => ctx.srv.scripting.state(),
+        Kind::Function => ctx.srv.scripting.functions.state(),
+    };
     let (lua, run, run_with, internal) = (
         state.lua.clone(),
         state.run.clone(),
@@ -104,6 +123,7 @@ pub fn invoke(ctx: &mut Ctx, inv: Invocation) {
         killed: false,
         timed_out: false,
         caller: ctx.caller,
+        command: inv.command.iter().map(|a| a.to_vec()).collect(),
     });
     let mut rc = RunCtx {
         ctx,
@@ -221,12 +241,12 @@ fn execute(
     }
     let threshold = rc.ctx.srv.config.busy_reply_threshold;
     lua.scope(|scope| {
-        let dispatch = scope.create_function_mut(|lua, mut args: MultiValue| {
-            let op = args
-                .pop_front()
-                .and_then(|v| v.as_i64())
-                .and_then(Op::from_number);
-            match op {
+        let dispatch = scope.create_function_mut(|lua, op: i64| {
+            let args = lua
+                .remove_app_data::<api::CallArgs>()
+                .map(|a| a.0)
+                .unwrap_or_default();
+            match Op::from_number(op) {
                 Some(op) => dispatch(lua, rc, op, args),
                 None => Ok((true, Value::Nil)),
             }
@@ -328,6 +348,13 @@ fn check_interrupt(rc: &mut RunCtx) -> bool {
             if r.kind == Kind::Eval { "SCRIPT KILL" } else { "FUNCTION KILL" },
             r.name
         );
+    }
+    if r.timed_out {
+        crate::server::busy::serve_while_busy(rc.ctx.store, rc.ctx.srv);
+        // SHUTDOWN NOSAVE arrived: the script stops here and the loop shuts down.
+        if rc.ctx.srv.shutdown.is_some() {
+            return false;
+        }
     }
     !rc.ctx
         .srv
