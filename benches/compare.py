@@ -29,6 +29,9 @@ Sections (--only takes a comma-separated list of them):
   streams     redis-benchmark XADD, XRANGE and XREADGROUP at -P 1 and -P 16 (rps, CPU
               per million requests), --rounds rounds; then RSS and used_memory per entry of
               a --stream-entries entry stream (benches/stream_bench.py).
+  scripting   redis-benchmark EVALSHA and FCALL of a one-INCR and a ten-command script at
+              -P 1 and -P 16 (rps, CPU per million requests), --rounds rounds
+              (benches/script_bench.py).
   instructions  instructions per request (valgrind callgrind, the server's whole run less
               an idle start and stop) under redis-benchmark -P 16 for --insn-n requests per
               test, one fresh server per family (ZADD then ZPOPMIN share one).
@@ -67,11 +70,12 @@ import tempfile
 import threading
 import time
 
+import script_bench
 import stream_bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECTIONS = ["throughput", "memory", "snapshot", "bgsave", "leaks", "commands", "pubsub",
-            "streams", "instructions"]
+            "streams", "scripting", "instructions"]
 # (redis-benchmark -t name, name in its CSV output)
 TESTS = [
     ("set", "SET"),
@@ -1112,6 +1116,14 @@ def section_streams(cfg, tmp):
     return stream_bench.section(sys.modules[__name__], cfg, tmp)
 
 
+def section_scripting(cfg, tmp):
+    return script_bench.section(sys.modules[__name__], cfg, tmp)
+
+
+def render_scripting(d):
+    return script_bench.render(sys.modules[__name__], d)
+
+
 def render_streams(d):
     return stream_bench.render(sys.modules[__name__], d)
 
@@ -1119,7 +1131,8 @@ def render_streams(d):
 RUNNERS = {"throughput": section_throughput, "memory": section_memory,
            "snapshot": section_snapshot, "bgsave": section_bgsave, "leaks": section_leaks,
            "commands": section_commands, "pubsub": section_pubsub,
-           "streams": section_streams, "instructions": section_instructions}
+           "streams": section_streams, "scripting": section_scripting,
+           "instructions": section_instructions}
 
 
 # ---------------------------------------------------------------------------------------
@@ -1221,6 +1234,7 @@ ratios, not the absolute numbers."""
 
 NOTES = {
     "streams": stream_bench.NOTES,
+    "scripting": script_bench.NOTES,
     "throughput": """\
 One `redis-benchmark -c 50 -r 100000 -P <p> -n <n> --csv -t <test>` per test and server,
 alternating redust / Redis test by test, rounds repeating the whole list (FLUSHALL before
@@ -1607,6 +1621,12 @@ def render_targets(sections):
         add(f"RSS per stream entry ({st['memory']['entries']:,} entries)", ea / eb, "<=", 1.0)
     else:
         add("RSS per stream entry", None, "<=", 1.0)
+    sc = sections.get("scripting", {}).get("data")
+    for label in ("EVALSHA incr", "EVALSHA 10 commands", "FCALL incr", "FCALL 10 commands"):
+        for p in PIPELINES:
+            r = (median_of(stream_bench.stats(sys.modules[__name__], sc, label, p)["rps_ratio"])
+                 if sc else None)
+            add(f"{label} requests / s, P{p}", r, ">=", 1.0)
     ins = sections.get("instructions", {}).get("data")
     ins = None if ins is None or "skipped" in ins else ins
     for fam, label in (("zadd+zpopmin", "ZADD + ZPOPMIN"),):
@@ -1650,12 +1670,13 @@ def render(env, sections, runs) -> str:
     titles = {"throughput": "Throughput and CPU per request", "memory": "Memory",
               "snapshot": "Snapshots", "bgsave": "Latency during a background save",
               "leaks": "Leaks", "commands": "Commands over big values",
-              "pubsub": "Pub/Sub", "streams": "Streams",
+              "pubsub": "Pub/Sub", "streams": "Streams", "scripting": "Scripting",
               "instructions": "Instructions per request"}
     renderers = {"throughput": render_throughput, "memory": render_memory,
                  "snapshot": render_snapshot, "bgsave": render_bgsave, "leaks": render_leaks,
                  "commands": render_commands, "pubsub": render_pubsub,
-                 "streams": render_streams, "instructions": render_instructions}
+                 "streams": render_streams, "scripting": render_scripting,
+                 "instructions": render_instructions}
     for name in SECTIONS:
         body = f"## {titles[name]}\n\n{NOTES[name]}\n\n"
         sec = sections.get(name)

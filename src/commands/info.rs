@@ -140,6 +140,31 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
                 "total_system_memory_human",
                 human_bytes(total_system_memory()),
             );
+            let sc = &srv.scripting;
+            let (lua, lua_functions) = (sc.lua_memory() as u64, sc.functions_lua_memory() as u64);
+            let (libraries, functions) = sc.function_counts();
+            let (scripts, functions_bytes) = (sc.scripts_bytes, sc.functions_bytes());
+            field(t, "used_memory_lua", lua);
+            field(t, "used_memory_vm_eval", lua);
+            field(t, "used_memory_lua_human", human_bytes(lua));
+            field(t, "used_memory_scripts_eval", scripts);
+            field(t, "number_of_cached_scripts", sc.len());
+            field(t, "number_of_functions", functions);
+            field(t, "number_of_libraries", libraries);
+            field(t, "used_memory_vm_functions", lua_functions);
+            field(t, "used_memory_vm_total", lua + lua_functions);
+            field(
+                t,
+                "used_memory_vm_total_human",
+                human_bytes(lua + lua_functions),
+            );
+            field(t, "used_memory_functions", functions_bytes);
+            field(t, "used_memory_scripts", scripts + functions_bytes);
+            field(
+                t,
+                "used_memory_scripts_human",
+                human_bytes((scripts + functions_bytes) as u64),
+            );
             field(t, "maxmemory", srv.config.maxmemory);
             field(
                 t,

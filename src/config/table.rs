@@ -391,7 +391,7 @@ config_table! {
 
     // Long long.
     busy_reply_threshold: i64 = 5000, "busy-reply-threshold" | "lua-time-limit",
-        num(Form::Integer, Bounds::Signed(0, i64::MAX)), NO_EFFECT;
+        num(Form::Integer, Bounds::Signed(0, i64::MAX)), NONE;
     cluster_node_timeout: i64 = 15000, "cluster-node-timeout",
         num(Form::Integer, Bounds::Signed(0, i64::MAX)), NO_EFFECT;
     slowlog_log_slower_than: i64 = 10000, "slowlog-log-slower-than",

@@ -146,14 +146,36 @@ impl Scripting {
         self.state = None;
     }
 
-    /// Memory the Lua state uses (INFO used_memory_lua).
+    /// Memory EVAL's Lua state uses (INFO used_memory_lua): what a fresh state would use
+    /// until one is built, as Redis always has one.
     pub fn lua_memory(&self) -> usize {
-        self.state.as_ref().map_or(0, |s| s.lua.used_memory())
+        self.state
+            .as_ref()
+            .map_or_else(fresh_state_memory, |s| s.lua.used_memory())
     }
 
-    /// Memory the functions' Lua state uses.
+    /// Memory the functions' Lua state uses (INFO used_memory_vm_functions).
     pub fn functions_lua_memory(&self) -> usize {
-        self.functions.as_ref().map_or(0, |f| f.lua_memory())
+        self.functions
+            .as_ref()
+            .map_or_else(fresh_state_memory, |f| f.lua_memory())
+    }
+
+    /// How many function libraries and functions there are.
+    pub fn function_counts(&self) -> (usize, usize) {
+        self.functions
+            .as_ref()
+            .map_or((0, 0), |f| (f.libraries().len(), f.function_count()))
+    }
+
+    /// Bytes of the libraries' code (INFO used_memory_functions).
+    pub fn functions_bytes(&self) -> usize {
+        self.functions.as_ref().map_or(0, |f| {
+            f.libraries()
+                .values()
+                .map(|l| l.code.len() + l.name.len())
+                .sum()
+        })
     }
 }
 
@@ -170,6 +192,12 @@ impl Default for Scripting {
     fn default() -> Self {
         Scripting::new()
     }
+}
+
+/// What a freshly built scripting Lua state uses, measured once.
+fn fresh_state_memory() -> usize {
+    static FRESH: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *FRESH.get_or_init(|| engine::new_state().map_or(0, |s| s.lua.used_memory()))
 }
 
 /// The cache key for a SHA-1 given in any case; None unless it has 40 characters.

@@ -256,10 +256,9 @@ fn execute(
         })?;
         internal.raw_set("dispatch", dispatch)?;
         if threshold > 0 {
-            let hook_internal = internal.clone();
             lua.set_hook(
-                mlua::HookTriggers::new().every_nth_instruction(100_000),
-                move |_, _| interrupt(&hook_internal),
+                mlua::HookTriggers::new().every_nth_instruction(HOOK_PERIOD),
+                interrupt_hook(internal.clone()),
             );
         }
         let result = match inv.kind {
@@ -274,16 +273,31 @@ fn execute(
 
 /// The count hook: asks the run whether to go on (and lets it serve other clients once
 /// past the busy threshold).
-fn interrupt(internal: &Table) -> mlua::Result<mlua::VmState> {
-    if let Ok(Value::Function(d)) = internal.raw_get::<Value>("dispatch") {
-        let (go_on, _): (bool, Value) = d.call(Op::Interrupt as u8)?;
-        if !go_on {
-            return Err(mlua::Error::RuntimeError(
-                "Script killed by user with SCRIPT KILL...".into(),
-            ));
+/// Once killed, the hook fires on every line too, so a script catching the error with
+/// pcall meets it again on its next line and cannot go on (Redis does the same).
+type Hook = Box<dyn Fn(&Lua, mlua::Debug) -> mlua::Result<mlua::VmState>>;
+
+/// Instructions between two checks of a running script (Redis's 100,000).
+const HOOK_PERIOD: u32 = 100_000;
+
+fn interrupt_hook(internal: Table) -> Hook {
+    Box::new(move |lua, _| {
+        if let Ok(Value::Function(d)) = internal.raw_get::<Value>("dispatch") {
+            let (go_on, _): (bool, Value) = d.call(Op::Interrupt as u8)?;
+            if !go_on {
+                lua.set_hook(
+                    mlua::HookTriggers::new()
+                        .every_line()
+                        .every_nth_instruction(HOOK_PERIOD),
+                    interrupt_hook(internal.clone()),
+                );
+                return Err(mlua::Error::RuntimeError(
+                    "Script killed by user with SCRIPT KILL...".into(),
+                ));
+            }
         }
-    }
-    Ok(mlua::VmState::Continue)
+        Ok(mlua::VmState::Continue)
+    })
 }
 
 /// One dispatcher call.
