@@ -39,7 +39,7 @@ fn c_is(arg: &[u8], word: &str) -> bool {
 
 /// glibc's `atoi`: leading white space, a sign, digits up to the first other byte; the
 /// value saturates as `strtol` does and is then truncated to an `int`.
-fn atoi(arg: &[u8]) -> i32 {
+pub(crate) fn atoi(arg: &[u8]) -> i32 {
     let s = c_str(arg);
     let (i, neg) = crate::util::c_number_start(s);
     let mut v: i64 = 0;

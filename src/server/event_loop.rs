@@ -181,6 +181,9 @@ impl Server {
         let now = self.store.now_ms;
         let period = 1000 / self.state.config.hz as u64;
         self.next_cron_ms = now + period.max(1);
+        if self.state.cron_paused {
+            return;
+        }
         let stats = &mut self.state.stats;
         stats.ops.sample(stats.total_commands, now);
         stats.input_kbps.sample(stats.net_input_bytes, now);

@@ -80,6 +80,8 @@ pub struct ServerState {
     pub shutdown_requester: Option<ClientId>,
     /// DEBUG SET-ACTIVE-EXPIRE.
     pub active_expire: bool,
+    /// DEBUG PAUSE-CRON: the cron does nothing while set.
+    pub cron_paused: bool,
     /// Slab keys of clients in MONITOR mode.
     pub monitors: Vec<ClientId>,
     /// (deadline ms, slab key, client id) of clients blocked with a timeout.
@@ -122,6 +124,7 @@ impl ServerState {
             shutdown: None,
             shutdown_requester: None,
             active_expire: true,
+            cron_paused: false,
             monitors: Vec::new(),
             block_deadlines: Default::default(),
             waiters: Default::default(),
