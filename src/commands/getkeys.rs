@@ -86,6 +86,37 @@ impl CommandMeta {
         }
     }
 
+    /// The positions of the keys client-side caching remembers for a read-only call: Redis's
+    /// getKeysFromCommand, which unlike COMMAND GETKEYS asks the getkeys procedure first and
+    /// otherwise follows the legacy first / last / step range, not the key specs.
+    pub fn tracked_keys(&self, argv: &[&[u8]]) -> Vec<usize> {
+        if let Some(proc_) = self.get_keys_proc {
+            return proc_.keys(argv).into_iter().map(|k| k.pos).collect();
+        }
+        let argc = argv.len() as i32;
+        let (first, step) = (self.first_key, self.key_step);
+        if first <= 0 || step <= 0 {
+            return Vec::new();
+        }
+        let last = if self.last_key < 0 {
+            argc + self.last_key
+        } else {
+            self.last_key
+        };
+        let mut out = Vec::new();
+        let mut i = first;
+        while i <= last {
+            // Past the arguments (possible only with a variable arity): no keys, and the
+            // command reports its own error.
+            if i >= argc {
+                return Vec::new();
+            }
+            out.push(i as usize);
+            i += step;
+        }
+        out
+    }
+
     /// The keys the key specs name (Redis's getKeysUsingKeySpecs). None when a spec is
     /// unknown, incomplete or does not fit the arguments, unless `search.partial`.
     pub fn keys_from_specs(&self, argv: &[&[u8]], search: SpecSearch) -> Option<Vec<KeyRef>> {

@@ -30,6 +30,7 @@ pub mod sort_args;
 pub mod spec;
 pub mod string;
 pub mod table;
+pub mod tracking;
 pub mod transaction;
 pub mod zset;
 pub mod zset_args;

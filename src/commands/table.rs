@@ -14,8 +14,8 @@ use super::spec::{
 };
 use super::{
     bitfield, bits, blocking, client, config, connection, expire, hash, introspection, keys, lcs,
-    list, list_move, persistence, pubsub, server, set, sort, string, transaction, zset, zset_ops,
-    zset_range, Ctx,
+    list, list_move, persistence, pubsub, server, set, sort, string, tracking, transaction, zset,
+    zset_ops, zset_range, Ctx,
 };
 
 /// What the dispatcher treats specially about a command, beyond its Redis flags. Redis
@@ -36,6 +36,9 @@ impl Traits {
     /// Allowed to a RESP2 client in subscribed mode ((P|S)(UN)SUBSCRIBE, PING, QUIT,
     /// RESET).
     pub const ALLOWED_SUBSCRIBED: Traits = Traits(1 << 3);
+    /// Leaves CLIENT CACHING in force for the command after it: every CLIENT subcommand,
+    /// which in Redis 7.0 share one procedure (resetClient keeps the flag after it).
+    pub const KEEPS_CACHING: Traits = Traits(1 << 4);
 
     /// Whether every trait of `other` is in `self`.
     pub fn contains(self, other: Traits) -> bool {
@@ -86,7 +89,9 @@ pub type Handler = fn(&mut Ctx, &[&[u8]]);
 pub static HANDLERS: &[(&str, Handler)] = &[
     // connection
     ("auth", connection::auth),
+    ("client|caching", tracking::caching),
     ("client|getname", client::getname),
+    ("client|getredir", tracking::getredir),
     ("client|help", client::help),
     ("client|id", client::id),
     ("client|info", client::info),
@@ -96,6 +101,8 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("client|pause", client::pause),
     ("client|reply", client::reply),
     ("client|setname", client::setname),
+    ("client|tracking", tracking::tracking),
+    ("client|trackinginfo", tracking::trackinginfo),
     ("client|unblock", client::unblock),
     ("client|unpause", client::unpause),
     ("echo", connection::echo),
@@ -449,7 +456,12 @@ fn bind(names: &mut Vec<&'static str>, meta: &'static CommandMeta, handler: Hand
         traits: TRAITS
             .iter()
             .find(|(n, _)| *n == meta.name)
-            .map_or(Traits::default(), |(_, t)| *t),
+            .map_or(Traits::default(), |(_, t)| *t)
+            | if meta.name.starts_with("client|") {
+                Traits::KEEPS_CACHING
+            } else {
+                Traits::default()
+            },
         subcommands: Vec::new(),
     }
 }
@@ -625,7 +637,7 @@ mod tests {
     #[test]
     fn only_implemented_commands_dispatch() {
         assert!(lookup_name(b"eval").is_none());
-        assert!(lookup(&[b"client", b"tracking"]).is_none());
+        assert!(lookup(&[b"cluster", b"info"]).is_none());
         let (cmd, sub) = lookup(&[b"CLIENT", b"SetInfo", b"lib-name", b"x"]).unwrap();
         assert!(sub);
         assert_eq!(cmd.name, "client|setinfo");

@@ -159,6 +159,7 @@ impl Server {
             return;
         }
         crate::pubsub::forget(state, key);
+        crate::pubsub::tracking::disable(state, key);
         let mut c = state.clients.remove(key);
         if let Some(stream) = c.stream.as_mut() {
             let _ = state.registry.deregister(stream);
@@ -232,6 +233,20 @@ impl Server {
             crate::dispatch::drain_events(&mut self.store, &mut self.state, None);
             crate::commands::blocking::serve_ready(&mut self.store, &mut self.state);
         }
+        // The tracking table back within tracking-table-max-keys even when no command
+        // comes (after a CONFIG SET lowered it, say).
+        if self.state.tracking.clients() > 0 {
+            let max = self.state.config.tracking_table_max_keys as u64;
+            let mut outputs = crate::pubsub::Outputs {
+                srv: &mut self.state,
+                caller: None,
+            };
+            crate::pubsub::tracking::limit_table(
+                &mut outputs,
+                max,
+                crate::pubsub::tracking::Timing::BeforeCommand,
+            );
+        }
         // Shrink sparse tables and advance resizes a little (Redis's activerehashing).
         self.store.housekeeping(100);
         self.store.lfu = self.state.config.lfu_params();
@@ -296,8 +311,11 @@ impl Server {
         }
     }
 
-    /// Before waiting again: write pending replies, close clients marked for closing.
+    /// Before waiting again: send BCAST invalidations, write pending replies, close clients
+    /// marked for closing.
     fn before_sleep(&mut self) {
+        // BCAST clients get the keys changed under their prefixes in this iteration.
+        crate::pubsub::tracking::broadcast(&mut self.state);
         let pending = mem::take(&mut self.state.pending_writes);
         for key in pending {
             if let Some(c) = self.state.clients.get_mut(key) {

@@ -100,6 +100,8 @@ pub struct ServerState {
     pub persistence: crate::persistence::Persistence,
     /// Pub/Sub subscribers.
     pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching: the tracking table and BCAST prefixes.
+    pub tracking: crate::pubsub::tracking::Tracking,
     /// The propagated stream of writes (recorded only once started).
     pub propagation: crate::dispatch::propagate::Propagation,
     /// The pid file and supervisor set up at start, undone at a clean exit.
@@ -137,6 +139,7 @@ impl ServerState {
             persistence: crate::persistence::Persistence::new(now_ms),
             propagation: Default::default(),
             pubsub: Default::default(),
+            tracking: Default::default(),
             process: Default::default(),
         }
     }
