@@ -13,7 +13,7 @@ pub(super) struct Bcast {
     /// Each changed key with the CLIENT ID of the client that changed it last (None: the
     /// server, an expiry or eviction), for NOLOOP.
     pub(super) keys: BTreeMap<Vec<u8>, Option<u64>>,
-    pub(super) clients: Vec<ClientId>,
+    pub(super) clients: BTreeSet<ClientId>,
 }
 
 /// The first prefix among `prefixes` that overlaps `new` (one is a prefix of the other):
@@ -82,7 +82,7 @@ fn broadcast_reply(
 /// Before the loop sleeps: each BCAST prefix's clients get the keys changed under it since
 /// the last time, one message per prefix (Redis's trackingBroadcastInvalidationMessages).
 pub fn broadcast(srv: &mut ServerState) {
-    if srv.tracking.clients == 0 || srv.tracking.prefixes.values().all(|b| b.keys.is_empty()) {
+    if !std::mem::take(&mut srv.tracking.bcast_pending) || srv.tracking.clients == 0 {
         return;
     }
     let prefixes: Vec<Vec<u8>> = srv.tracking.prefixes.keys().cloned().collect();
@@ -98,7 +98,9 @@ pub fn broadcast(srv: &mut ServerState) {
         let clients = bs.clients.clone();
         let common = broadcast_reply(&keys, None);
         for client in clients {
-            let c = &out.srv.clients[client];
+            let Some(c) = out.srv.clients.get(client) else {
+                continue;
+            };
             if c.tracking.noloop {
                 if let Some(own) = broadcast_reply(&keys, Some(c.id)) {
                     send(&mut out, client, Payload::Encoded(&own));

@@ -91,6 +91,9 @@ pub struct Tracking {
     /// Client ids summed over all keys (INFO tracking_total_items).
     items: usize,
     prefixes: BTreeMap<Vec<u8>, Bcast>,
+    /// A BCAST prefix collected a key since the last broadcast (so the loop need not look
+    /// at every prefix before each sleep).
+    bcast_pending: bool,
     /// Clients with tracking on (INFO tracking_clients).
     clients: usize,
     pending: Vec<Pending>,
@@ -106,6 +109,7 @@ impl Default for Tracking {
             keys: KeyTable::default(),
             items: 0,
             prefixes: BTreeMap::new(),
+            bcast_pending: false,
             clients: 0,
             pending: Vec::new(),
             over_limit_runs: 0,
@@ -167,9 +171,9 @@ pub fn enable(srv: &mut ServerState, client: ClientId, opts: Options) {
     };
     for p in prefixes {
         let bs = srv.tracking.prefixes.entry(p.clone()).or_default();
-        if !bs.clients.contains(&client) {
-            bs.clients.push(client);
-            srv.clients[client].tracking.prefixes.insert(p.clone());
+        // The client's own set and the prefix's clients are kept in step.
+        if srv.clients[client].tracking.prefixes.insert(p.clone()) {
+            bs.clients.insert(client);
         }
     }
 }
@@ -185,7 +189,7 @@ pub fn disable(srv: &mut ServerState, client: ClientId) {
     if t.bcast {
         for p in std::mem::take(&mut t.prefixes) {
             if let Some(bs) = srv.tracking.prefixes.get_mut(&p) {
-                bs.clients.retain(|&c| c != client);
+                bs.clients.remove(&client);
                 if bs.clients.is_empty() {
                     srv.tracking.prefixes.remove(&p);
                 }
@@ -319,6 +323,7 @@ pub fn invalidate_key(
         for (prefix, bs) in tracking.prefixes.iter_mut() {
             if key.starts_with(prefix) {
                 bs.keys.insert(key.to_vec(), modifier);
+                tracking.bcast_pending = true;
             }
         }
     }
@@ -348,7 +353,7 @@ pub fn invalidate_key(
     }
 }
 
-/// A database was flushed (or swapped, or reloaded): every tracking client gets a null
+/// A database was flushed (FLUSHDB, FLUSHALL, DEBUG RELOAD): every tracking client gets a null
 /// invalidation, meaning every key, and the table is emptied (Redis's
 /// trackingInvalidateKeysOnFlush; the table is shared by all databases).
 pub fn invalidate_on_flush(out: &mut Outputs) {
