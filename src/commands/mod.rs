@@ -23,6 +23,7 @@ pub mod list_move;
 pub mod meta;
 pub mod persistence;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;

@@ -14,8 +14,8 @@ use super::spec::{
 };
 use super::{
     bitfield, bits, blocking, client, config, connection, expire, hash, introspection, keys, lcs,
-    list, list_move, persistence, pubsub, server, set, sort, string, tracking, transaction, zset,
-    zset_ops, zset_range, Ctx,
+    list, list_move, persistence, pubsub, scripting, server, set, sort, string, tracking,
+    transaction, zset, zset_ops, zset_range, Ctx,
 };
 
 /// What the dispatcher treats specially about a command, beyond its Redis flags. Redis
@@ -320,6 +320,17 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("sunsubscribe", pubsub::sunsubscribe),
     ("unsubscribe", pubsub::unsubscribe),
     ("rpushx", list::rpushx),
+    // scripting
+    ("eval", scripting::eval),
+    ("eval_ro", scripting::eval_ro),
+    ("evalsha", scripting::evalsha),
+    ("evalsha_ro", scripting::evalsha_ro),
+    ("script|debug", scripting::script_debug),
+    ("script|exists", scripting::script_exists),
+    ("script|flush", scripting::script_flush),
+    ("script|help", scripting::script_help),
+    ("script|kill", scripting::script_kill),
+    ("script|load", scripting::script_load),
 ];
 
 /// Commands redust has that Redis 7.0 does not (CLIENT SETINFO and NO-TOUCH arrived in 7.2;

@@ -534,15 +534,20 @@ fn drop_reply(out: &mut Reply, reply_start: usize) {
 }
 
 /// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client but the caller.
-fn feed_monitors(srv: &mut ServerState, key: ClientId, db: usize, argv: &[&[u8]]) {
+pub fn feed_monitors(srv: &mut ServerState, key: ClientId, db: usize, argv: &[&[u8]]) {
     let us = crate::server::unix_us();
-    let mut line = format!(
-        "+{}.{:06} [{} {}]",
-        us / 1_000_000,
-        us % 1_000_000,
-        db,
-        srv.clients[key].addr
-    );
+    let c = &srv.clients[key];
+    let mut line = if c.script {
+        format!("+{}.{:06} [{} lua]", us / 1_000_000, us % 1_000_000, db)
+    } else {
+        format!(
+            "+{}.{:06} [{} {}]",
+            us / 1_000_000,
+            us % 1_000_000,
+            db,
+            c.addr
+        )
+    };
     for a in argv {
         line.push(' ');
         line.push_str(&repr(a));

@@ -35,6 +35,8 @@ pub struct Clients {
     /// CLIENT ID numbers to table places: client-side caching names clients by number
     /// (its tables outlive a connection, and a place is reused), and finds them in O(1).
     by_number: HashMap<u64, ClientId>,
+    /// How many of them are script clients (not listed or counted).
+    hidden: usize,
 }
 
 impl Clients {
@@ -46,6 +48,7 @@ impl Clients {
     /// Adds a client; returns its id.
     pub fn insert(&mut self, client: Client) -> ClientId {
         let number = client.id;
+        self.hidden += client.script as usize;
         let id = ClientId(self.slab.insert(client));
         self.by_number.insert(number, id);
         id
@@ -54,6 +57,7 @@ impl Clients {
     /// Removes a client (its id may then be reused).
     pub fn remove(&mut self, id: ClientId) -> Client {
         let c = self.slab.remove(id.0);
+        self.hidden -= c.script as usize;
         self.by_number.remove(&c.id);
         c
     }
@@ -79,24 +83,30 @@ impl Clients {
         self.slab.contains(id.0)
     }
 
-    /// How many clients there are.
+    /// How many clients there are (the script client is not counted).
     pub fn len(&self) -> usize {
-        self.slab.len()
+        self.slab.len() - self.hidden
     }
 
     /// Whether there is no client.
     pub fn is_empty(&self) -> bool {
-        self.slab.is_empty()
+        self.len() == 0
     }
 
-    /// Every client with its id.
+    /// Every client with its id (not the script client, which Redis never lists).
     pub fn iter(&self) -> impl Iterator<Item = (ClientId, &Client)> {
-        self.slab.iter().map(|(k, c)| (ClientId(k), c))
+        self.slab
+            .iter()
+            .filter(|(_, c)| !c.script)
+            .map(|(k, c)| (ClientId(k), c))
     }
 
-    /// Every client with its id, for changing.
+    /// Every client with its id, for changing (not the script client).
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (ClientId, &mut Client)> {
-        self.slab.iter_mut().map(|(k, c)| (ClientId(k), c))
+        self.slab
+            .iter_mut()
+            .filter(|(_, c)| !c.script)
+            .map(|(k, c)| (ClientId(k), c))
     }
 }
 

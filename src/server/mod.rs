@@ -102,6 +102,8 @@ pub struct ServerState {
     pub pubsub: crate::pubsub::PubSub,
     /// Client-side caching: the tracking table and BCAST prefixes.
     pub tracking: crate::pubsub::tracking::Tracking,
+    /// Lua scripting: the engine, the script cache.
+    pub scripting: crate::scripting::Scripting,
     /// The propagated stream of writes (recorded only once started).
     pub propagation: crate::dispatch::propagate::Propagation,
     /// The pid file and supervisor set up at start, undone at a clean exit.
@@ -140,6 +142,7 @@ impl ServerState {
             propagation: Default::default(),
             pubsub: Default::default(),
             tracking: Default::default(),
+            scripting: Default::default(),
             process: Default::default(),
         }
     }
