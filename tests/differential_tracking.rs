@@ -468,3 +468,51 @@ fn table_limit_reset_and_disconnect() {
         ),
     ]);
 }
+
+#[test]
+fn scripts() {
+    assert_scenarios_match(&[
+        (
+            "a script's read makes its caller remember the declared keys",
+            vec![
+                CallIds(1, "HELLO 3"),
+                Call(1, "CLIENT TRACKING on"),
+                Call(2, "MSET k1 1 k2 1"),
+                // No read in the script: nothing remembered.
+                Call(1, "EVAL redis.call('set','k3','bar') 2 k1 k2"),
+                Call(2, "MSET k2 2 k1 2"),
+                Call(1, "PING"),
+                Call(1, "EVAL redis.call('get','k3') 2 k1 k2"),
+                Call(2, "MSET k2 3 k1 3"),
+                Read(1),
+                Read(1),
+                // EVAL_RO is read-only itself, but only its script's reads count.
+                Call(1, "EVAL_RO redis.call('ping') 2 k1 k2"),
+                Call(2, "MSET k2 4 k1 4"),
+                Call(1, "PING"),
+                Call(1, "EVAL_RO return\\sredis.call('get','k1') 2 k1 k2"),
+                Call(2, "MSET k2 5 k1 5"),
+                Read(1),
+                Read(1),
+                // The caller's own write in a script: the invalidation follows the reply.
+                Call(1, "GET k1"),
+                Call(1, "EVAL return\\sredis.call('incr','k1') 0"),
+                Read(1),
+                Call(1, "PING"),
+            ],
+        ),
+        (
+            "NOLOOP covers the caller's scripts",
+            vec![
+                CallIds(1, "HELLO 3"),
+                Call(1, "CLIENT TRACKING on NOLOOP"),
+                Call(1, "SET key1 1"),
+                Call(1, "GET key1"),
+                Call(1, "EVAL return\\sredis.call('set','key1','2') 1 key1"),
+                Call(1, "GET key1"),
+                Call(2, "SET key1 3"),
+                Read(1),
+            ],
+        ),
+    ]);
+}

@@ -39,6 +39,9 @@ impl Traits {
     /// Leaves CLIENT CACHING in force for the command after it: every CLIENT subcommand,
     /// which in Redis 7.0 share one procedure (resetClient keeps the flag after it).
     pub const KEEPS_CACHING: Traits = Traits(1 << 4);
+    /// Read-only, but a tracking client remembers its keys only when its script runs a
+    /// read-only command (EVAL_RO, EVALSHA_RO, FCALL_RO), as for EVAL.
+    pub const TRACKED_BY_SCRIPT: Traits = Traits(1 << 5);
 
     /// Whether every trait of `other` is in `self`.
     pub fn contains(self, other: Traits) -> bool {
@@ -56,10 +59,13 @@ impl std::ops::BitOr for Traits {
 /// The commands with [`Traits`].
 pub static TRAITS: &[(&str, Traits)] = &[
     ("discard", Traits::RUNS_IN_MULTI),
+    ("eval_ro", Traits::TRACKED_BY_SCRIPT),
+    ("evalsha_ro", Traits::TRACKED_BY_SCRIPT),
     (
         "exec",
         Traits(Traits::RUNS_IN_MULTI.0 | Traits::RUNS_TRANSACTION.0),
     ),
+    ("fcall_ro", Traits::TRACKED_BY_SCRIPT),
     ("multi", Traits::RUNS_IN_MULTI),
     (
         "ping",

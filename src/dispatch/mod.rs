@@ -244,12 +244,11 @@ pub fn call(
         };
         after_command(store, srv, (key, out), effects);
     }
-    if cmd.flags.contains(CommandFlags::READONLY) {
-        if let Some(c) = srv.clients.get(key) {
-            if c.tracking.on && !c.tracking.bcast {
-                tracking::remember_keys(srv, key, cmd.meta, argv);
-            }
-        }
+    if cmd.flags.contains(CommandFlags::READONLY)
+        && !cmd.traits.contains(Traits::TRACKED_BY_SCRIPT)
+        && (srv.tracking.clients() > 0)
+    {
+        tracking::after_read(srv, key, cmd.meta, argv);
     }
     // Invalidations due to the caller follow its whole reply: EXEC's, once it is complete.
     if !srv.clients.get(key).is_some_and(|c| c.in_exec) {

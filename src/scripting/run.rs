@@ -56,6 +56,10 @@ pub struct Running {
     pub timed_out: bool,
     /// The client that called it.
     pub caller: ClientId,
+    /// The keys the script declared, kept when the caller tracks keys: they are what it
+    /// remembers once the script runs a read-only command (Redis's trackingRememberKeys on
+    /// the caller's EVAL / FCALL).
+    pub tracked_keys: Vec<Vec<u8>>,
 }
 
 /// MISCONF for scripts that may write.
@@ -104,6 +108,11 @@ pub fn invoke(ctx: &mut Ctx, inv: Invocation) {
         killed: false,
         timed_out: false,
         caller: ctx.caller,
+        tracked_keys: if ctx.srv.clients[ctx.caller].tracking.on {
+            inv.keys.iter().map(|k| k.to_vec()).collect()
+        } else {
+            Vec::new()
+        },
     });
     let mut rc = RunCtx {
         ctx,

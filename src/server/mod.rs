@@ -230,6 +230,15 @@ impl ServerState {
         true
     }
 
+    /// The client on whose behalf `caller` runs a command (Redis's server.current_client):
+    /// itself, or for a script's commands, run as the script client, the script's caller.
+    pub fn on_behalf_of(&self, caller: ClientId) -> ClientId {
+        match &self.scripting.running {
+            Some(run) if self.clients.get(caller).is_some_and(|c| c.script) => run.caller,
+            _ => caller,
+        }
+    }
+
     /// How a deletion the server decided on (an expiry, EXPIRE in the past) is propagated:
     /// DEL, as Redis does without lazyfree-lazy-expire (redust frees synchronously).
     pub fn deletion_command(&self) -> &'static [u8] {

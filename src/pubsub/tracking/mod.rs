@@ -206,23 +206,53 @@ pub fn disable(srv: &mut ServerState, client: ClientId) {
     }
 }
 
-/// After a read-only command of a client tracking in the default mode: remembers the keys
-/// it read (Redis's trackingRememberKeys), unless OPTIN without CLIENT CACHING yes or
-/// OPTOUT with CLIENT CACHING no. Keys come from Redis's getKeysFromCommand: the getkeys
-/// procedure, else the legacy key range.
-pub fn remember_keys(srv: &mut ServerState, client: ClientId, meta: &CommandMeta, argv: &[&[u8]]) {
+/// After a read-only command (Redis's call): a client tracking in the default mode
+/// remembers the keys it read. A script's read-only command makes the script's caller
+/// remember the keys the script declared, as Redis does for EVAL and FCALL.
+pub fn after_read(srv: &mut ServerState, client: ClientId, meta: &CommandMeta, argv: &[&[u8]]) {
+    let Some(c) = srv.clients.get(client) else {
+        return;
+    };
+    if !c.script {
+        if c.tracking.on && !c.tracking.bcast {
+            // Shard channels are keys only for routing.
+            if !meta.flags.contains(CommandFlags::PUBSUB) {
+                let keys: Vec<&[u8]> = meta
+                    .tracked_keys(argv)
+                    .into_iter()
+                    .map(|p| argv[p])
+                    .collect();
+                remember_keys(srv, client, &keys);
+            }
+        }
+        return;
+    }
+    let Some(run) = srv.scripting.running.as_mut() else {
+        return;
+    };
+    let caller = run.caller;
+    let t = &srv.clients[caller].tracking;
+    if t.on && !t.bcast {
+        let keys = std::mem::take(&mut run.tracked_keys);
+        let borrowed: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+        remember_keys(srv, caller, &borrowed);
+        if let Some(run) = srv.scripting.running.as_mut() {
+            run.tracked_keys = keys;
+        }
+    }
+}
+
+/// Remembers that `client` read `keys` (Redis's trackingRememberKeys), unless OPTIN without
+/// CLIENT CACHING yes or OPTOUT with CLIENT CACHING no.
+fn remember_keys(srv: &mut ServerState, client: ClientId, keys: &[&[u8]]) {
     let c = &srv.clients[client];
     let t = &c.tracking;
     if (t.optin && !t.caching) || (t.optout && t.caching) {
         return;
     }
-    // Shard channels are keys only for routing.
-    if meta.flags.contains(CommandFlags::PUBSUB) {
-        return;
-    }
     let id = c.id;
-    for pos in meta.tracked_keys(argv) {
-        if srv.tracking.keys.add(argv[pos], id) {
+    for key in keys {
+        if srv.tracking.keys.add(key, id) {
             srv.tracking.items += 1;
         }
     }
@@ -331,7 +361,7 @@ pub fn invalidate_key(
         return;
     };
     tracking.items -= ids.len();
-    let current = out.caller.as_ref().map(|(c, _)| *c);
+    let current = out.caller.as_ref().map(|(c, _)| out.srv.on_behalf_of(*c));
     for id in ids {
         let Some(target) = out.srv.clients.by_number(id) else {
             continue;
@@ -358,7 +388,7 @@ pub fn invalidate_key(
 /// trackingInvalidateKeysOnFlush; the table is shared by all databases).
 pub fn invalidate_on_flush(out: &mut Outputs) {
     if out.srv.tracking.clients > 0 {
-        let current = out.caller.as_ref().map(|(c, _)| *c);
+        let current = out.caller.as_ref().map(|(c, _)| out.srv.on_behalf_of(*c));
         // Redis walks its clients in connection order.
         let mut trackers: Vec<(u64, ClientId)> = out
             .srv
