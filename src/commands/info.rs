@@ -153,6 +153,8 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
                 0.0
             };
             field(t, "mem_fragmentation_ratio", format!("{frag:.2}"));
+            // Memory maxmemory would not count (replication and AOF buffers): none here.
+            field(t, "mem_not_counted_for_evict", 0);
             field(t, "mem_allocator", "libc");
             field(t, "lazyfree_pending_objects", 0);
         }
