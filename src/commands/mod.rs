@@ -12,6 +12,7 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod expire;
+pub mod function;
 pub mod getkeys;
 pub mod hash;
 pub mod info;

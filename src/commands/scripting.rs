@@ -95,6 +95,7 @@ fn eval_generic(ctx: &mut Ctx, argv: &[&[u8]], source: Source, access: Access) {
         kind: Kind::Eval,
         keys: &argv[3..3 + nkeys],
         args: &argv[3 + nkeys..],
+        command: argv,
     };
     // What the script does is propagated, not the script.
     ctx.replace_propagation(Vec::new());
@@ -147,10 +148,8 @@ pub fn kill(ctx: &mut Ctx, kind: Kind) {
         );
     }
     if r.kind != kind {
-        return ctx.out.error(match kind {
-            Kind::Eval => "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
-            Kind::Function => "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
-        });
+        // The running script is of the other kind: name the KILL that stops it.
+        return ctx.out.error(run::busy_error(r.kind));
     }
     r.killed = true;
     ctx.out.ok();

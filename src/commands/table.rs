@@ -13,9 +13,9 @@ use super::spec::{
     self, AclCategories, CommandDocs, CommandFlags, CommandMeta, KeySpec, KeySpecFlags,
 };
 use super::{
-    bitfield, bits, blocking, client, config, connection, expire, hash, introspection, keys, lcs,
-    list, list_move, persistence, pubsub, scripting, server, set, sort, string, tracking,
-    transaction, zset, zset_ops, zset_range, Ctx,
+    bitfield, bits, blocking, client, config, connection, expire, function, hash, introspection,
+    keys, lcs, list, list_move, persistence, pubsub, scripting, server, set, sort, string,
+    tracking, transaction, zset, zset_ops, zset_range, Ctx,
 };
 
 /// What the dispatcher treats specially about a command, beyond its Redis flags. Redis
@@ -326,6 +326,15 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("sunsubscribe", pubsub::sunsubscribe),
     ("unsubscribe", pubsub::unsubscribe),
     ("rpushx", list::rpushx),
+    ("fcall", function::fcall),
+    ("fcall_ro", function::fcall_ro),
+    ("function|delete", function::delete),
+    ("function|flush", function::flush),
+    ("function|help", function::help),
+    ("function|kill", function::kill),
+    ("function|list", function::list),
+    ("function|load", function::load),
+    ("function|stats", function::stats),
     // scripting
     ("eval", scripting::eval),
     ("eval_ro", scripting::eval_ro),
@@ -653,7 +662,8 @@ mod tests {
 
     #[test]
     fn only_implemented_commands_dispatch() {
-        assert!(lookup_name(b"psync").is_none());
+        // Cluster mode is out of redust's scope.
+        assert!(lookup_name(b"cluster").is_none());
         assert!(lookup(&[b"cluster", b"info"]).is_none());
         let (cmd, sub) = lookup(&[b"CLIENT", b"SetInfo", b"lib-name", b"x"]).unwrap();
         assert!(sub);

@@ -444,6 +444,11 @@ fn check_call(srv: &ServerState, key: ClientId, cmd: &Command, argv: &[&[u8]]) -
     if cmd.flags.contains(CommandFlags::PROTECTED) && !server::debug_allowed(srv, key) {
         return Some(server::DEBUG_NOT_ALLOWED.into());
     }
+    if let Some(r) = srv.scripting.running.as_ref() {
+        if r.timed_out && !cmd.flags.contains(CommandFlags::ALLOW_BUSY) {
+            return Some(crate::scripting::run::busy_error(r.kind).into());
+        }
+    }
     let refused_on_misconf =
         cmd.flags.contains(CommandFlags::WRITE) || cmd.traits.contains(Traits::REFUSED_ON_MISCONF);
     if refused_on_misconf && srv.writes_refused() {

@@ -13,14 +13,17 @@ use crate::store::{RString, Store, Ttl, Value};
 /// The file starts with these bytes...
 pub const MAGIC: &[u8; 6] = b"REDUST";
 /// ...then the format version as four ASCII digits.
-/// Version 2 added the list, hash, set and sorted-set records; version 1 files still load.
-pub const VERSION: u16 = 2;
+/// Version 2 added the list, hash, set and sorted-set records, version 3 FUNCTION
+/// libraries; older files still load.
+pub const VERSION: u16 = 3;
 
 /// Record opcodes.
 const OP_SELECT_DB: u8 = 0xFE;
 const OP_EXPIRE_MS: u8 = 0xFC;
 const OP_RESIZE: u8 = 0xFB;
 const OP_EOF: u8 = 0xFF;
+/// A FUNCTION library's code (Redis's RDB_OPCODE_FUNCTION2 byte).
+const OP_FUNCTION: u8 = 0xF5;
 /// Value types.
 const TYPE_STRING: u8 = 0x00;
 const TYPE_INT: u8 = 0x01;
@@ -83,6 +86,10 @@ pub fn write(store: &Store, out: impl Write, now_ms: u64) -> io::Result<u64> {
     };
     w.write_all(MAGIC)?;
     w.write_all(format!("{VERSION:04}").as_bytes())?;
+    for code in &store.libraries {
+        w.write_all(&[OP_FUNCTION])?;
+        write_bytes(&mut w, code)?;
+    }
     for (index, db) in store.dbs().iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -393,6 +400,11 @@ pub fn load(
                     let cap = len / 3;
                     store.reserve(index, keys.min(cap) as usize, expires.min(cap) as usize);
                 }
+            }
+            OP_FUNCTION if version >= 3 => {
+                let mut code = Vec::new();
+                src.bytes_into(&mut code)?;
+                store.libraries.push(code);
             }
             OP_EXPIRE_MS => {
                 let mut b = [0u8; 8];

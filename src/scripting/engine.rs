@@ -6,11 +6,12 @@
 //! patched Lua in vendor/lua-src raises `Attempt to modify a readonly table`).
 //!
 //! Functions written in Rust raise what Redis's C functions raise: Redis's `{err=...}`
-//! tables or strings positioned like `luaL_error`'s (see [`raise`]). mlua carries a Rust
-//! error to Lua as an opaque value; `pcall` and the error handler turn it back into the
-//! value raised (`internal.describe`).
+//! tables or strings positioned like `luaL_error`'s (`api::api_function`, the libraries'
+//! trampolines). Errors raised from Rust hooks (SCRIPT KILL) reach Lua as mlua's opaque
+//! values; `pcall` and the error handler turn them into their message
+//! (`internal.describe`).
 
-use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 
 use super::api;
 
@@ -98,6 +99,14 @@ function __redis__err__handler(err)
   return err
 end
 
+-- Runs a chunk without the handler (FUNCTION LOAD): ok, or false and the error value.
+function internal.protected(f)
+  local ok, e = stock_pcall(f)
+  if ok then return true end
+  if type(e) == 'userdata' then e = describe(e) end
+  return false, e
+end
+
 -- Runs a compiled script (EVAL) under the handler.
 function internal.run(f)
   return xpcall(f, __redis__err__handler)
@@ -123,6 +132,8 @@ pub struct State {
     pub run_with: Function,
     /// Where the per-run dispatcher is set (see `api`).
     pub internal: Table,
+    /// `internal.protected(f)`: `pcall(f)` with errors made Redis values.
+    pub protected: Function,
 }
 
 /// Builds a Lua state with Redis's scripting environment.
@@ -135,23 +146,14 @@ pub fn new_state() -> mlua::Result<State> {
     super::libs::load(&lua)?;
     let globals = lua.globals();
     let internal = lua.create_table()?;
-    internal.set(
-        "describe",
-        lua.create_function({
-            let internal = internal.clone();
-            move |lua, v: Value| describe(lua, &internal, v)
-        })?,
-    )?;
+    internal.set("describe", lua.create_function(describe)?)?;
     let dbg: Table = globals.get("debug")?;
     lua.load(PRELUDE)
         .set_name(INTERNAL_CHUNK)
         .call::<()>((internal.clone(), dbg))?;
-    // The libraries' errors are positioned as luaL_error positions them.
-    for name in ["cjson", "struct", "cmsgpack", "bit"] {
-        if let Ok(lib) = globals.get::<Table>(name) {
-            position_errors(&lua, &lib)?;
-        }
-    }
+    // The libraries (libs) raise their errors as plain strings positioned as luaL_error
+    // positions them, and name the function in "bad argument" errors from the calling
+    // instruction: they need no wrapper (one would also turn -0.0 into 0 on the way in).
     api::register(&lua, &globals, &internal)?;
     let keep: Vec<Value> = globals
         .pairs::<Value, Value>()
@@ -167,83 +169,22 @@ pub fn new_state() -> mlua::Result<State> {
     }
     let run = internal.get("run")?;
     let run_with = internal.get("run_with")?;
+    let protected = internal.get("protected")?;
     protect_recursively(&lua, &Value::Table(globals))?;
     Ok(State {
         lua,
         run,
         run_with,
         internal,
+        protected,
     })
 }
 
-/// Wraps every function of `lib` so that the errors it raises carry the caller's
-/// position (`user_script:1: ...`), as a C library's luaL_error does.
-fn position_errors(lua: &Lua, lib: &Table) -> mlua::Result<()> {
-    let pairs: Vec<(Value, Function)> = lib
-        .clone()
-        .pairs::<Value, Value>()
-        .filter_map(|kv| match kv {
-            Ok((k, Value::Function(f))) => Some((k, f)),
-            _ => None,
-        })
-        .collect();
-    for (k, f) in pairs {
-        let wrapped = lua.create_function(move |lua, args: MultiValue| {
-            f.call::<MultiValue>(args)
-                .map_err(|e| raise_message(lua, &error_message(&e)))
-        })?;
-        lib.raw_set(k, wrapped)?;
-    }
-    Ok(())
-}
-
-/// The message mlua hands back for an error raised by [`raise`]; `describe` swaps it for
-/// the value kept in `internal.raised`.
-const RAISED: &str = "\0redust raised value";
-
-/// The error a Rust function returns to raise `value` (a Redis error table, or anything)
-/// in Lua: the value waits in `internal.raised` for `describe`.
-pub fn raise(internal: &Table, value: Value) -> mlua::Error {
-    match internal.raw_set("raised", value) {
-        Ok(()) => mlua::Error::RuntimeError(RAISED.into()),
-        Err(e) => e,
-    }
-}
-
-/// The error a Rust function returns to raise `msg` as luaL_error would: prefixed with
-/// the position of the Lua code that called it.
-pub fn raise_message(lua: &Lua, msg: &str) -> mlua::Error {
-    mlua::Error::RuntimeError(format!("{}{msg}", position(lua)))
-}
-
-/// luaL_where(L, 1) from a Rust function: `<source>:<line>: ` of its caller, or nothing
-/// when the caller is not Lua code.
-fn position(lua: &Lua) -> String {
-    let Some(d) = lua.inspect_stack(1) else {
-        return String::new();
-    };
-    let line = d.curr_line();
-    if line <= 0 {
-        return String::new();
-    }
-    let src = d.source();
-    format!("{}:{line}: ", src.short_src.unwrap_or_default())
-}
-
-/// `internal.describe(e)`: the value an error raised from Rust stands for (the raised
-/// value, or its message).
-fn describe(lua: &Lua, internal: &Table, v: Value) -> mlua::Result<Value> {
+/// `internal.describe(e)`: the message of an error mlua carries as a value (what a Rust
+/// hook raised: SCRIPT KILL, FUNCTION LOAD's timeout).
+fn describe(lua: &Lua, v: Value) -> mlua::Result<Value> {
     Ok(match v {
-        Value::Error(e) => {
-            let msg = error_message(&e);
-            if msg == RAISED {
-                let raised = internal.raw_get::<Value>("raised")?;
-                internal.raw_set("raised", Value::Nil)?;
-                raised
-            } else {
-                Value::String(lua.create_string(msg)?)
-            }
-        }
+        Value::Error(e) => Value::String(lua.create_string(error_message(&e))?),
         other => other,
     })
 }

@@ -227,19 +227,27 @@ pub fn after_read(srv: &mut ServerState, client: ClientId, meta: &CommandMeta, a
         }
         return;
     }
-    let Some(run) = srv.scripting.running.as_mut() else {
+    let Some(run) = srv.scripting.running.as_ref() else {
         return;
     };
     let caller = run.caller;
     let t = &srv.clients[caller].tracking;
-    if t.on && !t.bcast {
-        let keys = std::mem::take(&mut run.tracked_keys);
-        let borrowed: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
-        remember_keys(srv, caller, &borrowed);
-        if let Some(run) = srv.scripting.running.as_mut() {
-            run.tracked_keys = keys;
-        }
+    if !t.on || t.bcast {
+        return;
     }
+    // The keys of the caller's own command (EVAL / FCALL ... numkeys key ...).
+    let argv: Vec<&[u8]> = run.command.iter().map(Vec::as_slice).collect();
+    let Some((cmd, _)) = crate::commands::table::lookup(&argv) else {
+        return;
+    };
+    let keys: Vec<Vec<u8>> = cmd
+        .meta
+        .tracked_keys(&argv)
+        .into_iter()
+        .map(|p| argv[p].to_vec())
+        .collect();
+    let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    remember_keys(srv, caller, &keys);
 }
 
 /// Remembers that `client` read `keys` (Redis's trackingRememberKeys), unless OPTIN without
