@@ -502,6 +502,22 @@ fn scripts() {
             ],
         ),
         (
+            "FCALL_RO remembers the keys when its function reads",
+            vec![
+                CallIds(1, "HELLO 3"),
+                Call(
+                    2,
+                    "FUNCTION LOAD REPLACE #!lua\\sname=tlib\\nredis.register_function{function_name='tget',callback=function(keys)return\\sredis.call('get',keys[1])end,flags={'no-writes'}}",
+                ),
+                Call(1, "CLIENT TRACKING on"),
+                Call(1, "FCALL_RO tget 1 fk"),
+                Call(2, "SET fk 1"),
+                Read(1),
+                Call(1, "PING"),
+                Call(2, "FUNCTION DELETE tlib"),
+            ],
+        ),
+        (
             "NOLOOP covers the caller's scripts",
             vec![
                 CallIds(1, "HELLO 3"),
