@@ -14,7 +14,7 @@ use super::spec::{
 };
 use super::{
     bitfield, bits, blocking, client, config, connection, expire, function, hash, introspection,
-    keys, lcs, list, list_move, persistence, pubsub, scripting, server, set, sort, string,
+    keys, lcs, list, list_move, persistence, pubsub, scripting, server, set, sort, stream, string,
     tracking, transaction, zset, zset_ops, zset_range, Ctx,
 };
 
@@ -239,6 +239,29 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("sort", sort::sort),
     ("sort_ro", sort::sort_ro),
     // sorted sets
+    ("xack", stream::group::xack),
+    ("xadd", stream::write::xadd),
+    ("xautoclaim", stream::pending::xautoclaim),
+    ("xclaim", stream::pending::xclaim),
+    ("xdel", stream::write::xdel),
+    ("xgroup|create", stream::group::create),
+    ("xgroup|createconsumer", stream::group::createconsumer),
+    ("xgroup|delconsumer", stream::group::delconsumer),
+    ("xgroup|destroy", stream::group::destroy),
+    ("xgroup|help", stream::group::help),
+    ("xgroup|setid", stream::group::setid),
+    ("xinfo|consumers", stream::info::consumers),
+    ("xinfo|groups", stream::info::groups),
+    ("xinfo|help", stream::info::help),
+    ("xinfo|stream", stream::info::stream),
+    ("xlen", stream::write::xlen),
+    ("xpending", stream::pending::xpending),
+    ("xrange", stream::read::xrange),
+    ("xread", stream::read::xread),
+    ("xreadgroup", stream::read::xreadgroup),
+    ("xrevrange", stream::read::xrevrange),
+    ("xsetid", stream::write::xsetid),
+    ("xtrim", stream::write::xtrim),
     ("zadd", zset::zadd),
     ("zcard", zset::zcard),
     ("zcount", zset::zcount),

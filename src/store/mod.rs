@@ -138,6 +138,21 @@ impl Store {
         });
     }
 
+    /// Records `event` on `key` like [`Store::record`] but leaves WATCH alone: Redis notifies
+    /// and counts these changes without signalling the key as modified (consumer-group
+    /// bookkeeping such as XGROUP CREATECONSUMER, and XSETID), so a transaction WATCHing the
+    /// stream still runs.
+    pub fn record_unwatched(&mut self, db: usize, key: &[u8], event: Event, dirty: u64) {
+        self.dirty += dirty;
+        if self.events_wanted {
+            self.events.keys.push(KeyEvent {
+                db,
+                key: SmallBytes::new(key),
+                event,
+            });
+        }
+    }
+
     /// The events recorded since the last call, oldest first; the list starts empty again.
     pub fn take_events(&mut self) -> (Vec<KeyEvent>, Vec<DbEvent>) {
         (
