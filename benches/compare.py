@@ -9,7 +9,8 @@ Sections (--only takes a comma-separated list of them):
 
   throughput  redis-benchmark, one test per invocation, alternating redust / Redis for
               --rounds rounds at -c 50 -P 1 and -P 16: rps, p50, p99 and the server's CPU
-              seconds per million requests (utime + stime from /proc/<pid>/stat).
+              seconds per million requests (utime + stime from /proc/<pid>/stat). GET
+              runs twice: plain, and with --enable-tracking (CLIENT TRACKING on).
   memory      RSS and INFO used_memory before and after loading --keys keys through
               redis-cli --pipe.
   snapshot    SAVE time, file size, and time from process start until DBSIZE answers the
@@ -76,10 +77,13 @@ import stream_bench
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECTIONS = ["throughput", "memory", "snapshot", "bgsave", "leaks", "commands", "pubsub",
             "streams", "scripting", "instructions"]
-# (redis-benchmark -t name, name in its CSV output)
+# (redis-benchmark -t name, name in its CSV output). `+tracking` runs the test with
+# --enable-tracking: every connection sends CLIENT TRACKING on first, so each read is also
+# remembered in the tracking table (client-side caching's cost on the read path).
 TESTS = [
     ("set", "SET"),
     ("get", "GET"),
+    ("get+tracking", "GET, CLIENT TRACKING on"),
     ("incr", "INCR"),
     ("mset", "MSET (10 keys)"),
     ("lpush", "LPUSH"),
@@ -379,8 +383,11 @@ def ratio_stats(pairs):
 
 
 def run_benchmark(cfg, srv: Server, test: str, pipeline: int, n: int):
+    name, _, variant = test.partition("+")
     cmd = ["redis-benchmark", "-p", str(srv.port), "-c", str(CLIENTS), "-P", str(pipeline),
-           "-n", str(n), "-r", str(KEYSPACE), "--csv", "-t", test]
+           "-n", str(n), "-r", str(KEYSPACE), "--csv", "-t", name]
+    if variant == "tracking":
+        cmd.append("--enable-tracking")
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     before, t0 = srv.cpu_ticks(), time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)

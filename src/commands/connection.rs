@@ -40,6 +40,7 @@ pub fn reset(ctx: &mut Ctx, _argv: &[&[u8]]) {
     let key = ctx.caller;
     ctx.srv.monitors.retain(|&m| m != key);
     crate::pubsub::forget(ctx.srv, key);
+    crate::pubsub::tracking::disable(ctx.srv, key);
     ctx.client().tx = None;
     super::transaction::unwatch_all(ctx);
     ctx.db = 0;

@@ -39,7 +39,7 @@ fn c_is(arg: &[u8], word: &str) -> bool {
 
 /// glibc's `atoi`: leading white space, a sign, digits up to the first other byte; the
 /// value saturates as `strtol` does and is then truncated to an `int`.
-fn atoi(arg: &[u8]) -> i32 {
+pub(crate) fn atoi(arg: &[u8]) -> i32 {
     let s = c_str(arg);
     let (i, neg) = crate::util::c_number_start(s);
     let mut v: i64 = 0;
@@ -84,6 +84,37 @@ impl CommandMeta {
             Some(proc_) => proc_.keys(argv),
             None => Vec::new(),
         }
+    }
+
+    /// The positions of the keys client-side caching remembers for a read-only call: Redis's
+    /// getKeysFromCommand, which unlike COMMAND GETKEYS asks the getkeys procedure first and
+    /// otherwise follows the legacy first / last / step range, not the key specs.
+    pub fn tracked_keys(&self, argv: &[&[u8]]) -> Vec<usize> {
+        if let Some(proc_) = self.get_keys_proc {
+            return proc_.keys(argv).into_iter().map(|k| k.pos).collect();
+        }
+        let argc = argv.len() as i32;
+        let (first, step) = (self.first_key, self.key_step);
+        if first <= 0 || step <= 0 {
+            return Vec::new();
+        }
+        let last = if self.last_key < 0 {
+            argc + self.last_key
+        } else {
+            self.last_key
+        };
+        let mut out = Vec::new();
+        let mut i = first;
+        while i <= last {
+            // Past the arguments (possible only with a variable arity): no keys, and the
+            // command reports its own error.
+            if i >= argc {
+                return Vec::new();
+            }
+            out.push(i as usize);
+            i += step;
+        }
+        out
     }
 
     /// The keys the key specs name (Redis's getKeysUsingKeySpecs). None when a spec is

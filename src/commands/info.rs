@@ -121,7 +121,7 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             field(t, "client_recent_max_input_buffer", max_in);
             field(t, "client_recent_max_output_buffer", max_out);
             field(t, "blocked_clients", srv.blocked_clients());
-            field(t, "tracking_clients", 0);
+            field(t, "tracking_clients", srv.tracking.clients());
             field(t, "clients_in_timeout_table", srv.block_deadlines.len());
         }
         "memory" => {
@@ -178,6 +178,8 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
                 0.0
             };
             field(t, "mem_fragmentation_ratio", format!("{frag:.2}"));
+            // Memory maxmemory would not count (replication and AOF buffers): none here.
+            field(t, "mem_not_counted_for_evict", 0);
             field(t, "mem_allocator", "libc");
             field(t, "lazyfree_pending_objects", 0);
         }
@@ -249,6 +251,9 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             field(t, "pubsubshard_channels", srv.pubsub.shard_count());
             field(t, "latest_fork_usec", srv.persistence.latest_fork_usec);
             field(t, "total_forks", srv.persistence.total_forks);
+            field(t, "tracking_total_keys", srv.tracking.total_keys());
+            field(t, "tracking_total_items", srv.tracking.total_items());
+            field(t, "tracking_total_prefixes", srv.tracking.total_prefixes());
             field(t, "total_error_replies", s.total_error_replies);
             field(
                 t,

@@ -33,6 +33,7 @@ pub mod spec;
 pub mod stream;
 pub mod string;
 pub mod table;
+pub mod tracking;
 pub mod transaction;
 pub mod zset;
 pub mod zset_args;

@@ -201,7 +201,7 @@ pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the \
     server.";
 
 /// DEBUG SLEEP seconds | LOG message | RELOAD | CONFIG-REWRITE-FORCE-ALL |
-/// SET-ACTIVE-EXPIRE 0|1 | HELP
+/// SET-ACTIVE-EXPIRE 0|1 | PAUSE-CRON 0|1 | HELP
 pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
     let sub = argv[1];
     if is(sub, "help") {
@@ -219,6 +219,8 @@ pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
                 "    default.",
                 "SLEEP <seconds>",
                 "    Stop the server for <seconds>. Decimals allowed.",
+                "PAUSE-CRON <0|1>",
+                "    Stop periodic cron job processing.",
             ],
         );
     }
@@ -248,6 +250,10 @@ pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
         }
     } else if is(sub, "set-active-expire") && argv.len() == 3 {
         ctx.srv.active_expire = argv[2] != b"0";
+        ctx.out.ok();
+    } else if is(sub, "pause-cron") && argv.len() == 3 {
+        // Read with atoi, as Redis: anything not starting with a nonzero number resumes.
+        ctx.srv.cron_paused = super::getkeys::atoi(argv[2]) != 0;
         ctx.out.ok();
     } else {
         let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();

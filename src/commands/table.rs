@@ -15,7 +15,7 @@ use super::spec::{
 use super::{
     bitfield, bits, blocking, client, config, connection, expire, function, hash, introspection,
     keys, lcs, list, list_move, persistence, pubsub, scripting, server, set, sort, stream, string,
-    transaction, zset, zset_ops, zset_range, Ctx,
+    tracking, transaction, zset, zset_ops, zset_range, Ctx,
 };
 
 /// What the dispatcher treats specially about a command, beyond its Redis flags. Redis
@@ -36,6 +36,12 @@ impl Traits {
     /// Allowed to a RESP2 client in subscribed mode ((P|S)(UN)SUBSCRIBE, PING, QUIT,
     /// RESET).
     pub const ALLOWED_SUBSCRIBED: Traits = Traits(1 << 3);
+    /// Leaves CLIENT CACHING in force for the command after it: every CLIENT subcommand,
+    /// which in Redis 7.0 share one procedure (resetClient keeps the flag after it).
+    pub const KEEPS_CACHING: Traits = Traits(1 << 4);
+    /// Read-only, but a tracking client remembers its keys only when its script runs a
+    /// read-only command (EVAL_RO, EVALSHA_RO, FCALL_RO), as for EVAL.
+    pub const TRACKED_BY_SCRIPT: Traits = Traits(1 << 5);
 
     /// Whether every trait of `other` is in `self`.
     pub fn contains(self, other: Traits) -> bool {
@@ -53,10 +59,13 @@ impl std::ops::BitOr for Traits {
 /// The commands with [`Traits`].
 pub static TRAITS: &[(&str, Traits)] = &[
     ("discard", Traits::RUNS_IN_MULTI),
+    ("eval_ro", Traits::TRACKED_BY_SCRIPT),
+    ("evalsha_ro", Traits::TRACKED_BY_SCRIPT),
     (
         "exec",
         Traits(Traits::RUNS_IN_MULTI.0 | Traits::RUNS_TRANSACTION.0),
     ),
+    ("fcall_ro", Traits::TRACKED_BY_SCRIPT),
     ("multi", Traits::RUNS_IN_MULTI),
     (
         "ping",
@@ -86,7 +95,9 @@ pub type Handler = fn(&mut Ctx, &[&[u8]]);
 pub static HANDLERS: &[(&str, Handler)] = &[
     // connection
     ("auth", connection::auth),
+    ("client|caching", tracking::caching),
     ("client|getname", client::getname),
+    ("client|getredir", tracking::getredir),
     ("client|help", client::help),
     ("client|id", client::id),
     ("client|info", client::info),
@@ -96,6 +107,8 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("client|pause", client::pause),
     ("client|reply", client::reply),
     ("client|setname", client::setname),
+    ("client|tracking", tracking::tracking),
+    ("client|trackinginfo", tracking::trackinginfo),
     ("client|unblock", client::unblock),
     ("client|unpause", client::unpause),
     ("echo", connection::echo),
@@ -492,7 +505,12 @@ fn bind(names: &mut Vec<&'static str>, meta: &'static CommandMeta, handler: Hand
         traits: TRAITS
             .iter()
             .find(|(n, _)| *n == meta.name)
-            .map_or(Traits::default(), |(_, t)| *t),
+            .map_or(Traits::default(), |(_, t)| *t)
+            | if meta.name.starts_with("client|") {
+                Traits::KEEPS_CACHING
+            } else {
+                Traits::default()
+            },
         subcommands: Vec::new(),
     }
 }

@@ -428,7 +428,7 @@ config_table! {
     hll_sparse_max_bytes: i64 = 3000, "hll-sparse-max-bytes",
         num(Form::Memory, Bounds::Unsigned(0, LONG_MAX)), NO_EFFECT;
     tracking_table_max_keys: i64 = 1000000, "tracking-table-max-keys",
-        num(Form::Integer, Bounds::Unsigned(0, LONG_MAX)), NO_EFFECT;
+        num(Form::Integer, Bounds::Unsigned(0, LONG_MAX)), NONE;
     client_query_buffer_limit: i64 = 1024 * 1024 * 1024, "client-query-buffer-limit",
         num(Form::Memory, Bounds::Unsigned(1024 * 1024, LONG_MAX)), NONE;
     maxmemory_clients: i64 = 0, "maxmemory-clients",

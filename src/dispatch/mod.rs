@@ -6,9 +6,13 @@
 //! every source (network, EXEC, a blocked client being served, and later scripts and log
 //! replay): it runs the handler, then does the bookkeeping every command shares:
 //! statistics, errorstats, the slow log, MONITOR, CLIENT REPLY, draining the store's key
-//! events (which wakes blocked clients) and propagation ([`propagate`]).
+//! events ([`drain_events`]: blocked clients woken, keyspace notifications, tracked keys
+//! invalidated), the keys a tracking client read, and propagation ([`propagate`]).
 
+mod events;
 pub mod propagate;
+
+pub use events::{after_command, drain_events, events_wanted, Effects};
 
 use crate::server::ClientId;
 use std::time::Instant;
@@ -18,9 +22,10 @@ use crate::commands::table::{self, Command, Traits};
 use crate::commands::{blocking, server, transaction, Ctx};
 use crate::protocol::reply::{Reply, Resp};
 use crate::pubsub;
+use crate::pubsub::tracking::{self, Timing};
 use crate::server::client::{BlockReason, ReplyMode};
 use crate::server::{PauseMode, ServerState};
-use crate::store::{DbEvent, Event, Store};
+use crate::store::Store;
 
 /// Whether CLIENT PAUSE holds back this command of the client at slab `key` now. As in
 /// Redis, a command that will be refused (unknown, wrong arity, NOAUTH, MISCONF ...) is
@@ -75,6 +80,38 @@ pub fn execute(
     key: ClientId,
     argv: &[&[u8]],
 ) {
+    let top_level = !srv.clients[key].in_exec;
+    let cmd = execute_command(store, srv, out, key, argv, top_level);
+    if top_level {
+        end_caching_window(srv, key, cmd);
+    }
+}
+
+/// CLIENT CACHING applies to the next command, or to the next transaction: it ends after a
+/// command that is neither another CLIENT subcommand nor run while the client is in MULTI
+/// (Redis clears the flag in resetClient, after each command from the network).
+fn end_caching_window(srv: &mut ServerState, key: ClientId, cmd: Option<&Command>) {
+    let Some(c) = srv.clients.get_mut(key) else {
+        return;
+    };
+    if c.tracking.caching
+        && c.tx.is_none()
+        && !cmd.is_some_and(|c| c.traits.contains(Traits::KEEPS_CACHING))
+    {
+        c.tracking.caching = false;
+    }
+}
+
+/// [`execute`]'s work; returns the command, if it exists. `top_level`: the command came
+/// from the client, not from EXEC's queue.
+fn execute_command(
+    store: &mut Store,
+    srv: &mut ServerState,
+    out: &mut Reply,
+    key: ClientId,
+    argv: &[&[u8]],
+    top_level: bool,
+) -> Option<&'static Command> {
     let reply_start = out.buf.len();
     let cmd = match table::lookup(argv) {
         Some((cmd, _)) => cmd,
@@ -83,7 +120,7 @@ pub fn execute(
             abort_transaction(srv, key);
             srv.stats.count_errors(&mut out.error_codes);
             finish_reply_mode(srv, key, out, reply_start);
-            return;
+            return None;
         }
     };
     let queueing = srv.clients[key].tx.is_some() && !cmd.traits.contains(Traits::RUNS_IN_MULTI);
@@ -94,7 +131,18 @@ pub fn execute(
     if let Some(err) = refusal {
         refuse(store, srv, out, key, cmd, &err);
         finish_reply_mode(srv, key, out, reply_start);
-        return;
+        return Some(cmd);
+    }
+    // Before each command from a client that passed the checks, as Redis's processCommand:
+    // the tracking table is brought back within tracking-table-max-keys (the cron does it
+    // too), its messages sent at once, so before this command's reply.
+    if top_level && srv.tracking.clients() > 0 {
+        let max = srv.config.tracking_table_max_keys as u64;
+        let mut outputs = pubsub::Outputs {
+            srv,
+            caller: Some((key, out)),
+        };
+        tracking::limit_table(&mut outputs, max, Timing::BeforeCommand);
     }
     if queueing {
         let limit = srv.config.client_query_buffer_limit;
@@ -108,14 +156,15 @@ pub fn execute(
             );
             c.close_asap = true;
             srv.stats.client_qbuf_limit_disconnections += 1;
-            return;
+            return Some(cmd);
         }
         tx.queued.push(argv.iter().map(|a| a.to_vec()).collect());
         out.simple("QUEUED");
         finish_reply_mode(srv, key, out, reply_start);
-        return;
+        return Some(cmd);
     }
     call(store, srv, out, key, cmd, argv);
+    Some(cmd)
 }
 
 /// Executes `cmd` for the client at slab `key` and does everything that follows a command.
@@ -194,6 +243,20 @@ pub fn call(
             propagate,
         };
         after_command(store, srv, (key, out), effects);
+    }
+    if cmd.flags.contains(CommandFlags::READONLY)
+        && !cmd.traits.contains(Traits::TRACKED_BY_SCRIPT)
+        && (srv.tracking.clients() > 0)
+    {
+        tracking::after_read(srv, key, cmd.meta, argv);
+    }
+    // Invalidations due to the caller follow its whole reply: EXEC's, once it is complete.
+    if !srv.clients.get(key).is_some_and(|c| c.in_exec) {
+        let mut outputs = pubsub::Outputs {
+            srv,
+            caller: Some((key, out)),
+        };
+        tracking::flush_pending(&mut outputs);
     }
     srv.propagation.leave();
     // Inside EXEC, waiters are served once the whole transaction has run.
@@ -307,98 +370,12 @@ pub fn call_served(
         propagate,
     };
     after_command(store, srv, (served.client, out), effects);
+    let mut outputs = pubsub::Outputs {
+        srv,
+        caller: Some((served.client, out)),
+    };
+    tracking::flush_pending(&mut outputs);
     srv.propagation.leave();
-}
-
-/// Whether anything will read the key events of the next command: blocked clients wait
-/// on keys, propagation is recorded, or keyspace notifications are configured.
-pub fn events_wanted(srv: &ServerState) -> bool {
-    !srv.waiters.is_empty()
-        || srv.propagation.is_on()
-        || !srv.config.notify_keyspace_events.is_empty()
-}
-
-/// Drains the store's key events once: the keys blocked clients wait on are signalled,
-/// expiries are propagated as deletions, and keyspace notifications are published (to the
-/// caller through the reply buffer lent to it). Called after every command, and after the
-/// cron's active expiry (no caller).
-pub fn drain_events(
-    store: &mut Store,
-    srv: &mut ServerState,
-    caller: Option<(ClientId, &mut Reply)>,
-) {
-    if !store.has_events() {
-        return;
-    }
-    let (keys, dbs) = store.take_events();
-    let flags = srv.notify_flags();
-    if flags.enabled() {
-        let mut outputs = pubsub::Outputs { srv, caller };
-        for ev in &keys {
-            pubsub::notify::notify(&mut outputs, flags, ev);
-        }
-    }
-    for ev in &keys {
-        if !srv.waiters.is_empty() {
-            srv.waiters.signal(ev.db, &ev.key);
-        }
-        if ev.event == Event::Expired && srv.propagation.is_on() {
-            let del = srv.deletion_command().to_vec();
-            srv.propagation.push(ev.db, vec![del, ev.key.to_vec()]);
-        }
-    }
-    for ev in &dbs {
-        match *ev {
-            DbEvent::Swapped(a, b) => {
-                srv.waiters.signal_db(a);
-                srv.waiters.signal_db(b);
-            }
-            // Readers of a consumer group learn that their stream is gone, as Redis's
-            // signalFlushedDb tells them.
-            DbEvent::Flushed(Some(db)) => srv.waiters.signal_db(db),
-            DbEvent::Flushed(None) => {
-                (0..store.db_count()).for_each(|db| srv.waiters.signal_db(db))
-            }
-        }
-    }
-    store.recycle_events(keys, dbs);
-}
-
-/// What a command did, for what follows it.
-pub struct Effects<'a> {
-    /// The database it ran in (the one it ended in, after a SELECT).
-    pub db: usize,
-    pub argv: &'a [&'a [u8]],
-    /// It is a write and changed the dataset: propagated as it came unless `propagate`.
-    pub wrote: bool,
-    /// What the handler asked to propagate instead ([`Ctx::rewrite_argv`]).
-    pub propagate: Option<Vec<Vec<Vec<u8>>>>,
-}
-
-/// After a command (or a served blocked client): drains the store's key events
-/// ([`drain_events`]), then propagates the command itself.
-pub fn after_command(
-    store: &mut Store,
-    srv: &mut ServerState,
-    caller: (ClientId, &mut Reply),
-    effects: Effects,
-) {
-    drain_events(store, srv, Some(caller));
-    if !srv.propagation.is_on() {
-        return;
-    }
-    match effects.propagate {
-        Some(commands) => {
-            for argv in commands {
-                srv.propagation.push(effects.db, argv);
-            }
-        }
-        None if effects.wrote => {
-            let argv = effects.argv.iter().map(|a| a.to_vec()).collect();
-            srv.propagation.push(effects.db, argv);
-        }
-        None => {}
-    }
 }
 
 /// Replies a dispatch-time refusal and counts it. A refusal inside MULTI aborts the

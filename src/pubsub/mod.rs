@@ -8,6 +8,7 @@
 //! path ([`notify`]).
 
 pub mod notify;
+pub mod tracking;
 
 use std::collections::HashMap;
 
@@ -197,6 +198,23 @@ pub struct Outputs<'a> {
 }
 
 impl Outputs<'_> {
+    /// Appends to `client`'s output with `write` (in that client's protocol); what goes to
+    /// the caller is marked as a push, as [`Outputs::send`] does.
+    pub fn write_to(&mut self, client: ClientId, write: impl FnOnce(&mut Reply)) {
+        match &mut self.caller {
+            Some((me, out)) if *me == client => {
+                let start = out.buf.len();
+                write(out);
+                out.mark_push(start);
+            }
+            _ => {
+                if let Some(out) = self.srv.output(client) {
+                    write(out);
+                }
+            }
+        }
+    }
+
     /// Writes `frame` (encoded for the client's protocol by `encode`) to `client`. Frames to
     /// the caller are marked as pushes, so CLIENT REPLY OFF does not drop them (Redis's
     /// CLIENT_PUSHING).

@@ -214,6 +214,8 @@ pub struct Client {
     pub resp: Resp,
     /// What it subscribes to.
     pub subs: crate::pubsub::Subscriptions,
+    /// CLIENT TRACKING: client-side caching.
+    pub tracking: crate::pubsub::tracking::ClientTracking,
     /// When its output first stayed over its class's soft limit (Unix ms).
     pub obuf_soft_since: Option<u64>,
     /// Set while the client's commands run (see [`InFlight`]).
@@ -283,6 +285,7 @@ impl Client {
             in_flight: None,
             resp: Resp::Two,
             subs: Default::default(),
+            tracking: Default::default(),
             obuf_soft_since: None,
             input_peak: 0,
         }
@@ -345,6 +348,15 @@ impl Client {
         if self.is_blocked() {
             f.push('b');
         }
+        if self.tracking.on {
+            f.push('t');
+        }
+        if self.tracking.broken_redirect {
+            f.push('R');
+        }
+        if self.tracking.bcast {
+            f.push('B');
+        }
         if self.close_after_reply {
             f.push('c');
         }
@@ -388,7 +400,7 @@ impl Client {
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
              ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} \
-             oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+             oll={} omem={} tot-mem={} events={} cmd={} user=default redir={} resp={}",
             self.id,
             self.addr,
             self.local_addr,
@@ -412,6 +424,11 @@ impl Client {
             rbs + argv_mem + reply.buf.capacity() + std::mem::size_of::<Client>(),
             events,
             self.last_command,
+            if self.tracking.on {
+                self.tracking.redirect as i64
+            } else {
+                -1
+            },
             reply.resp.number(),
         )
     }

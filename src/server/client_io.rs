@@ -328,6 +328,7 @@ impl Io<'_> {
             return;
         }
         crate::pubsub::forget(state, key);
+        crate::pubsub::tracking::disable(state, key);
         let mut c = state.clients.remove(key);
         if let Some(stream) = c.stream.as_mut() {
             let _ = state.registry.deregister(stream);

@@ -1,5 +1,6 @@
 //! The client table: every connected (or socketless) client, by [`ClientId`].
 
+use std::collections::HashMap;
 use std::ops::{Index, IndexMut};
 
 use mio::Token;
@@ -31,6 +32,9 @@ impl ClientId {
 #[derive(Debug, Default)]
 pub struct Clients {
     slab: Slab<Client>,
+    /// CLIENT ID numbers to table places: client-side caching names clients by number
+    /// (its tables outlive a connection, and a place is reused), and finds them in O(1).
+    by_number: HashMap<u64, ClientId>,
     /// How many of them are script clients (not listed or counted).
     hidden: usize,
 }
@@ -43,15 +47,25 @@ impl Clients {
 
     /// Adds a client; returns its id.
     pub fn insert(&mut self, client: Client) -> ClientId {
+        let number = client.id;
         self.hidden += client.script as usize;
-        ClientId(self.slab.insert(client))
+        let id = ClientId(self.slab.insert(client));
+        self.by_number.insert(number, id);
+        id
     }
 
     /// Removes a client (its id may then be reused).
     pub fn remove(&mut self, id: ClientId) -> Client {
         let c = self.slab.remove(id.0);
         self.hidden -= c.script as usize;
+        self.by_number.remove(&c.id);
         c
+    }
+
+    /// The client whose CLIENT ID is `number`, if it is connected (Redis's
+    /// lookupClientByID).
+    pub fn by_number(&self, number: u64) -> Option<ClientId> {
+        self.by_number.get(&number).copied()
     }
 
     /// The client, if it is still there.

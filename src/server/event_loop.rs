@@ -165,6 +165,9 @@ impl Server {
         let now = self.store.now_ms;
         let period = 1000 / self.state.config.hz as u64;
         self.next_cron_ms = now + period.max(1);
+        if self.state.cron_paused {
+            return;
+        }
         let stats = &mut self.state.stats;
         stats.ops.sample(stats.total_commands, now);
         stats.input_kbps.sample(stats.net_input_bytes, now);
@@ -212,6 +215,20 @@ impl Server {
             crate::store::expire::active_cycle(&mut self.store, budget);
             crate::dispatch::drain_events(&mut self.store, &mut self.state, None);
             crate::commands::blocking::serve_ready(&mut self.store, &mut self.state);
+        }
+        // The tracking table back within tracking-table-max-keys even when no command
+        // comes (after a CONFIG SET lowered it, say).
+        if self.state.tracking.clients() > 0 {
+            let max = self.state.config.tracking_table_max_keys as u64;
+            let mut outputs = crate::pubsub::Outputs {
+                srv: &mut self.state,
+                caller: None,
+            };
+            crate::pubsub::tracking::limit_table(
+                &mut outputs,
+                max,
+                crate::pubsub::tracking::Timing::BeforeCommand,
+            );
         }
         // Shrink sparse tables and advance resizes a little (Redis's activerehashing).
         self.store.housekeeping(100);
@@ -277,8 +294,11 @@ impl Server {
         }
     }
 
-    /// Before waiting again: write pending replies, close clients marked for closing.
+    /// Before waiting again: send BCAST invalidations, write pending replies, close clients
+    /// marked for closing.
     fn before_sleep(&mut self) {
+        // BCAST clients get the keys changed under their prefixes in this iteration.
+        crate::pubsub::tracking::broadcast(&mut self.state);
         let pending = mem::take(&mut self.state.pending_writes);
         for key in pending {
             if let Some(c) = self.state.clients.get_mut(key) {

@@ -81,6 +81,8 @@ pub struct ServerState {
     pub shutdown_requester: Option<ClientId>,
     /// DEBUG SET-ACTIVE-EXPIRE.
     pub active_expire: bool,
+    /// DEBUG PAUSE-CRON: the cron does nothing while set.
+    pub cron_paused: bool,
     /// Slab keys of clients in MONITOR mode.
     pub monitors: Vec<ClientId>,
     /// (deadline ms, slab key, client id) of clients blocked with a timeout.
@@ -99,6 +101,8 @@ pub struct ServerState {
     pub persistence: crate::persistence::Persistence,
     /// Pub/Sub subscribers.
     pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching: the tracking table and BCAST prefixes.
+    pub tracking: crate::pubsub::tracking::Tracking,
     /// Lua scripting: the engine, the script cache.
     pub scripting: crate::scripting::Scripting,
     /// The loop's poll (None for a server without sockets: tests, the fuzz harness). It
@@ -131,6 +135,7 @@ impl ServerState {
             shutdown: None,
             shutdown_requester: None,
             active_expire: true,
+            cron_paused: false,
             monitors: Vec::new(),
             block_deadlines: Default::default(),
             waiters: Default::default(),
@@ -143,6 +148,7 @@ impl ServerState {
             persistence: crate::persistence::Persistence::new(now_ms),
             propagation: Default::default(),
             pubsub: Default::default(),
+            tracking: Default::default(),
             scripting: Default::default(),
             poll: None,
             read_buf: vec![0; client_io::READ_SIZE].into_boxed_slice(),
@@ -231,6 +237,15 @@ impl ServerState {
         }
         self.resume.push(key);
         true
+    }
+
+    /// The client on whose behalf `caller` runs a command (Redis's server.current_client):
+    /// itself, or for a script's commands, run as the script client, the script's caller.
+    pub fn on_behalf_of(&self, caller: ClientId) -> ClientId {
+        match &self.scripting.running {
+            Some(run) if self.clients.get(caller).is_some_and(|c| c.script) => run.caller,
+            _ => caller,
+        }
     }
 
     /// How a deletion the server decided on (an expiry, EXPIRE in the past) is propagated:

@@ -26,12 +26,58 @@ pub enum Step {
     Calls(&'static str),
     /// Let this many milliseconds pass (for deadlines and expiry).
     Sleep(u64),
+    /// [`Call`] whose reply names clients by CLIENT ID: each connected client's id is
+    /// written `$IDn` in the transcript (the two servers number connections differently).
+    CallIds(usize, &'static str),
+    /// [`Read`] with ids written `$IDn`, as [`CallIds`].
+    ReadIds(usize),
+    /// Read a client's next reply, recording only that it came (its content is random).
+    Skip(usize),
+    /// Record a line of INFO: the section and the field's prefix.
+    Info(&'static str, &'static str),
+    /// Record the `flags=` and `redir=` fields of a client's CLIENT LIST line, with ids
+    /// written `$IDn`.
+    ListFields(usize),
 }
 
 use Step::*;
 
 fn words(line: &str) -> Vec<Vec<u8>> {
     line.split(' ').map(word).collect()
+}
+
+/// A command line with each `$IDn` word replaced by client n's CLIENT ID.
+fn with_ids(line: &str, ids: &[(usize, String)]) -> String {
+    line.split(' ')
+        .map(|w| {
+            w.strip_prefix("$ID")
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| ids.iter().find(|(m, _)| *m == n))
+                .map_or(w.to_string(), |(_, id)| id.clone())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The reply with each client id written `:$IDn`: a reply that is only an id (CLIENT
+/// ID, GETREDIR), and ids after the names that introduce them (HELLO's `id`,
+/// TRACKINGINFO's `redirect`, the `tracking-redir-broken` push). Other integers stay as
+/// they are, even when one happens to equal an id.
+fn ids_named(reply: &[u8], ids: &[(usize, String)]) -> String {
+    let mut text = String::from_utf8_lossy(reply).into_owned();
+    for (n, id) in ids {
+        if text == format!(":{id}\r\n") {
+            return format!(":$ID{n}\r\n");
+        }
+        for intro in [
+            "$2\r\nid\r\n",
+            "$8\r\nredirect\r\n",
+            "$21\r\ntracking-redir-broken\r\n",
+        ] {
+            text = text.replace(&format!("{intro}:{id}\r\n"), &format!("{intro}:$ID{n}\r\n"));
+        }
+    }
+    text
 }
 
 fn send_line(conn: &mut Raw, line: &str) {
@@ -94,13 +140,66 @@ fn play(port: u16, resp3: bool, steps: &[Step]) -> Vec<String> {
         }
         n
     };
+    // Clients closed so far keep their ids: replies may still name them.
+    let mut closed: Vec<(usize, String)> = Vec::new();
+    // The CLIENT ID of every client, open or closed.
+    let ids_of = |clients: &Vec<Option<(Raw, String)>>, closed: &Vec<(usize, String)>| {
+        let mut ids: Vec<(usize, String)> = clients
+            .iter()
+            .enumerate()
+            .filter_map(|(n, c)| c.as_ref().map(|(_, id)| (n, id.clone())))
+            .collect();
+        ids.extend(closed.iter().cloned());
+        ids
+    };
     for step in steps {
         let entry = match step {
-            Call(n, line) => {
+            Call(n, line) | CallIds(n, line) => {
+                for w in line.split(' ') {
+                    if let Some(m) = w.strip_prefix("$ID").and_then(|m| m.parse().ok()) {
+                        client(&mut clients, m);
+                    }
+                }
                 let i = client(&mut clients, *n);
+                let ids = ids_of(&clients, &closed);
                 let (c, _) = clients[i].as_mut().expect("open");
-                send_line(c, line);
-                format!("{n}: {line} -> {:?}", String::from_utf8_lossy(&c.reply()))
+                send_line(c, &with_ids(line, &ids));
+                let reply = c.reply();
+                if matches!(step, CallIds(..)) {
+                    format!("{n}: {line} -> {:?}", ids_named(&reply, &ids))
+                } else {
+                    format!("{n}: {line} -> {:?}", String::from_utf8_lossy(&reply))
+                }
+            }
+            ReadIds(n) => {
+                let ids = ids_of(&clients, &closed);
+                let (c, _) = clients[*n].as_mut().expect("open");
+                format!("{n} <- {:?}", ids_named(&c.reply(), &ids))
+            }
+            Skip(n) => {
+                let (c, _) = clients[*n].as_mut().expect("open");
+                c.reply();
+                format!("{n} <- (a reply)")
+            }
+            Info(section, prefix) => info_field(&mut ctl, section, prefix),
+            ListFields(n) => {
+                let ids = ids_of(&clients, &closed);
+                let id = clients[*n].as_ref().expect("open").1.clone();
+                let list = ctl.cmd(&[b"CLIENT", b"LIST", b"ID", id.as_bytes()]);
+                let list = String::from_utf8_lossy(&list).into_owned();
+                let mut fields: Vec<String> = list
+                    .split([' ', '\n', '\r'])
+                    .filter(|f| f.starts_with("flags=") || f.starts_with("redir="))
+                    .map(str::to_string)
+                    .collect();
+                for f in &mut fields {
+                    for (m, id) in &ids {
+                        if *f == format!("redir={id}") {
+                            *f = format!("redir=$ID{m}");
+                        }
+                    }
+                }
+                format!("{n} list: {}", fields.join(" "))
             }
             Block(n, line) => {
                 let i = client(&mut clients, *n);
@@ -124,6 +223,7 @@ fn play(port: u16, resp3: bool, steps: &[Step]) -> Vec<String> {
             }
             Close(n) => {
                 let (_, id) = clients[*n].take().expect("open");
+                closed.push((*n, id.clone()));
                 // The next step must see the server after it noticed.
                 let deadline = Instant::now() + Duration::from_secs(5);
                 let needle = format!("id={id} ");
