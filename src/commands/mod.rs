@@ -14,6 +14,7 @@ pub mod connection;
 pub mod expire;
 pub mod getkeys;
 pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod introspection;
 pub mod keys;

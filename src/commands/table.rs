@@ -13,9 +13,9 @@ use super::spec::{
     self, AclCategories, CommandDocs, CommandFlags, CommandMeta, KeySpec, KeySpecFlags,
 };
 use super::{
-    bitfield, bits, blocking, client, config, connection, expire, hash, introspection, keys, lcs,
-    list, list_move, persistence, pubsub, server, set, sort, string, transaction, zset, zset_ops,
-    zset_range, Ctx,
+    bitfield, bits, blocking, client, config, connection, expire, hash, hll, introspection, keys,
+    lcs, list, list_move, persistence, pubsub, server, set, sort, string, transaction, zset,
+    zset_ops, zset_range, Ctx,
 };
 
 /// What the dispatcher treats specially about a command, beyond its Redis flags. Redis
@@ -187,6 +187,12 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("setrange", string::setrange),
     ("strlen", string::strlen),
     ("substr", string::getrange),
+    // HyperLogLog (string values)
+    ("pfadd", hll::pfadd),
+    ("pfcount", hll::pfcount),
+    ("pfdebug", hll::pfdebug),
+    ("pfmerge", hll::pfmerge),
+    ("pfselftest", hll::pfselftest),
     // hashes
     ("hdel", hash::hdel),
     ("hexists", hash::hexists),
