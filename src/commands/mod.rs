@@ -12,6 +12,8 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod expire;
+pub mod geo;
+pub mod geo_search;
 pub mod getkeys;
 pub mod hash;
 pub mod hll;

@@ -13,9 +13,9 @@ use super::spec::{
     self, AclCategories, CommandDocs, CommandFlags, CommandMeta, KeySpec, KeySpecFlags,
 };
 use super::{
-    bitfield, bits, blocking, client, config, connection, expire, hash, hll, introspection, keys,
-    lcs, list, list_move, persistence, pubsub, server, set, sort, string, transaction, zset,
-    zset_ops, zset_range, Ctx,
+    bitfield, bits, blocking, client, config, connection, expire, geo, geo_search, hash, hll,
+    introspection, keys, lcs, list, list_move, persistence, pubsub, server, set, sort, string,
+    transaction, zset, zset_ops, zset_range, Ctx,
 };
 
 /// What the dispatcher treats specially about a command, beyond its Redis flags. Redis
@@ -231,6 +231,17 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     // sort
     ("sort", sort::sort),
     ("sort_ro", sort::sort_ro),
+    // geo (points in sorted sets)
+    ("geoadd", geo::geoadd),
+    ("geodist", geo::geodist),
+    ("geohash", geo::geohash),
+    ("geopos", geo::geopos),
+    ("georadius", geo_search::georadius),
+    ("georadius_ro", geo_search::georadius_ro),
+    ("georadiusbymember", geo_search::georadiusbymember),
+    ("georadiusbymember_ro", geo_search::georadiusbymember_ro),
+    ("geosearch", geo_search::geosearch),
+    ("geosearchstore", geo_search::geosearchstore),
     // sorted sets
     ("zadd", zset::zadd),
     ("zcard", zset::zcard),
