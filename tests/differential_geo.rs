@@ -341,3 +341,29 @@ fn geo_keyspace_events() {
         ],
     )]);
 }
+
+/// A geo index is a sorted set: a snapshot (DEBUG RELOAD), COPY and RENAME keep its points.
+/// Needs DEBUG on both servers.
+#[test]
+fn geo_survives_debug_reload() {
+    let args = ["--enable-debug-command", "yes"];
+    let redis = common::Server::start_redis(&args);
+    let ours = common::Server::start(&args);
+    let script = [
+        "FLUSHALL",
+        NYC,
+        "DEBUG RELOAD",
+        "GEOPOS nyc wtc jfk 4545",
+        "COPY nyc nyc2",
+        "RENAME nyc nyc3",
+        "DEBUG RELOAD",
+        "GEOSEARCH nyc2 FROMMEMBER wtc BYRADIUS 10 km WITHDIST WITHCOORD ASC",
+        "GEORADIUSBYMEMBER nyc3 wtc 10 km WITHHASH DESC",
+        "OBJECT ENCODING nyc3",
+    ];
+    let (mut a, mut b) = (redis.raw(), ours.raw());
+    for line in script {
+        let words: Vec<&str> = line.split(' ').collect();
+        assert_eq!(a.cmd_str(&words), b.cmd_str(&words), "{line}");
+    }
+}

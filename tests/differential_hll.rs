@@ -310,3 +310,34 @@ fn hll_keyspace_events() {
         ],
     )]);
 }
+
+/// A snapshot keeps an HLL's bytes (DEBUG RELOAD), and COPY / RENAME move them like any
+/// string. Needs DEBUG on both servers.
+#[test]
+fn hll_survives_debug_reload() {
+    let args = ["--enable-debug-command", "yes"];
+    let redis = Server::start_redis(&args);
+    let ours = Server::start(&args);
+    let script = [
+        "FLUSHALL",
+        pfadd_many("s", "a", 0, 20),
+        pfadd_many("d", "b", 0, 2000),
+        "PFCOUNT d",
+        "DEBUG RELOAD",
+        "GET s",
+        "GET d",
+        "PFCOUNT s",
+        "PFDEBUG ENCODING d",
+        "COPY d d2",
+        "RENAME s s2",
+        "DEBUG RELOAD",
+        "GET d2",
+        "GET s2",
+        "PFCOUNT s2 d2",
+    ];
+    let (mut a, mut b) = (redis.raw(), ours.raw());
+    for line in script {
+        let words: Vec<&str> = line.split(' ').collect();
+        assert_eq!(a.cmd_str(&words), b.cmd_str(&words), "{line}");
+    }
+}

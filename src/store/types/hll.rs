@@ -441,11 +441,17 @@ pub fn raw_histogram(regs: &[u8; REGISTERS]) -> Histogram {
 pub fn merge_into(max: &mut [u8; REGISTERS], s: &[u8]) -> Result<(), Corrupt> {
     match encoding(s) {
         Encoding::Dense => {
-            let regs = &s[HEADER..];
-            for (i, m) in max.iter_mut().enumerate() {
-                let v = dense_get(regs, i);
-                if v > *m {
-                    *m = v;
+            // Four registers in every three bytes.
+            for (c, m) in s[HEADER..].chunks_exact(3).zip(max.chunks_exact_mut(4)) {
+                let (a, b, d) = (c[0], c[1], c[2]);
+                let regs = [
+                    a & 63,
+                    (a >> 6 | b << 2) & 63,
+                    (b >> 4 | d << 4) & 63,
+                    d >> 2,
+                ];
+                for (m, r) in m.iter_mut().zip(regs) {
+                    *m = (*m).max(r);
                 }
             }
         }
@@ -592,6 +598,11 @@ mod tests {
         }
         assert_eq!(encoding(&sparse), Encoding::Dense);
         assert_eq!(sparse[HEADER..], dense[HEADER..]);
+        let mut max = [0u8; REGISTERS];
+        merge_into(&mut max, &dense).unwrap();
+        for (i, &m) in max.iter().enumerate() {
+            assert_eq!(m, dense_get(&dense[HEADER..], i), "register {i}");
+        }
         let card = estimate(&histogram(&dense).unwrap());
         assert!((4700..5300).contains(&card), "{card}");
     }
