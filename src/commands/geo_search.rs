@@ -276,11 +276,7 @@ fn generic(ctx: &mut Ctx, argv: &[&[u8]], src_idx: usize, kind: Kind) {
     if count != 0 && sort == Sort::None && !any {
         sort = Sort::Asc;
     }
-    let shape = Shape {
-        center,
-        kind,
-        conversion,
-    };
+    let shape = Shape::new(center, kind, conversion);
     let limit = if any { count as usize } else { 0 };
     let mut found = search_points(zset(ctx, src).expect("looked up"), &shape, limit);
     if found.is_empty() && store.is_none() {

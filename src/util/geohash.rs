@@ -281,9 +281,38 @@ pub struct Shape {
     pub center: [f64; 2],
     pub kind: ShapeKind,
     pub conversion: f64,
+    /// The centre in radians and the cosine of its latitude: the same values Redis's
+    /// haversine computes for every point, computed once.
+    rad: [f64; 2],
+    cos_lat: f64,
 }
 
 impl Shape {
+    /// The shape around `center` (longitude, latitude), sized in a unit of `conversion`
+    /// meters.
+    pub fn new(center: [f64; 2], kind: ShapeKind, conversion: f64) -> Shape {
+        let rad = [deg_rad(center[0]), deg_rad(center[1])];
+        Shape {
+            center,
+            kind,
+            conversion,
+            rad,
+            cos_lat: rad[1].cos(),
+        }
+    }
+
+    /// [`distance`] from the centre to the point at longitude `lon` (degrees) and latitude
+    /// `lat_r` (radians, with its cosine): the same operations in the same order, fewer.
+    fn distance_from_center(&self, lon: f64, lat_r: f64, cos_lat: f64) -> f64 {
+        let v = ((deg_rad(lon) - self.rad[0]) / 2.0).sin();
+        if v == 0.0 {
+            return EARTH_RADIUS * (lat_r - self.rad[1]).abs();
+        }
+        let u = ((lat_r - self.rad[1]) / 2.0).sin();
+        let a = u * u + self.cos_lat * cos_lat * v * v;
+        2.0 * EARTH_RADIUS * a.sqrt().asin()
+    }
+
     /// The bounding box `[min_long, min_lat, max_long, max_lat]`, with longitudes taken at
     /// the edge nearer the pole, as Redis's geohashBoundingBox.
     fn bounds(&self) -> [f64; 4] {
@@ -313,11 +342,11 @@ impl Shape {
     /// Whether the point at `xy` is in the shape, and its distance from the centre in
     /// meters (Redis's geoWithinShape).
     pub fn contains(&self, xy: [f64; 2]) -> Option<f64> {
-        let [x1, y1] = self.center;
         let [x2, y2] = xy;
+        let lat_r = deg_rad(y2);
         match self.kind {
             ShapeKind::Circle { radius } => {
-                let d = distance(x1, y1, x2, y2);
+                let d = self.distance_from_center(x2, lat_r, lat_r.cos());
                 // Rejected only when farther, as Redis: a NaN distance is kept.
                 match d.partial_cmp(&(radius * self.conversion)) {
                     Some(std::cmp::Ordering::Greater) => None,
@@ -326,13 +355,24 @@ impl Shape {
             }
             ShapeKind::Box { width, height } => {
                 // The latitude distance is cheaper: checked first.
-                if lat_distance(y2, y1) > height * self.conversion / 2.0 {
+                if EARTH_RADIUS * (self.rad[1] - lat_r).abs() > height * self.conversion / 2.0 {
                     return None;
                 }
-                if distance(x2, y2, x1, y2) > width * self.conversion / 2.0 {
+                // Along the point's parallel to the centre's longitude (Redis's
+                // distance(x2, y2, x1, y2), whose latitude terms vanish).
+                let cos_lat = lat_r.cos();
+                let v = ((self.rad[0] - deg_rad(x2)) / 2.0).sin();
+                let along = if v == 0.0 {
+                    0.0
+                } else {
+                    let u = 0.0f64;
+                    let a = u * u + cos_lat * cos_lat * v * v;
+                    2.0 * EARTH_RADIUS * a.sqrt().asin()
+                };
+                if along > width * self.conversion / 2.0 {
                     return None;
                 }
-                Some(distance(x1, y1, x2, y2))
+                Some(self.distance_from_center(x2, lat_r, cos_lat))
             }
         }
     }
@@ -449,6 +489,43 @@ mod tests {
         // GEODIST Palermo Catania is 166274.1516 m.
         let [cx, cy] = decode_score(3_479_447_370_796_909.0);
         assert_eq!(format!("{:.4}", distance(x, y, cx, cy)), "166274.1516");
+    }
+
+    #[test]
+    fn shape_distances_are_the_plain_haversine() {
+        let mut seed = 88172645463325252u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for _ in 0..2000 {
+            let c = [next() * 360.0 - 180.0, next() * 170.0 - 85.0];
+            let p = [next() * 360.0 - 180.0, next() * 170.0 - 85.0];
+            let circle = Shape::new(c, ShapeKind::Circle { radius: 1e9 }, 1.0);
+            let d = distance(c[0], c[1], p[0], p[1]);
+            assert_eq!(circle.contains(p).map(f64::to_bits), Some(d.to_bits()));
+            let (w, h) = (next() * 1e7, next() * 1e7);
+            let boxed = Shape::new(
+                c,
+                ShapeKind::Box {
+                    width: w,
+                    height: h,
+                },
+                1.0,
+            );
+            let inside =
+                lat_distance(p[1], c[1]) <= h / 2.0 && distance(p[0], p[1], c[0], p[1]) <= w / 2.0;
+            let want = inside.then_some(d.to_bits());
+            assert_eq!(boxed.contains(p).map(f64::to_bits), want);
+        }
+        // The same longitude: along the meridian.
+        let s = Shape::new([10.0, 20.0], ShapeKind::Circle { radius: 1e9 }, 1.0);
+        assert_eq!(
+            s.contains([10.0, 25.0]),
+            Some(distance(10.0, 20.0, 10.0, 25.0))
+        );
     }
 
     #[test]
