@@ -13,6 +13,7 @@ pub mod fuzz_harness;
 pub mod persistence;
 pub mod protocol;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod store;
 pub mod util;

@@ -313,6 +313,13 @@ pub fn shutdown(ctx: &mut Ctx, argv: &[&[u8]]) {
         ctx.out.err("No shutdown in progress.");
         return;
     }
+    // Past its busy threshold a script blocks shutdowns that would save (the dataset may
+    // be half-changed); NOSAVE stops the server, abandoning the script.
+    if let Some(r) = ctx.srv.scripting.running.as_ref().filter(|r| r.timed_out) {
+        if request != ShutdownRequest::NoSave {
+            return ctx.out.error(crate::scripting::run::busy_error(r.kind));
+        }
+    }
     ctx.srv.shutdown = Some(request);
     ctx.srv.shutdown_requester = Some(ctx.caller);
     // Like Redis, no reply: the connection closes when the server exits.

@@ -13,9 +13,9 @@ use super::spec::{
     self, AclCategories, CommandDocs, CommandFlags, CommandMeta, KeySpec, KeySpecFlags,
 };
 use super::{
-    bitfield, bits, blocking, client, config, connection, expire, geo, geo_search, hash, hll,
-    introspection, keys, lcs, list, list_move, persistence, pubsub, server, set, sort, string,
-    transaction, zset, zset_ops, zset_range, Ctx,
+    bitfield, bits, blocking, client, config, connection, expire, function, geo, geo_search, hash,
+    hll, introspection, keys, lcs, list, list_move, persistence, pubsub, scripting, server, set,
+    sort, string, transaction, zset, zset_ops, zset_range, Ctx,
 };
 
 /// What the dispatcher treats specially about a command, beyond its Redis flags. Redis
@@ -330,6 +330,26 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("sunsubscribe", pubsub::sunsubscribe),
     ("unsubscribe", pubsub::unsubscribe),
     ("rpushx", list::rpushx),
+    ("fcall", function::fcall),
+    ("fcall_ro", function::fcall_ro),
+    ("function|delete", function::delete),
+    ("function|flush", function::flush),
+    ("function|help", function::help),
+    ("function|kill", function::kill),
+    ("function|list", function::list),
+    ("function|load", function::load),
+    ("function|stats", function::stats),
+    // scripting
+    ("eval", scripting::eval),
+    ("eval_ro", scripting::eval_ro),
+    ("evalsha", scripting::evalsha),
+    ("evalsha_ro", scripting::evalsha_ro),
+    ("script|debug", scripting::script_debug),
+    ("script|exists", scripting::script_exists),
+    ("script|flush", scripting::script_flush),
+    ("script|help", scripting::script_help),
+    ("script|kill", scripting::script_kill),
+    ("script|load", scripting::script_load),
 ];
 
 /// Commands redust has that Redis 7.0 does not (CLIENT SETINFO and NO-TOUCH arrived in 7.2;

@@ -459,6 +459,11 @@ fn check_call(srv: &ServerState, key: ClientId, cmd: &Command, argv: &[&[u8]]) -
     if cmd.flags.contains(CommandFlags::PROTECTED) && !server::debug_allowed(srv, key) {
         return Some(server::DEBUG_NOT_ALLOWED.into());
     }
+    if let Some(r) = srv.scripting.running.as_ref() {
+        if r.timed_out && !cmd.flags.contains(CommandFlags::ALLOW_BUSY) {
+            return Some(crate::scripting::run::busy_error(r.kind).into());
+        }
+    }
     let refused_on_misconf =
         cmd.flags.contains(CommandFlags::WRITE) || cmd.traits.contains(Traits::REFUSED_ON_MISCONF);
     if refused_on_misconf && srv.writes_refused() {
@@ -548,15 +553,20 @@ fn drop_reply(out: &mut Reply, reply_start: usize) {
 }
 
 /// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client but the caller.
-fn feed_monitors(srv: &mut ServerState, key: ClientId, db: usize, argv: &[&[u8]]) {
+pub fn feed_monitors(srv: &mut ServerState, key: ClientId, db: usize, argv: &[&[u8]]) {
     let us = crate::server::unix_us();
-    let mut line = format!(
-        "+{}.{:06} [{} {}]",
-        us / 1_000_000,
-        us % 1_000_000,
-        db,
-        srv.clients[key].addr
-    );
+    let c = &srv.clients[key];
+    let mut line = if c.script {
+        format!("+{}.{:06} [{} lua]", us / 1_000_000, us % 1_000_000, db)
+    } else {
+        format!(
+            "+{}.{:06} [{} {}]",
+            us / 1_000_000,
+            us % 1_000_000,
+            db,
+            c.addr
+        )
+    };
     for a in argv {
         line.push(' ');
         line.push_str(&repr(a));

@@ -28,6 +28,8 @@ pub struct Propagation {
     unit: Vec<Propagated>,
     /// How deep calls are nested (EXEC calls its queued commands).
     depth: usize,
+    /// Set while a script's commands must not be propagated (`redis.set_repl(REPL_NONE)`).
+    pub muted: bool,
 }
 
 impl Propagation {
@@ -65,7 +67,7 @@ impl Propagation {
     /// Propagates `argv` in database `db` as part of the call in progress (or at once, from
     /// outside any call: the cron's active expiry).
     pub fn push(&mut self, db: usize, argv: Vec<Vec<u8>>) {
-        if self.log.is_none() {
+        if self.log.is_none() || self.muted {
             return;
         }
         self.unit.push(Propagated { db, argv });

@@ -167,6 +167,8 @@ pub struct Client {
     pub tx: Option<Transaction>,
     /// EXEC is running this client's queued commands: they must not block.
     pub in_exec: bool,
+    /// The client scripts' commands run as: not listed, not counted, shown as `lua`.
+    pub script: bool,
     pub watching: Vec<WatchedKey>,
     /// The largest the query buffer's content got since the cron last looked.
     pub input_peak: usize,
@@ -239,6 +241,7 @@ impl Client {
             peer_closed: false,
             tx: None,
             in_exec: false,
+            script: false,
             watching: Vec::new(),
             in_flight: None,
             resp: Resp::Two,

@@ -7,10 +7,10 @@ use std::mem;
 
 use mio::Interest;
 
-use super::client::{Client, InFlight};
-use super::event_loop::Server;
+use super::client::{BlockReason, Client, InFlight};
 use super::ServerState;
 use crate::protocol::parse::{Limits, Parsed};
+use crate::store::Store;
 
 /// The most one read takes from a socket.
 pub(super) const READ_SIZE: usize = 64 * 1024;
@@ -26,8 +26,16 @@ const OUTPUT_SHRINK_ABOVE: usize = 1024 * 1024;
 /// what the cron trims ([`Client::resize_query_buffer`]).
 const QUERY_READ_ROOM: usize = 16 * 1024;
 
-impl Server {
-    pub(super) fn accept(&mut self, index: usize) {
+/// The I/O handlers of the loop: the store and the server state they work on. The loop
+/// uses them, and so does a busy script serving other clients
+/// ([`crate::server::busy::serve_while_busy`]).
+pub struct Io<'a> {
+    pub store: &'a mut Store,
+    pub state: &'a mut ServerState,
+}
+
+impl Io<'_> {
+    pub(crate) fn accept(&mut self, index: usize) {
         loop {
             let Some(listener) = self.state.listeners.get(index) else {
                 return;
@@ -76,7 +84,7 @@ impl Server {
     }
 
     /// Reads everything the socket has, executing commands as they complete.
-    pub(super) fn read_client(&mut self, key: ClientId) {
+    pub(crate) fn read_client(&mut self, key: ClientId) {
         // Commands already buffered first (reading may have been paused).
         self.process_input(key);
         loop {
@@ -90,7 +98,7 @@ impl Server {
             let Some(stream) = c.stream.as_mut() else {
                 return;
             };
-            let result = stream.read(&mut self.read_buf);
+            let result = stream.read(&mut self.state.read_buf);
             match result {
                 Ok(0) => {
                     // The peer finished sending: answer what it sent, then close.
@@ -104,7 +112,7 @@ impl Server {
                     if c.input.capacity() - c.input.len() < room {
                         c.input.reserve(room);
                     }
-                    c.input.extend_from_slice(&self.read_buf[..n]);
+                    c.input.extend_from_slice(&self.state.read_buf[..n]);
                     c.input_peak = c.input_peak.max(c.input.len());
                     c.last_interaction_ms = self.store.now_ms;
                     self.state.stats.net_input_bytes += n as u64;
@@ -112,7 +120,7 @@ impl Server {
                     // readiness edge, so asking again now would only cost an EAGAIN read.
                     // (Not once the peer closed: that edge came with this data and the
                     // close is only seen by reading on to the end.)
-                    let drained = n < self.read_buf.len() && !c.peer_closed;
+                    let drained = n < self.state.read_buf.len() && !c.peer_closed;
                     if drained {
                         c.may_have_input = false;
                     }
@@ -136,8 +144,8 @@ impl Server {
     }
 
     /// Parses and executes every complete command in the client's input buffer.
-    pub(super) fn process_input(&mut self, key: ClientId) {
-        let Server { store, state, .. } = self;
+    pub(crate) fn process_input(&mut self, key: ClientId) {
+        let Io { store, state } = self;
         let Some(c) = state.clients.get_mut(key) else {
             return;
         };
@@ -245,7 +253,7 @@ impl Server {
     }
 
     /// Writes as much pending output as the socket takes.
-    pub(super) fn write_client(&mut self, key: ClientId) {
+    pub(crate) fn write_client(&mut self, key: ClientId) {
         let state = &mut self.state;
         let Some(c) = state.clients.get_mut(key) else {
             return;
@@ -311,6 +319,30 @@ impl Server {
                 self.read_client(key);
             }
         }
+    }
+
+    /// Removes a client and everything that refers to it.
+    pub(crate) fn close_client(&mut self, key: ClientId) {
+        let state = &mut self.state;
+        if !state.clients.contains(key) {
+            return;
+        }
+        crate::pubsub::forget(state, key);
+        let mut c = state.clients.remove(key);
+        if let Some(stream) = c.stream.as_mut() {
+            let _ = state.registry.deregister(stream);
+        }
+        state.monitors.retain(|&m| m != key);
+        crate::commands::transaction::forget_watches(&mut self.store.watches, &mut c);
+        if let Some(b) = c.blocked {
+            if let Some(d) = b.deadline {
+                state.block_deadlines.remove(&(d, key, c.id));
+            }
+            if let BlockReason::Keys(wait) = &b.reason {
+                state.waiters.remove(key, wait.db, &wait.keys);
+            }
+        }
+        log::debug!("Client closed connection {}", c.addr);
     }
 }
 

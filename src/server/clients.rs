@@ -31,6 +31,8 @@ impl ClientId {
 #[derive(Debug, Default)]
 pub struct Clients {
     slab: Slab<Client>,
+    /// How many of them are script clients (not listed or counted).
+    hidden: usize,
 }
 
 impl Clients {
@@ -41,12 +43,15 @@ impl Clients {
 
     /// Adds a client; returns its id.
     pub fn insert(&mut self, client: Client) -> ClientId {
+        self.hidden += client.script as usize;
         ClientId(self.slab.insert(client))
     }
 
     /// Removes a client (its id may then be reused).
     pub fn remove(&mut self, id: ClientId) -> Client {
-        self.slab.remove(id.0)
+        let c = self.slab.remove(id.0);
+        self.hidden -= c.script as usize;
+        c
     }
 
     /// The client, if it is still there.
@@ -64,24 +69,30 @@ impl Clients {
         self.slab.contains(id.0)
     }
 
-    /// How many clients there are.
+    /// How many clients there are (the script client is not counted).
     pub fn len(&self) -> usize {
-        self.slab.len()
+        self.slab.len() - self.hidden
     }
 
     /// Whether there is no client.
     pub fn is_empty(&self) -> bool {
-        self.slab.is_empty()
+        self.len() == 0
     }
 
-    /// Every client with its id.
+    /// Every client with its id (not the script client, which Redis never lists).
     pub fn iter(&self) -> impl Iterator<Item = (ClientId, &Client)> {
-        self.slab.iter().map(|(k, c)| (ClientId(k), c))
+        self.slab
+            .iter()
+            .filter(|(_, c)| !c.script)
+            .map(|(k, c)| (ClientId(k), c))
     }
 
-    /// Every client with its id, for changing.
+    /// Every client with its id, for changing (not the script client).
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (ClientId, &mut Client)> {
-        self.slab.iter_mut().map(|(k, c)| (ClientId(k), c))
+        self.slab
+            .iter_mut()
+            .filter(|(_, c)| !c.script)
+            .map(|(k, c)| (ClientId(k), c))
     }
 }
 

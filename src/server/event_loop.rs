@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use mio::{Events, Poll};
 
-use super::client::BlockReason;
 use super::client_io::queue_write;
+use super::client_io::Io;
 use super::signals;
 use super::{unix_ms, ServerState, ShutdownRequest};
 use crate::config::Config;
@@ -23,13 +23,9 @@ use crate::store::Store;
 
 /// The server: the poll, the keyspace and the shared state.
 pub struct Server {
-    poll: Poll,
     pub store: Store,
     pub state: ServerState,
     next_cron_ms: u64,
-    /// Where socket reads land before they are appended to a client's input: reading into
-    /// the input itself would first zero-fill its spare capacity on every read.
-    pub(super) read_buf: Box<[u8]>,
 }
 
 impl Server {
@@ -57,13 +53,12 @@ impl Server {
         let now = unix_ms();
         store.lfu = config.lfu_params();
         store.limits = config.encoding_limits();
-        let state = ServerState::new(config, registry, listeners, now);
+        let mut state = ServerState::new(config, registry, listeners, now);
+        state.poll = Some(poll);
         Ok(Server {
-            poll,
             store,
             state,
             next_cron_ms: now,
-            read_buf: vec![0; super::client_io::READ_SIZE].into_boxed_slice(),
         })
     }
 
@@ -78,7 +73,12 @@ impl Server {
         loop {
             self.store.now_ms = unix_ms();
             let timeout = self.poll_timeout();
-            match self.poll.poll(&mut events, Some(timeout)) {
+            let poll = self
+                .state
+                .poll
+                .as_mut()
+                .expect("a listening server has a poll");
+            match poll.poll(&mut events, Some(timeout)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -86,7 +86,7 @@ impl Server {
             self.store.now_ms = unix_ms();
             for event in events.iter() {
                 let Some(key) = ClientId::from_token(event.token()) else {
-                    self.accept(event.token().0);
+                    self.io().accept(event.token().0);
                     continue;
                 };
                 if event.is_read_closed() || event.is_error() {
@@ -95,10 +95,10 @@ impl Server {
                     }
                 }
                 if event.is_readable() || event.is_read_closed() || event.is_error() {
-                    self.read_client(key);
+                    self.io().read_client(key);
                 }
                 if event.is_writable() && self.state.clients.contains(key) {
-                    self.write_client(key);
+                    self.io().write_client(key);
                 }
             }
             if self.store.now_ms >= self.next_cron_ms {
@@ -152,28 +152,12 @@ impl Server {
         Duration::from_millis(due.saturating_sub(now))
     }
 
-    /// Removes a client and everything that refers to it.
-    pub fn close_client(&mut self, key: ClientId) {
-        let state = &mut self.state;
-        if !state.clients.contains(key) {
-            return;
+    /// The loop's I/O handlers, over the store and the state.
+    pub(super) fn io(&mut self) -> Io<'_> {
+        Io {
+            store: &mut self.store,
+            state: &mut self.state,
         }
-        crate::pubsub::forget(state, key);
-        let mut c = state.clients.remove(key);
-        if let Some(stream) = c.stream.as_mut() {
-            let _ = state.registry.deregister(stream);
-        }
-        state.monitors.retain(|&m| m != key);
-        crate::commands::transaction::forget_watches(&mut self.store.watches, &mut c);
-        if let Some(b) = c.blocked {
-            if let Some(d) = b.deadline {
-                state.block_deadlines.remove(&(d, key, c.id));
-            }
-            if let BlockReason::Keys(wait) = &b.reason {
-                state.waiters.remove(key, wait.db, &wait.keys);
-            }
-        }
-        log::debug!("Client closed connection {}", c.addr);
     }
 
     /// Periodic work, `hz` times a second.
@@ -203,7 +187,7 @@ impl Server {
                 .collect();
             for key in idle {
                 log::debug!("Closing idle client");
-                self.close_client(key);
+                self.io().close_client(key);
             }
         }
 
@@ -284,9 +268,9 @@ impl Server {
         while let Some(key) = self.state.resume.pop() {
             if let Some(c) = self.state.clients.get(key) {
                 if c.may_have_input {
-                    self.read_client(key);
+                    self.io().read_client(key);
                 } else {
-                    self.process_input(key);
+                    self.io().process_input(key);
                 }
                 queue_write(&mut self.state, key);
             }
@@ -299,7 +283,7 @@ impl Server {
         for key in pending {
             if let Some(c) = self.state.clients.get_mut(key) {
                 c.write_queued = false;
-                self.write_client(key);
+                self.io().write_client(key);
             }
         }
         let closing: Vec<ClientId> = self
@@ -310,7 +294,7 @@ impl Server {
             .map(|(k, _)| k)
             .collect();
         for key in closing {
-            self.close_client(key);
+            self.io().close_client(key);
         }
     }
 
@@ -345,7 +329,7 @@ impl Server {
         log::warn!("User requested shutdown...");
         let keys: Vec<ClientId> = self.state.clients.iter().map(|(k, _)| k).collect();
         for key in keys {
-            self.write_client(key);
+            self.io().write_client(key);
         }
         for l in &mut self.state.listeners {
             let _ = self.state.registry.deregister(&mut l.socket);

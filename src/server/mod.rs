@@ -1,6 +1,7 @@
 //! The server: state shared by commands, and the event loop that owns it.
 
 pub mod blocking;
+pub mod busy;
 pub mod client;
 pub mod client_io;
 pub mod clients;
@@ -98,6 +99,14 @@ pub struct ServerState {
     pub persistence: crate::persistence::Persistence,
     /// Pub/Sub subscribers.
     pub pubsub: crate::pubsub::PubSub,
+    /// Lua scripting: the engine, the script cache.
+    pub scripting: crate::scripting::Scripting,
+    /// The loop's poll (None for a server without sockets: tests, the fuzz harness). It
+    /// lives here so that a busy script can serve other clients while it runs.
+    pub poll: Option<mio::Poll>,
+    /// Where socket reads land before they are appended to a client's input: reading into
+    /// the input itself would first zero-fill its spare capacity on every read.
+    pub read_buf: Box<[u8]>,
     /// The propagated stream of writes (recorded only once started).
     pub propagation: crate::dispatch::propagate::Propagation,
     /// The pid file and supervisor set up at start, undone at a clean exit.
@@ -134,6 +143,9 @@ impl ServerState {
             persistence: crate::persistence::Persistence::new(now_ms),
             propagation: Default::default(),
             pubsub: Default::default(),
+            scripting: Default::default(),
+            poll: None,
+            read_buf: vec![0; client_io::READ_SIZE].into_boxed_slice(),
             process: Default::default(),
         }
     }

@@ -1,0 +1,296 @@
+//! The Lua state scripts run in, built as Redis 7.0 builds it: the libraries it loads
+//! (base, table, string, math, cjson, struct, cmsgpack, bit), the `redis` API table, its
+//! `pcall`, its deterministic `math.random`, the error handler that records where an error
+//! happened, and the sandbox: only Redis's globals exist, reading an undeclared global is
+//! an error, and the globals and every table reachable from them are read-only (the
+//! patched Lua in vendor/lua-src raises `Attempt to modify a readonly table`).
+//!
+//! Functions written in Rust raise what Redis's C functions raise: Redis's `{err=...}`
+//! tables or strings positioned like `luaL_error`'s (see [`raise`]). mlua carries a Rust
+//! error to Lua as an opaque value; `pcall` and the error handler turn it back into the
+//! value raised (`internal.describe`).
+
+use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
+
+use super::api;
+
+/// The chunk name of redust's own Lua code; frames from it are invisible in error positions.
+pub const INTERNAL_CHUNK: &str = "=redust";
+
+/// The globals a script sees (Redis 7.0's allow list); everything else the libraries
+/// define is removed.
+const GLOBALS: &[&str] = &[
+    "_G",
+    "_VERSION",
+    "__redis__err__handler",
+    "assert",
+    "bit",
+    "cjson",
+    "cmsgpack",
+    "collectgarbage",
+    "coroutine",
+    "error",
+    "gcinfo",
+    "getmetatable",
+    "ipairs",
+    "load",
+    "loadstring",
+    "math",
+    "next",
+    "pairs",
+    "pcall",
+    "rawequal",
+    "rawget",
+    "rawset",
+    "redis",
+    "select",
+    "setmetatable",
+    "string",
+    "struct",
+    "table",
+    "tonumber",
+    "tostring",
+    "type",
+    "unpack",
+    "xpcall",
+];
+
+/// The Lua half of the environment: shims, pcall, the error handler, the globals
+/// metatable. Runs once, before the globals are made read-only.
+const PRELUDE: &str = r#"
+local internal, dbg = ...
+local error, type, tostring = error, type, tostring
+local describe = internal.describe
+
+-- Redis 7's pcall: an error table from redis.call reaches the caller as its message.
+local stock_pcall = pcall
+local function pcall_result(ok, ...)
+  if ok then return true, ... end
+  local e = ...
+  if type(e) == 'userdata' then e = describe(e) end
+  if type(e) == 'table' then
+    local m = e.err
+    if type(m) == 'string' or type(m) == 'number' then return false, m end
+  end
+  return false, e
+end
+pcall = function(f, ...) return pcall_result(stock_pcall(f, ...)) end
+
+-- Records where the error happened: the script's frame, past the C functions (error,
+-- redis.call ...) and redust's own frames.
+function __redis__err__handler(err)
+  local level = 2
+  local i = dbg.getinfo(level, 'nSl')
+  while i and (i.what == 'C' or i.what == 'tail' or i.source == '=redust') do
+    level = level + 1
+    i = dbg.getinfo(level, 'nSl')
+  end
+  if type(err) == 'userdata' then
+    err = describe(err)
+  end
+  if type(err) ~= 'table' then
+    err = {err = 'ERR ' .. tostring(err)}
+  end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end
+
+-- Runs a chunk without the handler (FUNCTION LOAD): ok, or false and the error value.
+function internal.protected(f)
+  local ok, e = stock_pcall(f)
+  if ok then return true end
+  if type(e) == 'userdata' then e = describe(e) end
+  return false, e
+end
+
+-- Runs a compiled script (EVAL) under the handler.
+function internal.run(f)
+  return xpcall(f, __redis__err__handler)
+end
+
+-- Runs a library function (FCALL) with its keys and arguments under the handler.
+function internal.run_with(f, keys, args)
+  return xpcall(function() return f(keys, args) end, __redis__err__handler)
+end
+
+setmetatable(_G, {__index = function(_, name)
+  error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+end})
+"#;
+
+/// What [`new_state`] hands back besides the state: redust's private table (the shims'
+/// run functions and the per-run dispatcher slot).
+pub struct State {
+    pub lua: Lua,
+    /// `internal.run(f)`: `xpcall(f, handler)`.
+    pub run: Function,
+    /// `internal.run_with(f, keys, args)`.
+    pub run_with: Function,
+    /// Where the per-run dispatcher is set (see `api`).
+    pub internal: Table,
+    /// `internal.protected(f)`: `pcall(f)` with errors made Redis values.
+    pub protected: Function,
+}
+
+/// Builds a Lua state with Redis's scripting environment.
+pub fn new_state() -> mlua::Result<State> {
+    let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG;
+    // SAFETY: `unsafe_new_with` only lifts mlua's refusal to load the `debug` library,
+    // which the error handler needs; scripts never see it (the global is removed below
+    // and the handler keeps its own reference).
+    let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::new().catch_rust_panics(false)) };
+    super::libs::load(&lua)?;
+    let globals = lua.globals();
+    let internal = lua.create_table()?;
+    internal.set(
+        "describe",
+        lua.create_function({
+            let internal = internal.clone();
+            move |lua, v: Value| describe(lua, &internal, v)
+        })?,
+    )?;
+    let dbg: Table = globals.get("debug")?;
+    lua.load(PRELUDE)
+        .set_name(INTERNAL_CHUNK)
+        .call::<()>((internal.clone(), dbg))?;
+    // The libraries (libs) raise their errors as plain strings positioned as luaL_error
+    // positions them, and name the function in "bad argument" errors from the calling
+    // instruction: they need no wrapper (one would also turn -0.0 into 0 on the way in).
+    api::register(&lua, &globals, &internal)?;
+    let keep: Vec<Value> = globals
+        .pairs::<Value, Value>()
+        .filter_map(|kv| kv.ok().map(|(k, _)| k))
+        .collect();
+    for k in keep {
+        if let Value::String(s) = &k {
+            if GLOBALS.contains(&&*s.to_string_lossy()) {
+                continue;
+            }
+        }
+        globals.raw_remove(k)?;
+    }
+    let run = internal.get("run")?;
+    let run_with = internal.get("run_with")?;
+    let protected = internal.get("protected")?;
+    protect_recursively(&lua, &Value::Table(globals))?;
+    Ok(State {
+        lua,
+        run,
+        run_with,
+        internal,
+        protected,
+    })
+}
+
+/// The message mlua hands back for an error raised by [`raise`]; `describe` swaps it for
+/// the value kept in `internal.raised`.
+const RAISED: &str = "\0redust raised value";
+
+/// The error a Rust function returns to raise `value` (a Redis error table, or anything)
+/// in Lua: the value waits in `internal.raised` for `describe`.
+pub fn raise(internal: &Table, value: Value) -> mlua::Error {
+    match internal.raw_set("raised", value) {
+        Ok(()) => mlua::Error::RuntimeError(RAISED.into()),
+        Err(e) => e,
+    }
+}
+
+/// The error a Rust function returns to raise `msg` as luaL_error would: prefixed with
+/// the position of the Lua code that called it.
+pub fn raise_message(lua: &Lua, msg: &str) -> mlua::Error {
+    mlua::Error::RuntimeError(format!("{}{msg}", position(lua)))
+}
+
+/// luaL_where(L, 1) from a Rust function: `<source>:<line>: ` of its caller, or nothing
+/// when the caller is not Lua code.
+fn position(lua: &Lua) -> String {
+    let Some(d) = lua.inspect_stack(1) else {
+        return String::new();
+    };
+    let line = d.curr_line();
+    if line <= 0 {
+        return String::new();
+    }
+    let src = d.source();
+    format!("{}:{line}: ", src.short_src.unwrap_or_default())
+}
+
+/// `internal.describe(e)`: the value an error raised from Rust stands for (the raised
+/// value, or its message).
+fn describe(lua: &Lua, internal: &Table, v: Value) -> mlua::Result<Value> {
+    Ok(match v {
+        Value::Error(e) => {
+            let msg = error_message(&e);
+            if msg == RAISED {
+                let raised = internal.raw_get::<Value>("raised")?;
+                internal.raw_set("raised", Value::Nil)?;
+                raised
+            } else {
+                Value::String(lua.create_string(msg)?)
+            }
+        }
+        other => other,
+    })
+}
+
+/// The message of an error a Rust library function returned, as a C library would have
+/// raised it.
+pub fn error_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => error_message(cause),
+        mlua::Error::RuntimeError(m) => m.clone(),
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        mlua::Error::WithContext { cause, .. } => error_message(cause),
+        mlua::Error::ExternalError(e) => e.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Makes `value` (a table), every table reachable from it and their metatables read-only.
+pub fn protect_recursively(lua: &Lua, value: &Value) -> mlua::Result<()> {
+    let Value::Table(t) = value else {
+        return Ok(());
+    };
+    if is_readonly(lua, t)? {
+        return Ok(());
+    }
+    set_readonly(lua, t, true)?;
+    for (_, v) in t.clone().pairs::<Value, Value>().flatten() {
+        protect_recursively(lua, &v)?;
+    }
+    if let Some(mt) = t.metatable() {
+        protect_recursively(lua, &Value::Table(mt))?;
+    }
+    Ok(())
+}
+
+extern "C-unwind" {
+    fn lua_setreadonly(state: *mut mlua::ffi::lua_State, idx: i32, readonly: i32);
+    fn lua_isreadonly(state: *mut mlua::ffi::lua_State, idx: i32) -> i32;
+}
+
+/// Sets or clears a table's read-only flag (the patched Lua's `lua_setreadonly`).
+pub fn set_readonly(lua: &Lua, t: &Table, readonly: bool) -> mlua::Result<()> {
+    // SAFETY: exec_raw pushes `t` as the only argument, so index 1 is a table, which is
+    // all lua_setreadonly requires; it neither raises nor touches the stack.
+    unsafe {
+        lua.exec_raw::<()>(t.clone(), |state| {
+            lua_setreadonly(state, 1, readonly as i32);
+        })
+    }
+}
+
+/// Whether a table is read-only.
+fn is_readonly(lua: &Lua, t: &Table) -> mlua::Result<bool> {
+    // SAFETY: as in `set_readonly`; the answer is pushed as the only result.
+    unsafe {
+        lua.exec_raw::<bool>(t.clone(), |state| {
+            let ro = lua_isreadonly(state, 1);
+            mlua::ffi::lua_settop(state, 0);
+            mlua::ffi::lua_pushboolean(state, ro);
+        })
+    }
+}
