@@ -5,6 +5,7 @@
 
 pub mod hash;
 pub mod hll;
+pub mod hll_count;
 pub mod list;
 pub mod set;
 pub mod treap;
