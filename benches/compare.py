@@ -27,6 +27,9 @@ Sections (--only takes a comma-separated list of them):
               per million delivered, --rounds rounds; then RSS and used_memory of a fresh
               server with --ps-clients clients each subscribed to one of 300 channels
               (the open-files limit is raised to fit them).
+  streams     redis-benchmark XADD, XRANGE and XREADGROUP at -P 1 and -P 16 (rps, CPU
+              per million requests), --rounds rounds; then RSS and used_memory per entry of
+              a --stream-entries entry stream (benches/stream_bench.py).
   instructions  instructions per request (valgrind callgrind, the server's whole run less
               an idle start and stop) under redis-benchmark -P 16 for --insn-n requests per
               test, one fresh server per family (ZADD then ZPOPMIN share one).
@@ -65,9 +68,11 @@ import tempfile
 import threading
 import time
 
+import stream_bench
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECTIONS = ["throughput", "memory", "snapshot", "bgsave", "leaks", "commands", "pubsub",
-            "instructions"]
+            "streams", "instructions"]
 # (redis-benchmark -t name, name in its CSV output)
 TESTS = [
     ("set", "SET"),
@@ -1161,10 +1166,18 @@ def section_pubsub(cfg, tmp):
             "warnings": {k: sorted(v) for k, v in warnings.items()}}
 
 
+def section_streams(cfg, tmp):
+    return stream_bench.section(sys.modules[__name__], cfg, tmp)
+
+
+def render_streams(d):
+    return stream_bench.render(sys.modules[__name__], d)
+
+
 RUNNERS = {"throughput": section_throughput, "memory": section_memory,
            "snapshot": section_snapshot, "bgsave": section_bgsave, "leaks": section_leaks,
            "commands": section_commands, "pubsub": section_pubsub,
-           "instructions": section_instructions}
+           "streams": section_streams, "instructions": section_instructions}
 
 
 # ---------------------------------------------------------------------------------------
@@ -1265,6 +1278,7 @@ range over the rounds in parentheses. These machines are small and noisy, so rea
 ratios, not the absolute numbers."""
 
 NOTES = {
+    "streams": stream_bench.NOTES,
     "throughput": """\
 One `redis-benchmark -c 50 -r 100000 -P <p> -n <n> --csv -t <test>` per test and server,
 alternating redust / Redis test by test, rounds repeating the whole list (FLUSHALL before
@@ -1655,6 +1669,12 @@ def render_targets(sections):
             growth[0] / growth[1] if growth[1] > 0 else None, "<=", 1.0)
     else:
         add("RSS growth with the subscribed clients", None, "<=", 1.0)
+    st = sections.get("streams", {}).get("data")
+    if st:
+        ea, eb = stream_bench.per_entry(st)
+        add(f"RSS per stream entry ({st['memory']['entries']:,} entries)", ea / eb, "<=", 1.0)
+    else:
+        add("RSS per stream entry", None, "<=", 1.0)
     ins = sections.get("instructions", {}).get("data")
     ins = None if ins is None or "skipped" in ins else ins
     for fam, label in (("zadd+zpopmin", "ZADD + ZPOPMIN"),):
@@ -1698,11 +1718,12 @@ def render(env, sections, runs) -> str:
     titles = {"throughput": "Throughput and CPU per request", "memory": "Memory",
               "snapshot": "Snapshots", "bgsave": "Latency during a background save",
               "leaks": "Leaks", "commands": "Commands over big values",
-              "pubsub": "Pub/Sub", "instructions": "Instructions per request"}
+              "pubsub": "Pub/Sub", "streams": "Streams",
+              "instructions": "Instructions per request"}
     renderers = {"throughput": render_throughput, "memory": render_memory,
                  "snapshot": render_snapshot, "bgsave": render_bgsave, "leaks": render_leaks,
                  "commands": render_commands, "pubsub": render_pubsub,
-                 "instructions": render_instructions}
+                 "streams": render_streams, "instructions": render_instructions}
     for name in SECTIONS:
         body = f"## {titles[name]}\n\n{NOTES[name]}\n\n"
         sec = sections.get(name)
@@ -1778,6 +1799,8 @@ def parse_args():
     ap.add_argument("--ps-n-p16", type=int, help="the same at -P 16 (default 2000000)")
     ap.add_argument("--ps-clients", type=int, help="subscribed clients for the pubsub "
                     "memory test (default 10000)")
+    ap.add_argument("--stream-entries", type=int, help="entries for the streams memory test "
+                    "(default 1000000)")
     ap.add_argument("--no-pin", action="store_true", help="do not pin servers and clients "
                     "to separate CPUs")
     ap.add_argument("--no-build", action="store_true", help="skip cargo build --release")
@@ -1796,6 +1819,7 @@ def parse_args():
     cfg.ps_n_p1 = cfg.ps_n_p1 or (20_000 if q else 500_000)
     cfg.ps_n_p16 = cfg.ps_n_p16 or (200_000 if q else 2_000_000)
     cfg.ps_clients = cfg.ps_clients or (1_000 if q else 10_000)
+    cfg.stream_entries = cfg.stream_entries or (100_000 if q else 1_000_000)
     cfg.ps_idle = 3.0 if q else 5.0
     cfg.cmd_calls = 2 if q else 5
     cfg.small_calls = 100 if q else 1000

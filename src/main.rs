@@ -156,6 +156,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Functions saved in the snapshot are compiled now that the server exists.
+    if !server.store.libraries.is_empty() {
+        let codes = server.store.libraries.clone();
+        if let Err(e) = server.state.scripting.functions().load_all(&codes) {
+            log::warn!(
+                "Fatal error loading the DB: failed loading a function library: {e}. Exiting."
+            );
+            return ExitCode::FAILURE;
+        }
+    }
     server
         .state
         .process

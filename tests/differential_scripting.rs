@@ -26,6 +26,7 @@ fn eval0(script: &'static str) -> [&'static str; 3] {
 
 fn sandbox() -> Case {
     let scripts: &[&str] = &[
+        "local t={} for k,v in pairs(_G) do t[#t+1]=k..':'..type(v) end table.sort(t) return t",
         "local t={} for k,v in pairs(redis) do t[#t+1]=k..':'..type(v) end table.sort(t) return t",
         "return loadstring('return 1')()",
         "x=1",
@@ -318,8 +319,95 @@ fn keys_args_and_cache() -> Case {
     )
 }
 
+/// FUNCTION and FCALL. Libraries and functions are listed in Redis's hash order, so
+/// listings here hold one library of one function.
+fn functions() -> Case {
+    let lib = |body: &str| format!("#!lua name=lib\n{body}");
+    let load_errors = [
+        "#!lua name=x\nlocal s = string.format('%d', 1) redis.register_function('f', function() return 1 end)",
+        "#!lua name=y\nredis.call('ping')",
+        "#!lua name=z\nx = 1",
+        "#!lua name=w\nreturn redis.REDIS_VERSION",
+        "#!lua name=u",
+        "#!lua\nredis.register_function('q', function() end)",
+        "#!lua name=s\nerror('boom')",
+        "#!lua name=s\nredis.register_function('bad name!', function() end)",
+        "#!lua name=bad-name\nredis.register_function('a', function() end)",
+        "#!lua name=r foo=bar\n",
+        "#!lua name=r name=s\n",
+        "#!js name=r\n",
+        "no shebang",
+        "#!lua name=m\nredis.register_function{function_name='mm', callback=function() end, flags={'bogus'}}",
+        "#!lua name=m\nredis.register_function{function_name='mm', callback=function() end, bogus=1}",
+        "#!lua name=m\nredis.register_function{function_name='mm'}",
+        "#!lua name=m\nredis.register_function{callback=function() end}",
+        "#!lua name=m\nredis.register_function{function_name={}, callback=function() end}",
+        "#!lua name=m\nredis.register_function('a')",
+        "#!lua name=m\nredis.register_function()",
+        "#!lua name=m\nredis.register_function(1, 2, 3)",
+        "#!lua name=m\nredis.register_function('mm', function() end) redis.register_function('mm', function() end)",
+        "#!lua name=m\nlocal a = 1 +",
+        "#!lua name=m\nredis.register_function('mm', function() end) redis.log(redis.LOG_DEBUG, 'x') return redis.setresp",
+    ];
+    let owned: Vec<Vec<String>> = load_errors
+        .iter()
+        .map(|code| vec!["FUNCTION".into(), "LOAD".into(), code.replace("\\n", "\n")])
+        .chain([
+            vec!["FUNCTION".into(), "LOAD".into(), lib("redis.register_function('f', function(keys, args) return {keys[1], args[1], #keys, #args} end)")],
+            vec!["FUNCTION".into(), "LOAD".into(), lib("redis.register_function('g', function() return 1 end)")],
+            vec!["FUNCTION".into(), "LOAD".into(), "REPLACE".into(), lib("redis.register_function{function_name='f', callback=function(keys, args) return {keys[1], args[1], #keys, #args} end, flags={'no-writes', 'allow-oom'}, description='the f'}")],
+            vec!["FUNCTION".into(), "LIST".into()],
+            vec!["FUNCTION".into(), "LIST".into(), "WITHCODE".into(), "LIBRARYNAME".into(), "L*".into()],
+            vec!["FUNCTION".into(), "LIST".into(), "LIBRARYNAME".into(), "nomatch".into()],
+            vec!["FUNCTION".into(), "LIST".into(), "LIBRARYNAME".into()],
+            vec!["FUNCTION".into(), "LIST".into(), "BOGUS".into()],
+            vec!["FCALL".into(), "f".into(), "1".into(), "k".into(), "a".into()],
+            vec!["FCALL_RO".into(), "f".into(), "0".into()],
+            vec!["FCALL".into(), "nosuch".into(), "0".into()],
+            vec!["FCALL".into(), "f".into(), "x".into()],
+            vec!["FCALL".into(), "f".into(), "2".into(), "k".into()],
+            vec!["FCALL".into(), "f".into(), "-1".into()],
+            vec!["FUNCTION".into(), "LOAD".into(), "REPLACE".into(), lib("redis.register_function('w', function() return redis.call('set', 'k', 'v') end) ")],
+            vec!["FCALL".into(), "w".into(), "0".into()],
+            vec!["FCALL_RO".into(), "w".into(), "0".into()],
+            vec!["FUNCTION".into(), "LOAD".into(), "REPLACE".into(), lib("redis.register_function{function_name='ro', callback=function() return redis.call('set', 'k', 'v') end, flags={'no-writes'}}")],
+            vec!["FCALL".into(), "ro".into(), "0".into()],
+            vec!["FCALL".into(), "w".into(), "0".into()],
+            vec!["FUNCTION".into(), "LOAD".into(), "REPLACE".into(), lib("redis.register_function('e', function() return KEYS end)")],
+            vec!["FCALL".into(), "e".into(), "0".into()],
+            vec!["FUNCTION".into(), "LOAD".into(), "REPLACE".into(), lib("redis.register_function('e', function() error('x') end)")],
+            vec!["FCALL".into(), "e".into(), "0".into()],
+            vec!["FUNCTION".into(), "STATS".into()],
+            vec!["FUNCTION".into(), "DELETE".into(), "nosuch".into()],
+            vec!["FUNCTION".into(), "DELETE".into(), "lib".into()],
+            vec!["FCALL".into(), "e".into(), "0".into()],
+            vec!["FUNCTION".into(), "FLUSH".into(), "BAD".into()],
+            vec!["FUNCTION".into(), "FLUSH".into(), "ASYNC".into()],
+            vec!["FUNCTION".into(), "LOAD".into()],
+            vec!["FUNCTION".into(), "LOAD".into(), "BOGUS".into(), "code".into()],
+            vec!["FUNCTION".into(), "LOAD".into(), "REPLACE".into()],
+            vec!["FUNCTION".into(), "KILL".into()],
+            vec!["FUNCTION".into(), "HELP".into()],
+            vec!["FUNCTION".into(), "FLUSH".into()],
+        ])
+        .collect();
+    Case {
+        name: "functions",
+        commands: owned
+            .iter()
+            .map(|c| (c.iter().map(|w| w.as_bytes().to_vec()).collect(), false))
+            .collect(),
+    }
+}
+
 fn all() -> Vec<Case> {
-    vec![sandbox(), errors(), conversions(), keys_args_and_cache()]
+    vec![
+        sandbox(),
+        errors(),
+        conversions(),
+        keys_args_and_cache(),
+        functions(),
+    ]
 }
 
 #[test]

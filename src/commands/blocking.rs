@@ -1,4 +1,5 @@
-//! Blocking pops: BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX BZMPOP.
+//! Blocking pops: BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX BZMPOP, and the
+//! serving of blocked stream readers (XREAD / XREADGROUP, `commands/stream/read.rs`).
 //!
 //! Each command first tries to pop at once, exactly as its non-blocking twin. When every
 //! key is empty it blocks: the client joins the queue of each key
@@ -13,7 +14,7 @@ use super::list_move::{move_generic, multi_pop, multi_pop_args, multi_pop_first}
 use super::zset::{pop as zpop, zmulti_pop, zmulti_pop_args, zmulti_pop_first};
 use super::{Collection, Ctx};
 use crate::protocol::reply::Reply;
-use crate::server::client::{BlockOp, BlockReason, Blocked, KeyWait};
+use crate::server::client::{BlockOp, BlockReason, Blocked, KeyWait, Wants};
 use crate::server::client_io::queue_write;
 use crate::server::ServerState;
 use crate::store::types::list::End;
@@ -47,7 +48,13 @@ fn timeout_arg(ctx: &mut Ctx, arg: &[u8]) -> Option<Deadline> {
 /// Blocks the calling client on `keys` until one has data for `op` or the deadline. Inside
 /// EXEC nothing may wait: the command answers at once as if it had timed out (BLMOVE and
 /// BRPOPLPUSH with a null bulk there, as in Redis).
-fn block(ctx: &mut Ctx, argv: &[&[u8]], keys: &[&[u8]], deadline: Deadline, op: BlockOp) {
+pub(crate) fn block(
+    ctx: &mut Ctx,
+    argv: &[&[u8]],
+    keys: &[&[u8]],
+    deadline: Deadline,
+    op: BlockOp,
+) {
     if ctx.client().in_exec {
         return match op {
             BlockOp::Move { .. } => ctx.out.null(),
@@ -221,6 +228,7 @@ fn serve(ctx: &mut Ctx, key: &[u8], op: &BlockOp) {
             ctx.rewrite_argv(&[name, key]);
         }
         BlockOp::ZMultiPop { max, count } => zmulti_pop(ctx, key, max, count),
+        BlockOp::Stream(ref wait) => super::stream::read::serve_blocked(ctx, key, wait),
     }
 }
 
@@ -238,12 +246,25 @@ pub fn serve_ready(store: &mut Store, srv: &mut ServerState) {
 
 /// Serves the clients waiting on one key, as long as it has data.
 fn serve_key(store: &mut Store, srv: &mut ServerState, db: usize, key: &[u8]) {
-    let holds_list = match store.lookup_peek(db, key) {
-        Some(Value::List(_)) => true,
-        Some(Value::ZSet(_)) => false,
-        _ => return,
+    let holds = match store.lookup_peek(db, key) {
+        Some(Value::List(_)) => Some(Wants::List),
+        Some(Value::ZSet(_)) => Some(Wants::ZSet),
+        Some(Value::Stream(_)) => Some(Wants::Stream),
+        _ => None,
     };
-    // Each waiter is looked at once: those wanting the other type go to the back.
+    if let Some(holds @ (Wants::List | Wants::ZSet)) = holds {
+        serve_pops(store, srv, db, key, holds);
+    }
+    // Stream readers are all looked at: each has its own start, and group readers learn
+    // that their stream or group is gone (Redis 7.0 unblocks them with an error, also when
+    // the key now holds another type).
+    serve_stream_readers(store, srv, db, key);
+}
+
+/// Serves the blocking pops waiting on `key`, which holds a list or a sorted set, as long
+/// as it has data.
+fn serve_pops(store: &mut Store, srv: &mut ServerState, db: usize, key: &[u8], holds: Wants) {
+    // Each waiter is looked at once: those wanting another type go to the back.
     for _ in 0..srv.waiters.waiting(db, key) {
         let has_data = match store.db(db).get(key) {
             Some(Value::List(l)) => !l.is_empty(),
@@ -253,18 +274,41 @@ fn serve_key(store: &mut Store, srv: &mut ServerState, db: usize, key: &[u8]) {
         let Some(client) = srv.waiters.first(db, key).filter(|_| has_data) else {
             return;
         };
-        let wants_list = match srv.clients.get(client).and_then(|c| c.blocked.as_ref()) {
-            Some(Blocked {
-                reason: BlockReason::Keys(wait),
-                ..
-            }) => wait.op.wants_list(),
-            _ => unreachable!("queued clients are blocked on keys"),
-        };
-        if wants_list != holds_list {
+        if wait_of(srv, client).op.wants() != holds {
             srv.waiters.rotate(db, key);
             continue;
         }
-        serve_client(store, srv, client, db, key);
+        serve_client(store, srv, client, db, key, None);
+    }
+}
+
+/// The key wait of a queued client.
+fn wait_of(srv: &ServerState, client: crate::server::ClientId) -> &KeyWait {
+    match srv.clients.get(client).and_then(|c| c.blocked.as_ref()) {
+        Some(Blocked {
+            reason: BlockReason::Keys(wait),
+            ..
+        }) => wait,
+        _ => unreachable!("queued clients are blocked on keys"),
+    }
+}
+
+/// Serves, oldest first, the XREAD / XREADGROUP clients waiting on `key` that it now has
+/// entries for, and ends the wait of group readers whose stream or group is gone.
+fn serve_stream_readers(store: &mut Store, srv: &mut ServerState, db: usize, key: &[u8]) {
+    for client in srv.waiters.clients(db, key) {
+        let BlockOp::Stream(wait) = &wait_of(srv, client).op else {
+            continue;
+        };
+        let s = match store.db(db).get(key) {
+            Some(Value::Stream(s)) => Some(&**s),
+            _ => None,
+        };
+        match super::stream::read::blocked_ready(s, key, wait) {
+            Ok(false) => {}
+            Ok(true) => serve_client(store, srv, client, db, key, None),
+            Err(e) => serve_client(store, srv, client, db, key, Some(e)),
+        }
     }
 }
 
@@ -276,6 +320,7 @@ fn serve_client(
     client: crate::server::ClientId,
     db: usize,
     key: &[u8],
+    error: Option<&str>,
 ) {
     let Some(Blocked {
         reason: BlockReason::Keys(wait),
@@ -291,8 +336,9 @@ fn serve_client(
         command: wait.command,
         argv: &wait.argv,
     };
-    crate::dispatch::call_served(store, srv, &mut out, served, |ctx| {
-        serve(ctx, key, &wait.op)
+    crate::dispatch::call_served(store, srv, &mut out, served, |ctx| match error {
+        Some(e) => ctx.out.error(e),
+        None => serve(ctx, key, &wait.op),
     });
     std::mem::swap(&mut srv.clients[client].reply, &mut out);
     srv.resume.push(client);

@@ -20,7 +20,7 @@ fn fcall_generic(ctx: &mut Ctx, argv: &[&[u8]], read_only: bool) {
     if !ctx.srv.monitors.is_empty() {
         crate::dispatch::feed_monitors(ctx.srv, ctx.caller, ctx.db, argv);
     }
-    let Some(f) = ctx.srv.scripting.functions.function(argv[1]) else {
+    let Some(f) = ctx.srv.scripting.functions().function(argv[1]) else {
         return ctx.out.err("Function not found");
     };
     let (callback, name, flags) = (f.callback.clone(), f.name.clone(), f.flags);
@@ -70,8 +70,9 @@ pub fn load(ctx: &mut Ctx, argv: &[&[u8]]) {
     if i >= argv.len() {
         return ctx.out.err("Function code is missing");
     }
-    match ctx.srv.scripting.functions.load(argv[i], replace) {
+    match ctx.srv.scripting.functions().load(argv[i], replace) {
         Ok(name) => {
+            ctx.store.libraries = ctx.srv.scripting.functions().codes();
             ctx.store.dirty += 1;
             ctx.out.bulk(name.as_bytes());
         }
@@ -82,9 +83,10 @@ pub fn load(ctx: &mut Ctx, argv: &[&[u8]]) {
 /// FUNCTION DELETE library-name
 pub fn delete(ctx: &mut Ctx, argv: &[&[u8]]) {
     let name = String::from_utf8_lossy(argv[2]);
-    if !ctx.srv.scripting.functions.delete(&name) {
+    if !ctx.srv.scripting.functions().delete(&name) {
         return ctx.out.err("Library not found");
     }
+    ctx.store.libraries = ctx.srv.scripting.functions().codes();
     ctx.store.dirty += 1;
     ctx.out.ok();
 }
@@ -102,9 +104,10 @@ pub fn flush(ctx: &mut Ctx, argv: &[&[u8]]) {
                 .err("FUNCTION FLUSH only supports SYNC|ASYNC option")
         }
     }
-    if let Err(e) = ctx.srv.scripting.functions.flush() {
+    if let Err(e) = ctx.srv.scripting.functions().flush() {
         return ctx.out.err(&format!("Error flushing functions: {e}"));
     }
+    ctx.store.libraries.clear();
     ctx.store.dirty += 1;
     ctx.out.ok();
 }
@@ -139,7 +142,7 @@ pub fn list(ctx: &mut Ctx, argv: &[&[u8]]) {
     let libs: Vec<_> = ctx
         .srv
         .scripting
-        .functions
+        .functions()
         .libraries()
         .values()
         .filter(|l| pattern.is_none_or(|p| crate::util::glob::matches_nocase(p, l.name.as_bytes())))
@@ -188,7 +191,7 @@ pub fn stats(ctx: &mut Ctx, _argv: &[&[u8]]) {
             return ctx.out.error(run::busy_error(Kind::Eval));
         }
     }
-    let f = &ctx.srv.scripting.functions;
+    let f = ctx.srv.scripting.functions();
     let (libs, funcs) = (f.libraries().len(), f.function_count());
     ctx.out.map(2);
     ctx.out.bulk(b"running_script");

@@ -420,6 +420,7 @@ pub fn memory_usage_of(key: &[u8], value: &Value) -> usize {
         Value::Hash(h) => h.iter().map(|(f, v)| f.len() + v.len() + ELEMENT).sum(),
         Value::Set(s) => s.members().iter().map(|m| m.len() + ELEMENT).sum(),
         Value::ZSet(z) => z.iter().map(|(m, _)| m.len() + 8 + ELEMENT).sum(),
+        Value::Stream(s) => s.heap_bytes(),
     };
     ENTRY_OVERHEAD + key.len() + value_bytes
 }

@@ -33,6 +33,7 @@ pub mod set;
 pub mod sort;
 pub mod sort_args;
 pub mod spec;
+pub mod stream;
 pub mod string;
 pub mod table;
 pub mod transaction;
@@ -44,7 +45,7 @@ pub mod zset_range;
 use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::Reply;
 use crate::server::{Client, ClientId, ServerState};
-use crate::store::types::{Hash, List, Set, ZSet};
+use crate::store::types::{Hash, List, Set, Stream, ZSet};
 use crate::store::{Event, RString, Store, Value};
 
 /// The bit of [`Ctx::redacted`] for argument `index`.
@@ -103,6 +104,11 @@ impl Ctx<'_> {
     #[inline]
     pub fn record(&mut self, key: &[u8], event: Event, dirty: u64) {
         self.store.record(self.db, key, event, dirty);
+    }
+
+    /// [`Ctx::record`] without touching WATCH (see [`Store::record_unwatched`]).
+    pub fn record_unwatched(&mut self, key: &[u8], event: Event, dirty: u64) {
+        self.store.record_unwatched(self.db, key, event, dirty);
     }
 
     /// Propagates `argv` instead of the command's own arguments: what a replica or an
@@ -227,6 +233,7 @@ collection!(List, List);
 collection!(Hash, Hash);
 collection!(Set, Set);
 collection!(ZSet, ZSet);
+collection!(Stream, Stream);
 
 /// The most elements SRANDMEMBER / HRANDFIELD / ZRANDMEMBER with a negative count (picks
 /// with repetition) may return. Redis 7.0 tries to build any size and dies on a huge count;

@@ -79,6 +79,10 @@ pub fn debug_reload(ctx: &mut Ctx) {
     match persistence::load_at_start(&mut fresh, &path) {
         Ok(_) => {
             ctx.store.replace_data(&mut fresh);
+            let codes = ctx.store.libraries.clone();
+            if let Err(e) = ctx.srv.scripting.functions().load_all(&codes) {
+                log::warn!("DEBUG RELOAD: failed loading the functions: {e}");
+            }
             ctx.out.ok();
         }
         Err(e) => {

@@ -58,6 +58,10 @@ impl Config {
             set_intset_entries: n(self.set_max_intset_entries),
             zset_entries: n(self.zset_max_listpack_entries),
             zset_value: n(self.zset_max_listpack_value),
+            stream_node: crate::store::types::stream::NodeLimits {
+                max_entries: self.stream_node_max_entries.max(0) as u64,
+                max_bytes: self.stream_node_max_bytes.max(0) as u64,
+            },
         }
     }
 

@@ -401,7 +401,7 @@ config_table! {
     proto_max_bulk_len: i64 = 512 * 1024 * 1024, "proto-max-bulk-len",
         num(Form::Memory, Bounds::Signed(1024 * 1024, i64::MAX)), NONE;
     stream_node_max_entries: i64 = 100, "stream-node-max-entries",
-        num(Form::Integer, Bounds::Signed(0, i64::MAX)), NO_EFFECT;
+        num(Form::Integer, Bounds::Signed(0, i64::MAX)), NONE;
     repl_backlog_size: i64 = 1024 * 1024, "repl-backlog-size",
         num(Form::Memory, Bounds::Signed(1, i64::MAX)), NO_EFFECT;
 
@@ -422,7 +422,7 @@ config_table! {
     hash_max_listpack_value: i64 = 64, "hash-max-listpack-value" | "hash-max-ziplist-value",
         num(Form::Memory, Bounds::Unsigned(0, LONG_MAX)), NONE;
     stream_node_max_bytes: i64 = 4096, "stream-node-max-bytes",
-        num(Form::Memory, Bounds::Unsigned(0, LONG_MAX)), NO_EFFECT;
+        num(Form::Memory, Bounds::Unsigned(0, LONG_MAX)), NONE;
     zset_max_listpack_value: i64 = 64, "zset-max-listpack-value" | "zset-max-ziplist-value",
         num(Form::Memory, Bounds::Unsigned(0, LONG_MAX)), NONE;
     hll_sparse_max_bytes: i64 = 3000, "hll-sparse-max-bytes",

@@ -348,9 +348,17 @@ pub fn drain_events(
         }
     }
     for ev in &dbs {
-        if let DbEvent::Swapped(a, b) = *ev {
-            srv.waiters.signal_db(a);
-            srv.waiters.signal_db(b);
+        match *ev {
+            DbEvent::Swapped(a, b) => {
+                srv.waiters.signal_db(a);
+                srv.waiters.signal_db(b);
+            }
+            // Readers of a consumer group learn that their stream is gone, as Redis's
+            // signalFlushedDb tells them.
+            DbEvent::Flushed(Some(db)) => srv.waiters.signal_db(db),
+            DbEvent::Flushed(None) => {
+                (0..store.db_count()).for_each(|db| srv.waiters.signal_db(db))
+            }
         }
     }
     store.recycle_events(keys, dbs);

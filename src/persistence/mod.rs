@@ -7,6 +7,7 @@
 //! snapshot or the new one, never a torn file. A failed save removes its temp file.
 
 pub mod snapshot;
+pub mod snapshot_stream;
 
 use std::fs::File;
 use std::io::{self, Read, Write};

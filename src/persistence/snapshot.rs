@@ -13,14 +13,17 @@ use crate::store::{RString, Store, Ttl, Value};
 /// The file starts with these bytes...
 pub const MAGIC: &[u8; 6] = b"REDUST";
 /// ...then the format version as four ASCII digits.
-/// Version 2 added the list, hash, set and sorted-set records; version 1 files still load.
-pub const VERSION: u16 = 2;
+/// Version 2 added the list, hash, set and sorted-set records, version 3 streams and
+/// FUNCTION libraries; older files still load.
+pub const VERSION: u16 = 3;
 
 /// Record opcodes.
 const OP_SELECT_DB: u8 = 0xFE;
 const OP_EXPIRE_MS: u8 = 0xFC;
 const OP_RESIZE: u8 = 0xFB;
 const OP_EOF: u8 = 0xFF;
+/// A FUNCTION library's code (Redis's RDB_OPCODE_FUNCTION2 byte).
+const OP_FUNCTION: u8 = 0xF5;
 /// Value types.
 const TYPE_STRING: u8 = 0x00;
 const TYPE_INT: u8 = 0x01;
@@ -28,6 +31,7 @@ const TYPE_LIST: u8 = 0x02;
 const TYPE_HASH: u8 = 0x03;
 const TYPE_SET: u8 = 0x04;
 const TYPE_ZSET: u8 = 0x05;
+const TYPE_STREAM: u8 = 0x06;
 
 /// A writer that keeps the CRC-32 of everything written through it.
 struct Checksummed<W: Write> {
@@ -49,7 +53,7 @@ impl<W: Write> Write for Checksummed<W> {
 }
 
 /// Redis-style length encoding: 6, 14, 32 or 64 bits depending on the value.
-fn write_len(w: &mut impl Write, n: u64) -> io::Result<()> {
+pub(super) fn write_len(w: &mut impl Write, n: u64) -> io::Result<()> {
     if n < 1 << 6 {
         w.write_all(&[n as u8])
     } else if n < 1 << 14 {
@@ -63,13 +67,13 @@ fn write_len(w: &mut impl Write, n: u64) -> io::Result<()> {
     }
 }
 
-fn write_bytes(w: &mut impl Write, b: &[u8]) -> io::Result<()> {
+pub(super) fn write_bytes(w: &mut impl Write, b: &[u8]) -> io::Result<()> {
     write_len(w, b.len() as u64)?;
     w.write_all(b)
 }
 
 /// Zigzag so small negative integers stay small, then the length encoding.
-fn write_int(w: &mut impl Write, n: i64) -> io::Result<()> {
+pub(super) fn write_int(w: &mut impl Write, n: i64) -> io::Result<()> {
     write_len(w, ((n << 1) ^ (n >> 63)) as u64)
 }
 
@@ -83,6 +87,10 @@ pub fn write(store: &Store, out: impl Write, now_ms: u64) -> io::Result<u64> {
     };
     w.write_all(MAGIC)?;
     w.write_all(format!("{VERSION:04}").as_bytes())?;
+    for code in &store.libraries {
+        w.write_all(&[OP_FUNCTION])?;
+        write_bytes(&mut w, code)?;
+    }
     for (index, db) in store.dbs().iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -155,6 +163,11 @@ fn write_value_with_key(w: &mut impl Write, key: &[u8], v: &Value) -> io::Result
                 w.write_all(&score.to_bits().to_le_bytes())
             })
         }
+        Value::Stream(s) => {
+            w.write_all(&[TYPE_STREAM])?;
+            write_bytes(w, key)?;
+            super::snapshot_stream::write_stream(w, s)
+        }
     }
 }
 
@@ -181,21 +194,21 @@ pub struct Loaded {
 }
 
 /// A reader that counts bytes and keeps the CRC-32 of what it returned.
-struct Source<R: Read> {
+pub(super) struct Source<R: Read> {
     inner: BufReader<R>,
     offset: u64,
     crc: crc32fast::Hasher,
 }
 
 impl<R: Read> Source<R> {
-    fn fail<T>(&self, what: impl Into<String>) -> Result<T, LoadError> {
+    pub(super) fn fail<T>(&self, what: impl Into<String>) -> Result<T, LoadError> {
         Err(LoadError {
             offset: self.offset,
             what: what.into(),
         })
     }
 
-    fn exact(&mut self, buf: &mut [u8]) -> Result<(), LoadError> {
+    pub(super) fn exact(&mut self, buf: &mut [u8]) -> Result<(), LoadError> {
         match self.inner.read_exact(buf) {
             Ok(()) => {
                 self.crc.update(buf);
@@ -209,13 +222,13 @@ impl<R: Read> Source<R> {
         }
     }
 
-    fn byte(&mut self) -> Result<u8, LoadError> {
+    pub(super) fn byte(&mut self) -> Result<u8, LoadError> {
         let mut b = [0u8; 1];
         self.exact(&mut b)?;
         Ok(b[0])
     }
 
-    fn len(&mut self) -> Result<u64, LoadError> {
+    pub(super) fn len(&mut self) -> Result<u64, LoadError> {
         let first = self.byte()?;
         match first >> 6 {
             0 => Ok(u64::from(first & 0x3f)),
@@ -236,7 +249,7 @@ impl<R: Read> Source<R> {
 
     /// A length-prefixed string into `out` (cleared first), read in chunks so that the
     /// declared length is never allocated before the bytes are there.
-    fn bytes_into(&mut self, out: &mut Vec<u8>) -> Result<(), LoadError> {
+    pub(super) fn bytes_into(&mut self, out: &mut Vec<u8>) -> Result<(), LoadError> {
         let n = self.len()?;
         out.clear();
         let mut left = n;
@@ -394,16 +407,21 @@ pub fn load(
                     store.reserve(index, keys.min(cap) as usize, expires.min(cap) as usize);
                 }
             }
+            OP_FUNCTION if version >= 3 => {
+                let mut code = Vec::new();
+                src.bytes_into(&mut code)?;
+                store.libraries.push(code);
+            }
             OP_EXPIRE_MS => {
                 let mut b = [0u8; 8];
                 src.exact(&mut b)?;
                 deadline = Some(u64::from_le_bytes(b));
             }
-            TYPE_STRING | TYPE_INT | TYPE_LIST | TYPE_HASH | TYPE_SET | TYPE_ZSET => {
+            TYPE_STRING | TYPE_INT | TYPE_LIST | TYPE_HASH | TYPE_SET | TYPE_ZSET | TYPE_STREAM => {
                 let Some(index) = db_index else {
                     return src.fail("key before any database selector");
                 };
-                if op > TYPE_INT && version < 2 {
+                if (op > TYPE_INT && version < 2) || (op == TYPE_STREAM && version < 3) {
                     return Err(LoadError {
                         offset: at,
                         what: format!("unknown record type 0x{op:02x}"),
@@ -419,6 +437,7 @@ pub fn load(
                         src.bytes_into(&mut raw)?;
                         Value::string(&raw)
                     }
+                    TYPE_STREAM => super::snapshot_stream::read_stream(&mut src)?,
                     _ => read_collection(&mut src, op, &store.limits)?,
                 };
                 let ttl = match deadline.take() {
@@ -507,6 +526,8 @@ mod tests {
             0,
         );
         s.load(3, b"other-db", Value::string(b"x"), Ttl::Clear, 0);
+        let stream = crate::persistence::snapshot_stream::tests::sample_stream();
+        s.load(2, b"stream", Value::Stream(Box::new(stream)), Ttl::Clear, 0);
         s
     }
 

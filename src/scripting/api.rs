@@ -5,8 +5,17 @@
 //! that the run installs for its duration (`internal.dispatch`, see `run.rs`); outside a
 //! run they raise Redis's "can only be called inside a script invocation" errors. The rest
 //! need nothing from the server.
+//!
+//! Each is a C closure ([`raising`]) around its mlua callback, as Redis's are C
+//! functions: the arguments reach the callback in a table (a script may pass thousands,
+//! more than mlua can hold as separate references), and what it raises is raised as a real
+//! Lua value (Redis's `{err=...}` tables) or a string positioned like luaL_error's. Being
+//! C functions, `return redis.call(...)` keeps the script's frame, so error positions
+//! are the script's line.
 
-use mlua::{Function, Lua, MultiValue, Table, Value};
+use std::os::raw::c_int;
+
+use mlua::{ffi, Function, Lua, MultiValue, Table, Value};
 
 use crate::config::REDIS_VERSION;
 
@@ -42,8 +51,94 @@ impl Op {
     }
 }
 
-/// The arguments of the redis.call (or other function needing the run) being dispatched.
-pub struct CallArgs(pub MultiValue);
+/// The arguments of the call being dispatched: a table of them, and how many there are
+/// (nils included). Read one at a time, so thousands cost one mlua reference.
+pub struct CallArgs {
+    pub table: Table,
+    pub len: usize,
+}
+
+impl CallArgs {
+    /// How many arguments there are.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Argument `i` (0-based), nil when absent.
+    pub fn get(&self, i: usize) -> Value {
+        if i >= self.len {
+            return Value::Nil;
+        }
+        self.table.raw_get(i + 1).unwrap_or(Value::Nil)
+    }
+}
+
+/// What a callback behind [`raising`] answers: return the value...
+const RETURN: i64 = 0;
+/// ...raise it as it is...
+const RAISE: i64 = 1;
+/// ...or raise it (a string) prefixed with the caller's position, as luaL_error does.
+const RAISE_AT_CALLER: i64 = 2;
+
+/// The C side of the `redis` API's functions: passes `(count, {args...})` to the mlua
+/// callback in its upvalue, which answers `(status, value)`; returns the value or raises
+/// it (see [`RETURN`], [`RAISE`], [`RAISE_AT_CALLER`]).
+unsafe extern "C-unwind" fn raising(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY (whole function): a C function has LUA_MINSTACK (20) free slots on entry and
+    // at most four are pushed here. No Rust value with a destructor is alive when
+    // lua_error unwinds out of this frame.
+    let nargs = ffi::lua_gettop(state);
+    ffi::lua_createtable(state, nargs, 0);
+    for i in 1..=nargs {
+        ffi::lua_pushvalue(state, i);
+        ffi::lua_rawseti(state, nargs + 1, i as ffi::lua_Integer);
+    }
+    ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
+    ffi::lua_pushinteger(state, nargs as ffi::lua_Integer);
+    ffi::lua_pushvalue(state, nargs + 1);
+    ffi::lua_call(state, 2, 2);
+    let status = ffi::lua_tointeger(state, -2) as i64;
+    if status == RETURN {
+        return 1;
+    }
+    if status == RAISE_AT_CALLER {
+        ffi::luaL_where(state, 1);
+        ffi::lua_insert(state, -2);
+        ffi::lua_concat(state, 2);
+    }
+    ffi::lua_error(state)
+}
+
+/// An outcome of an API function: `Ok` returns the value, `Err` raises it (a string
+/// positioned at the caller, anything else as it is).
+pub type Outcome = Result<Value, Value>;
+
+/// The C closure around `f` (see [`raising`]).
+pub fn api_function<F>(lua: &Lua, f: F) -> mlua::Result<Function>
+where
+    F: Fn(&Lua, CallArgs) -> mlua::Result<Outcome> + 'static,
+{
+    let inner = lua.create_function(move |lua, (len, table): (usize, Table)| {
+        Ok(match f(lua, CallArgs { table, len })? {
+            Ok(v) => (RETURN, v),
+            Err(v @ Value::String(_)) => (RAISE_AT_CALLER, v),
+            Err(v) => (RAISE, v),
+        })
+    })?;
+    // SAFETY: exec_raw runs the closure in protected mode with `inner` pushed;
+    // lua_pushcclosure pops it as the closure's one upvalue and leaves the closure, which
+    // exec_raw returns.
+    unsafe {
+        lua.exec_raw::<Function>(inner, |state| {
+            ffi::lua_pushcclosure(state, raising, 1);
+        })
+    }
+}
 
 /// Redis's log levels, as `redis.LOG_*`.
 const LOG_LEVELS: [(&str, i64); 4] = [
@@ -116,12 +211,8 @@ pub fn register(lua: &Lua, globals: &Table, internal: &Table) -> mlua::Result<()
         )?;
         redis.set(name, needs_run(lua, internal, op, Value::Table(missing))?)?;
     }
-    let plain = |f: fn(&Lua, MultiValue) -> Result<Value, Value>| {
-        let internal = internal.clone();
-        lua.create_function(move |lua, args: MultiValue| {
-            f(lua, args).map_err(|v| raise_value(lua, &internal, v))
-        })
-    };
+    let plain =
+        |f: fn(&Lua, &CallArgs) -> Outcome| api_function(lua, move |lua, args| Ok(f(lua, &args)));
     redis.set("log", plain(log)?)?;
     for (name, level) in LOG_LEVELS {
         redis.set(name, level)?;
@@ -161,30 +252,28 @@ pub fn register(lua: &Lua, globals: &Table, internal: &Table) -> mlua::Result<()
 /// raises `missing`. The dispatcher answers `ok, value`: a value to return, or one to raise.
 fn needs_run(lua: &Lua, internal: &Table, op: Op, missing: Value) -> mlua::Result<Function> {
     let internal = internal.clone();
-    lua.create_function(move |lua, mut args: MultiValue| {
+    api_function(lua, move |lua, args| {
         let Value::Function(dispatch) = internal.raw_get::<Value>("dispatch")? else {
-            return Err(raise_value(lua, &internal, missing.clone()));
+            return Ok(Err(missing.clone()));
         };
-        // The arguments go by the side: passing thousands of them through a second Lua
-        // call would overflow Lua's C stack (LUAI_MAXCSTACK), which the script's own
-        // call to this function fits in.
-        lua.set_app_data(CallArgs(std::mem::take(&mut args)));
+        // The arguments go by the side, in their table.
+        lua.set_app_data(args);
         let (ok, v): (bool, Value) = dispatch.call(op as u8)?;
         if ok {
-            return Ok(v);
+            return Ok(Ok(v));
         }
         // Argument errors name the function as the caller called it ('?' through pcall).
         if let Value::String(s) = &v {
             if s.as_bytes().contains(&FUNCTION_NAME[0]) {
                 let name = lua
-                    .inspect_stack(0)
+                    .inspect_stack(1)
                     .and_then(|d| d.names().name.map(|n| n.into_owned()))
                     .unwrap_or_else(|| "?".into());
                 let text = s.to_string_lossy().replace(FUNCTION_NAME_STR, &name);
-                return Err(super::engine::raise_message(lua, &text));
+                return Ok(Err(Value::String(lua.create_string(text)?)));
             }
         }
-        Err(raise_value(lua, &internal, v))
+        Ok(Err(v))
     })
 }
 
@@ -192,14 +281,6 @@ fn needs_run(lua: &Lua, internal: &Table, op: Op, missing: Value) -> mlua::Resul
 /// names the function as its caller called it).
 pub const FUNCTION_NAME_STR: &str = "\u{1}";
 const FUNCTION_NAME: &[u8] = FUNCTION_NAME_STR.as_bytes();
-
-/// Raises `v`: a string as luaL_error would (positioned), anything else as it is.
-fn raise_value(lua: &Lua, internal: &Table, v: Value) -> mlua::Error {
-    match &v {
-        Value::String(s) => super::engine::raise_message(lua, &s.to_string_lossy()),
-        _ => super::engine::raise(internal, v),
-    }
-}
 
 /// REDIS_VERSION_NUM: 0x00MMmmpp.
 fn version_num() -> i64 {
@@ -220,14 +301,14 @@ fn err_value(lua: &Lua, msg: &str) -> Value {
 }
 
 /// redis.log(level, ...): the arguments that are strings or numbers, joined by spaces.
-fn log(lua: &Lua, args: MultiValue) -> Result<Value, Value> {
+fn log(lua: &Lua, args: &CallArgs) -> Outcome {
     if args.len() < 2 {
         return Err(err_value(
             lua,
             "redis.log() requires two arguments or more.",
         ));
     }
-    let level = match lua_number(lua, &args[0]) {
+    let level = match lua_number(lua, &args.get(0)) {
         Some(n) => n as i64,
         None => {
             return Err(err_value(
@@ -247,8 +328,8 @@ fn log(lua: &Lua, args: MultiValue) -> Result<Value, Value> {
         return Ok(Value::Nil);
     }
     let mut line = Vec::new();
-    for (i, v) in args.iter().enumerate().skip(1) {
-        if let Some(s) = lua_string(lua, v) {
+    for i in 1..args.len() {
+        if let Some(s) = lua_string(lua, &args.get(i)) {
             if i != 1 {
                 line.push(b' ');
             }
@@ -260,11 +341,11 @@ fn log(lua: &Lua, args: MultiValue) -> Result<Value, Value> {
 }
 
 /// redis.sha1hex(s).
-fn sha1hex(lua: &Lua, args: MultiValue) -> Result<Value, Value> {
+fn sha1hex(lua: &Lua, args: &CallArgs) -> Outcome {
     if args.len() != 1 {
         return Err(err_value(lua, "wrong number of arguments"));
     }
-    let data = lua_string(lua, &args[0]).unwrap_or_default();
+    let data = lua_string(lua, &args.get(0)).unwrap_or_default();
     lua.create_string(super::sha1_hex(&data))
         .map(Value::String)
         .map_err(|_| Value::Nil)
@@ -272,16 +353,16 @@ fn sha1hex(lua: &Lua, args: MultiValue) -> Result<Value, Value> {
 
 /// The one string argument of redis.error_reply / status_reply; a wrong call returns
 /// (does not raise) the error table, as Redis does.
-fn single_string(lua: &Lua, args: &MultiValue) -> Result<Vec<u8>, Value> {
-    match (args.len(), args.front()) {
-        (1, Some(Value::String(s))) => Ok(s.as_bytes().to_vec()),
+fn single_string(lua: &Lua, args: &CallArgs) -> Result<Vec<u8>, Value> {
+    match (args.len(), args.get(0)) {
+        (1, Value::String(s)) => Ok(s.as_bytes().to_vec()),
         _ => Err(err_value(lua, "wrong number or type of arguments")),
     }
 }
 
 /// redis.error_reply(msg): `{err=msg}`, with a code (`-` optional).
-fn error_reply(lua: &Lua, args: MultiValue) -> Result<Value, Value> {
-    let s = match single_string(lua, &args) {
+fn error_reply(lua: &Lua, args: &CallArgs) -> Outcome {
+    let s = match single_string(lua, args) {
         Ok(s) => s,
         Err(t) => return Ok(t),
     };
@@ -300,8 +381,8 @@ fn error_reply(lua: &Lua, args: MultiValue) -> Result<Value, Value> {
 }
 
 /// redis.status_reply(msg): `{ok=msg}`.
-fn status_reply(lua: &Lua, args: MultiValue) -> Result<Value, Value> {
-    let s = match single_string(lua, &args) {
+fn status_reply(lua: &Lua, args: &CallArgs) -> Outcome {
+    let s = match single_string(lua, args) {
         Ok(s) => s,
         Err(t) => return Ok(t),
     };

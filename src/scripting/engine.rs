@@ -6,9 +6,10 @@
 //! patched Lua in vendor/lua-src raises `Attempt to modify a readonly table`).
 //!
 //! Functions written in Rust raise what Redis's C functions raise: Redis's `{err=...}`
-//! tables or strings positioned like `luaL_error`'s (see [`raise`]). mlua carries a Rust
-//! error to Lua as an opaque value; `pcall` and the error handler turn it back into the
-//! value raised (`internal.describe`).
+//! tables or strings positioned like `luaL_error`'s (`api::api_function`, the libraries'
+//! trampolines). Errors raised from Rust hooks (SCRIPT KILL) reach Lua as mlua's opaque
+//! values; `pcall` and the error handler turn them into their message
+//! (`internal.describe`).
 
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 
@@ -145,13 +146,7 @@ pub fn new_state() -> mlua::Result<State> {
     super::libs::load(&lua)?;
     let globals = lua.globals();
     let internal = lua.create_table()?;
-    internal.set(
-        "describe",
-        lua.create_function({
-            let internal = internal.clone();
-            move |lua, v: Value| describe(lua, &internal, v)
-        })?,
-    )?;
+    internal.set("describe", lua.create_function(describe)?)?;
     let dbg: Table = globals.get("debug")?;
     lua.load(PRELUDE)
         .set_name(INTERNAL_CHUNK)
@@ -185,53 +180,11 @@ pub fn new_state() -> mlua::Result<State> {
     })
 }
 
-/// The message mlua hands back for an error raised by [`raise`]; `describe` swaps it for
-/// the value kept in `internal.raised`.
-const RAISED: &str = "\0redust raised value";
-
-/// The error a Rust function returns to raise `value` (a Redis error table, or anything)
-/// in Lua: the value waits in `internal.raised` for `describe`.
-pub fn raise(internal: &Table, value: Value) -> mlua::Error {
-    match internal.raw_set("raised", value) {
-        Ok(()) => mlua::Error::RuntimeError(RAISED.into()),
-        Err(e) => e,
-    }
-}
-
-/// The error a Rust function returns to raise `msg` as luaL_error would: prefixed with
-/// the position of the Lua code that called it.
-pub fn raise_message(lua: &Lua, msg: &str) -> mlua::Error {
-    mlua::Error::RuntimeError(format!("{}{msg}", position(lua)))
-}
-
-/// luaL_where(L, 1) from a Rust function: `<source>:<line>: ` of its caller, or nothing
-/// when the caller is not Lua code.
-fn position(lua: &Lua) -> String {
-    let Some(d) = lua.inspect_stack(1) else {
-        return String::new();
-    };
-    let line = d.curr_line();
-    if line <= 0 {
-        return String::new();
-    }
-    let src = d.source();
-    format!("{}:{line}: ", src.short_src.unwrap_or_default())
-}
-
-/// `internal.describe(e)`: the value an error raised from Rust stands for (the raised
-/// value, or its message).
-fn describe(lua: &Lua, internal: &Table, v: Value) -> mlua::Result<Value> {
+/// `internal.describe(e)`: the message of an error mlua carries as a value (what a Rust
+/// hook raised: SCRIPT KILL, FUNCTION LOAD's timeout).
+fn describe(lua: &Lua, v: Value) -> mlua::Result<Value> {
     Ok(match v {
-        Value::Error(e) => {
-            let msg = error_message(&e);
-            if msg == RAISED {
-                let raised = internal.raw_get::<Value>("raised")?;
-                internal.raw_set("raised", Value::Nil)?;
-                raised
-            } else {
-                Value::String(lua.create_string(msg)?)
-            }
-        }
+        Value::Error(e) => Value::String(lua.create_string(error_message(&e))?),
         other => other,
     })
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use mlua::{Function, Lua, MultiValue, Table, Value};
+use mlua::{Function, Lua, Table, Value};
 
 use super::api::{self, err_table};
 use super::engine::{self, protect_recursively, set_readonly};
@@ -140,10 +140,10 @@ impl Functions {
         let redis = lua.create_table()?;
         let register = {
             let loading = loading.clone();
-            let internal = state.internal.clone();
-            lua.create_function(move |lua, args: MultiValue| {
-                register_function(lua, &loading, args)
-                    .map_err(|msg| engine::raise(&internal, err_value(lua, &msg)))
+            api::api_function(&lua, move |lua, args| {
+                Ok(register_function(lua, &loading, &args)
+                    .map(|()| Value::Nil)
+                    .map_err(|msg| err_value(lua, &msg)))
             })?
         };
         redis.set("register_function", register)?;
@@ -326,6 +326,21 @@ impl Functions {
         true
     }
 
+    /// The code of every library, as the snapshot saves it.
+    pub fn codes(&self) -> Vec<Vec<u8>> {
+        self.libraries.values().map(|l| l.code.clone()).collect()
+    }
+
+    /// Replaces every library with those of `codes` (a loaded snapshot's); Redis's error
+    /// for the first that fails to load.
+    pub fn load_all(&mut self, codes: &[Vec<u8>]) -> Result<(), String> {
+        self.flush().map_err(|e| e.to_string())?;
+        for code in codes {
+            self.load(code, false)?;
+        }
+        Ok(())
+    }
+
     /// FUNCTION FLUSH: no library left, a fresh Lua state.
     pub fn flush(&mut self) -> mlua::Result<()> {
         *self = Functions::new()?;
@@ -348,15 +363,15 @@ fn err_value(lua: &Lua, msg: &str) -> Value {
 fn register_function(
     lua: &Lua,
     loading: &Rc<RefCell<Option<Loading>>>,
-    args: MultiValue,
+    args: &api::CallArgs,
 ) -> Result<(), String> {
     if loading.borrow().is_none() {
         return Err("redis.register_function can only be called on FUNCTION LOAD command".into());
     }
     let info = match args.len() {
-        1 => named_arguments(lua, &args[0])?,
+        1 => named_arguments(lua, &args.get(0))?,
         2 => {
-            let name = match &args[0] {
+            let name = match &args.get(0) {
                 v @ (Value::String(_) | Value::Integer(_) | Value::Number(_)) => {
                     api::lua_string(lua, v).unwrap_or_default()
                 }
@@ -364,10 +379,10 @@ fn register_function(
                     return Err("first argument to redis.register_function must be a string".into())
                 }
             };
-            let Value::Function(callback) = &args[1] else {
+            let Value::Function(callback) = args.get(1) else {
                 return Err("second argument to redis.register_function must be a function".into());
             };
-            (name, None, ScriptFlags::default(), callback.clone())
+            (name, None, ScriptFlags::default(), callback)
         }
         _ => return Err("wrong number of arguments to redis.register_function".into()),
     };

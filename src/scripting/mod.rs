@@ -36,7 +36,8 @@ pub struct Script {
 
 /// The scripting engine's state: the Lua state, the cached scripts, the script client.
 pub struct Scripting {
-    state: engine::State,
+    /// Built on first use (a server that never runs a script never pays for Lua).
+    state: Option<engine::State>,
     /// Scripts by their SHA-1 (40 lowercase hex digits).
     scripts: HashMap<[u8; 40], Script>,
     /// Bytes of the cached bodies (INFO used_memory_scripts_eval).
@@ -49,29 +50,36 @@ pub struct Scripting {
     pub runs_since_gc: u32,
     /// The script running now, if any (SCRIPT KILL, BUSY).
     pub running: Option<run::Running>,
-    /// FUNCTION's libraries and their Lua state.
-    pub functions: functions::Functions,
+    /// FUNCTION's libraries and their Lua state, built on first use.
+    functions: Option<functions::Functions>,
 }
 
 impl Scripting {
     /// A fresh engine.
     pub fn new() -> Scripting {
         Scripting {
-            state: engine::new_state().expect("building the Lua environment"),
+            state: None,
             scripts: HashMap::new(),
             scripts_bytes: 0,
             client: None,
             rand: rand48::Rand48::default(),
             runs_since_gc: 0,
             running: None,
-            functions: functions::Functions::new()
-                .expect("building the functions' Lua environment"),
+            functions: None,
         }
     }
 
     /// The Lua state and its runners.
-    pub fn state(&self) -> &engine::State {
-        &self.state
+    pub fn state(&mut self) -> &engine::State {
+        self.state
+            .get_or_insert_with(|| engine::new_state().expect("building the Lua environment"))
+    }
+
+    /// The functions engine.
+    pub fn functions(&mut self) -> &mut functions::Functions {
+        self.functions.get_or_insert_with(|| {
+            functions::Functions::new().expect("building the functions' Lua environment")
+        })
     }
 
     /// The cached script with this SHA-1 (any case).
@@ -108,7 +116,7 @@ impl Scripting {
         // The shebang line is skipped but its line feed kept, so line numbers stay.
         let code = &body[shebang_len..];
         let function = self
-            .state
+            .state()
             .lua
             .load(code)
             .set_name("@user_script")
@@ -135,12 +143,17 @@ impl Scripting {
     pub fn flush(&mut self) {
         self.scripts.clear();
         self.scripts_bytes = 0;
-        self.state = engine::new_state().expect("building the Lua environment");
+        self.state = None;
     }
 
     /// Memory the Lua state uses (INFO used_memory_lua).
     pub fn lua_memory(&self) -> usize {
-        self.state.lua.used_memory()
+        self.state.as_ref().map_or(0, |s| s.lua.used_memory())
+    }
+
+    /// Memory the functions' Lua state uses.
+    pub fn functions_lua_memory(&self) -> usize {
+        self.functions.as_ref().map_or(0, |f| f.lua_memory())
     }
 }
 

@@ -9,9 +9,9 @@
 
 use std::time::Instant;
 
-use mlua::{Function, Lua, MultiValue, Table, Value};
+use mlua::{Function, Lua, Table, Value};
 
-use super::api::{self, Op};
+use super::api::{self, CallArgs, Op};
 use super::convert::{self, ReplyNotes};
 use super::ScriptFlags;
 use crate::commands::spec::CommandFlags;
@@ -103,7 +103,7 @@ pub fn invoke(ctx: &mut Ctx, inv: Invocation) {
     }
     let state = match inv.kind {
         Kind::Eval => ctx.srv.scripting.state(),
-        Kind::Function => ctx.srv.scripting.functions.state(),
+        Kind::Function => ctx.srv.scripting.functions().state(),
     };
     let (lua, run, run_with, internal) = (
         state.lua.clone(),
@@ -242,10 +242,13 @@ fn execute(
     let threshold = rc.ctx.srv.config.busy_reply_threshold;
     lua.scope(|scope| {
         let dispatch = scope.create_function_mut(|lua, op: i64| {
-            let args = lua
-                .remove_app_data::<api::CallArgs>()
-                .map(|a| a.0)
-                .unwrap_or_default();
+            let args = match lua.remove_app_data::<api::CallArgs>() {
+                Some(a) => a,
+                None => api::CallArgs {
+                    table: lua.create_table()?,
+                    len: 0,
+                },
+            };
             match Op::from_number(op) {
                 Some(op) => dispatch(lua, rc, op, args),
                 None => Ok((true, Value::Nil)),
@@ -284,7 +287,7 @@ fn interrupt(internal: &Table) -> mlua::Result<mlua::VmState> {
 }
 
 /// One dispatcher call.
-fn dispatch(lua: &Lua, rc: &mut RunCtx, op: Op, args: MultiValue) -> mlua::Result<(bool, Value)> {
+fn dispatch(lua: &Lua, rc: &mut RunCtx, op: Op, args: CallArgs) -> mlua::Result<(bool, Value)> {
     match op {
         Op::Call => script_call(lua, rc, args, Raise::Yes),
         Op::Pcall => script_call(lua, rc, args, Raise::No),
@@ -292,7 +295,7 @@ fn dispatch(lua: &Lua, rc: &mut RunCtx, op: Op, args: MultiValue) -> mlua::Resul
             if args.len() != 1 {
                 return raise(lua, "redis.setresp() requires one argument.");
             }
-            match api::lua_number(lua, &args[0]).map(|n| n as i64) {
+            match api::lua_number(lua, &args.get(0)).map(|n| n as i64) {
                 Some(2) => rc.reply.resp = Resp::Two,
                 Some(3) => rc.reply.resp = Resp::Three,
                 _ => return raise(lua, "RESP version must be 2 or 3."),
@@ -304,7 +307,7 @@ fn dispatch(lua: &Lua, rc: &mut RunCtx, op: Op, args: MultiValue) -> mlua::Resul
             if args.len() != 1 {
                 return raise(lua, "redis.set_repl() requires two arguments.");
             }
-            let flags = api::lua_number(lua, &args[0]).unwrap_or(0.0) as i64;
+            let flags = api::lua_number(lua, &args.get(0)).unwrap_or(0.0) as i64;
             if flags & !3 != 0 {
                 return raise(
                     lua,
@@ -317,7 +320,7 @@ fn dispatch(lua: &Lua, rc: &mut RunCtx, op: Op, args: MultiValue) -> mlua::Resul
         Op::AclCheck => acl_check(lua, rc, args),
         Op::Random => random(lua, rc, args),
         Op::RandomSeed => {
-            let seed = match args.front().and_then(|v| api::lua_number(lua, v)) {
+            let seed = match api::lua_number(lua, &args.get(0)) {
                 Some(n) => n as i32,
                 None => {
                     return Ok((
@@ -365,10 +368,11 @@ fn check_interrupt(rc: &mut RunCtx) -> bool {
 }
 
 /// Lua's message for a bad argument (luaL_argerror), raised at the caller.
-fn bad_argument(args: &MultiValue, n: usize) -> String {
-    let got = match args.get(n - 1) {
-        None => "no value".to_string(),
-        Some(v) => v.type_name().to_string(),
+fn bad_argument(args: &CallArgs, n: usize) -> String {
+    let got = if n > args.len() {
+        "no value".to_string()
+    } else {
+        args.get(n - 1).type_name().to_string()
     };
     format!(
         "bad argument #{n} to '{}' (number expected, got {got})",
@@ -377,11 +381,11 @@ fn bad_argument(args: &MultiValue, n: usize) -> String {
 }
 
 /// math.random([m [, n]]) with Redis's generator.
-fn random(lua: &Lua, rc: &mut RunCtx, args: MultiValue) -> mlua::Result<(bool, Value)> {
+fn random(lua: &Lua, rc: &mut RunCtx, args: CallArgs) -> mlua::Result<(bool, Value)> {
     let r = (rc.ctx.srv.scripting.rand.next_value() % super::rand48::RAND48_MAX) as f64
         / super::rand48::RAND48_MAX as f64;
     let int_arg = |i: usize| -> Result<i32, String> {
-        match args.get(i).and_then(|v| api::lua_number(lua, v)) {
+        match api::lua_number(lua, &args.get(i)) {
             Some(n) => Ok(n as i32),
             None => Err(bad_argument(&args, i + 1)),
         }
@@ -441,9 +445,9 @@ fn fail(lua: &Lua, msg: &str, how: Raise) -> mlua::Result<(bool, Value)> {
 }
 
 /// The command line a redis.call passes: strings as they are, numbers as `%.17g`.
-fn command_argv(args: &MultiValue) -> Option<Vec<Vec<u8>>> {
-    args.iter()
-        .map(|v| match v {
+fn command_argv(args: &CallArgs) -> Option<Vec<Vec<u8>>> {
+    (0..args.len())
+        .map(|i| match &args.get(i) {
             Value::String(s) => Some(s.as_bytes().to_vec()),
             Value::Integer(i) => {
                 Some(crate::protocol::reply::format_double(*i as f64).into_bytes())
@@ -458,7 +462,7 @@ fn command_argv(args: &MultiValue) -> Option<Vec<Vec<u8>>> {
 fn script_call(
     lua: &Lua,
     rc: &mut RunCtx,
-    args: MultiValue,
+    args: CallArgs,
     how: Raise,
 ) -> mlua::Result<(bool, Value)> {
     if args.is_empty() {
@@ -541,7 +545,7 @@ fn check_command(rc: &mut RunCtx, argv: &[&[u8]]) -> Result<(), String> {
 
 /// redis.acl_check_cmd(cmd, ...): whether the caller's user may run it (every user may run
 /// everything until ACLs exist).
-fn acl_check(lua: &Lua, _rc: &mut RunCtx, args: MultiValue) -> mlua::Result<(bool, Value)> {
+fn acl_check(lua: &Lua, _rc: &mut RunCtx, args: CallArgs) -> mlua::Result<(bool, Value)> {
     if args.is_empty() {
         return raise(
             lua,

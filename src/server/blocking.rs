@@ -96,6 +96,13 @@ impl KeyWaiters {
             .map_or(0, VecDeque::len)
     }
 
+    /// The clients waiting on `key`, oldest first.
+    pub fn clients(&self, db: usize, key: &[u8]) -> Vec<ClientId> {
+        self.queues
+            .get(&(db, key.to_vec()))
+            .map_or_else(Vec::new, |q| q.iter().copied().collect())
+    }
+
     /// The client that has waited longest on `key`.
     pub fn first(&self, db: usize, key: &[u8]) -> Option<ClientId> {
         self.queues

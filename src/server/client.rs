@@ -57,15 +57,52 @@ pub enum BlockOp {
     ZPop { max: bool },
     /// BZMPOP: up to `count` members with their scores, replied with their key.
     ZMultiPop { max: bool, count: usize },
+    /// XREAD / XREADGROUP: entries after an ID, or new to a group.
+    Stream(Box<StreamWait>),
+}
+
+/// What a blocked XREAD / XREADGROUP waits for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamWait {
+    /// Each key with the ID its entries must follow (`$` resolved when it blocked; for a
+    /// group, the group's last ID is read when served instead).
+    pub streams: Vec<(Vec<u8>, crate::store::types::stream::StreamId)>,
+    /// The most entries to reply.
+    pub count: usize,
+    /// Set for XREADGROUP.
+    pub group: Option<GroupRead>,
+}
+
+/// The group side of an XREADGROUP.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupRead {
+    /// The group's name.
+    pub group: Vec<u8>,
+    /// The consumer's name (created on its first read).
+    pub consumer: Vec<u8>,
+    /// Entries read are not added to the pending lists.
+    pub noack: bool,
+}
+
+/// The type of value a blocked client waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wants {
+    /// BLPOP and the other list pops.
+    List,
+    /// BZPOPMIN and the other sorted-set pops.
+    ZSet,
+    /// XREAD and XREADGROUP.
+    Stream,
 }
 
 impl BlockOp {
-    /// Whether the op pops from lists (else from sorted sets).
-    pub fn wants_list(&self) -> bool {
-        matches!(
-            self,
-            BlockOp::Pop(_) | BlockOp::Move { .. } | BlockOp::MultiPop { .. }
-        )
+    /// The type of value the op reads.
+    pub fn wants(&self) -> Wants {
+        match self {
+            BlockOp::Pop(_) | BlockOp::Move { .. } | BlockOp::MultiPop { .. } => Wants::List,
+            BlockOp::ZPop { .. } | BlockOp::ZMultiPop { .. } => Wants::ZSet,
+            BlockOp::Stream(_) => Wants::Stream,
+        }
     }
 }
 

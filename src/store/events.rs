@@ -149,6 +149,16 @@ events! {
     ZRangeStore => "zrangestore", ZSET;
     GeoRadiusStore => "georadiusstore", ZSET;
     GeoSearchStore => "geosearchstore", ZSET;
+    // Streams.
+    XAdd => "xadd", STREAM;
+    XTrim => "xtrim", STREAM;
+    XDel => "xdel", STREAM;
+    XSetId => "xsetid", STREAM;
+    XGroupCreate => "xgroup-create", STREAM;
+    XGroupCreateConsumer => "xgroup-createconsumer", STREAM;
+    XGroupDelConsumer => "xgroup-delconsumer", STREAM;
+    XGroupDestroy => "xgroup-destroy", STREAM;
+    XGroupSetId => "xgroup-setid", STREAM;
 }
 
 /// One change to one key.

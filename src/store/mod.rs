@@ -81,6 +81,9 @@ pub struct Store {
     /// Whether anyone reads the events (blocked clients waiting, propagation on): when
     /// nobody does, recording them is skipped, so the request path pays nothing for them.
     pub events_wanted: bool,
+    /// The code of every FUNCTION library, as snapshots save it (the functions engine,
+    /// `scripting::functions`, compiles it and keeps this in step).
+    pub libraries: Vec<Vec<u8>>,
 }
 
 impl Store {
@@ -96,6 +99,7 @@ impl Store {
             expire_next_db: 0,
             limits: types::Limits::default(),
             watches: watch::Watches::default(),
+            libraries: Vec::new(),
             events: Events::default(),
             events_wanted: false,
             expiry_paused: false,
@@ -132,6 +136,21 @@ impl Store {
             key: SmallBytes::new(key),
             event,
         });
+    }
+
+    /// Records `event` on `key` like [`Store::record`] but leaves WATCH alone: Redis notifies
+    /// and counts these changes without signalling the key as modified (consumer-group
+    /// bookkeeping such as XGROUP CREATECONSUMER, and XSETID), so a transaction WATCHing the
+    /// stream still runs.
+    pub fn record_unwatched(&mut self, db: usize, key: &[u8], event: Event, dirty: u64) {
+        self.dirty += dirty;
+        if self.events_wanted {
+            self.events.keys.push(KeyEvent {
+                db,
+                key: SmallBytes::new(key),
+                event,
+            });
+        }
     }
 
     /// The events recorded since the last call, oldest first; the list starts empty again.
@@ -413,6 +432,7 @@ impl Store {
     /// Replaces every database (DEBUG RELOAD): the keys of `other`, with this store's state.
     pub fn replace_data(&mut self, other: &mut Store) {
         std::mem::swap(&mut self.dbs, &mut other.dbs);
+        std::mem::swap(&mut self.libraries, &mut other.libraries);
         self.events.dbs.push(DbEvent::Flushed(None));
     }
 

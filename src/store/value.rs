@@ -6,7 +6,7 @@ use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::push_int;
 
 use super::bytes::SmallBytes;
-use super::types::{Hash, List, Set, ZSet};
+use super::types::{Hash, List, Set, Stream, ZSet};
 
 /// Strings up to this long are "embstr" in OBJECT ENCODING, as in Redis.
 const EMBSTR_MAX: usize = 44;
@@ -118,6 +118,7 @@ pub enum Value {
     Hash(Box<Hash>),
     Set(Box<Set>),
     ZSet(Box<ZSet>),
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -134,6 +135,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -145,6 +147,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(s) => s.encoding(),
         }
     }
 }

@@ -8,12 +8,14 @@ pub mod hll;
 pub mod hll_count;
 pub mod list;
 pub mod set;
+pub mod stream;
 pub mod treap;
 pub mod zset;
 
 pub use hash::Hash;
 pub use list::List;
 pub use set::Set;
+pub use stream::Stream;
 pub use zset::ZSet;
 
 /// The encoding thresholds of the configuration (`hash-max-listpack-entries` and friends).
@@ -24,6 +26,8 @@ pub struct Limits {
     pub set_intset_entries: usize,
     pub zset_entries: usize,
     pub zset_value: usize,
+    /// `stream-node-max-entries` and `stream-node-max-bytes`.
+    pub stream_node: stream::NodeLimits,
 }
 
 impl Default for Limits {
@@ -34,6 +38,10 @@ impl Default for Limits {
             set_intset_entries: 512,
             zset_entries: 128,
             zset_value: 64,
+            stream_node: stream::NodeLimits {
+                max_entries: 100,
+                max_bytes: 4096,
+            },
         }
     }
 }
