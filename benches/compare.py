@@ -20,7 +20,8 @@ Sections (--only takes a comma-separated list of them):
               --keys keys, against a fresh server's baseline.
   commands    server time per call (INFO commandstats usec_per_call) of commands over big
               values: BITCOUNT, BITPOS and BITOP over --bit-mb MB strings, ZRANGE 0 -1
-              WITHSCORES of a --zset-members member sorted set; --rounds rounds.
+              WITHSCORES of a --zset-members member sorted set; and of PFADD, PFCOUNT over
+              three HLLs, GEOADD and GEOSEARCH (1000 calls each); --rounds rounds.
   pubsub      redis-benchmark PUBLISH to one channel at -P 1 and -P 16 with 1 subscriber,
               100 subscribers and 100 pattern subscribers (this script's sockets, every
               message counted and checked): PUBLISH/s, messages delivered/s and server CPU
@@ -107,6 +108,19 @@ BIG_COMMANDS = [
     ("BITPOS 0 start end BIT, found in the last byte", ["BITPOS", "ones", "0", "3", "-1", "BIT"]),
     ("BITOP AND of both strings", ["BITOP", "AND", "both", "bits", "ones"]),
     ("ZRANGE 0 -1 WITHSCORES", ["ZRANGE", "zs", "0", "-1", "WITHSCORES"]),
+]
+# HyperLogLog and geo commands of the commands section, over the values write_hll_geo_file
+# loads: `h1`..`h3` dense HLLs of 20,000 elements each, `hs` a sparse one of 1,000, `geo` 100,000
+# points in a 40 x 25 degree box. Each call is short, so each runs SMALL_CALLS times per
+# round. PFADD and GEOADD repeat elements already there: every call after the first does
+# the whole work (hash and look up, encode and compare) and changes nothing.
+GEO_BOX = (-10.0, 35.0, 30.0, 60.0)
+HLL_GEO_COMMANDS = [
+    ("PFADD 100 elements to a sparse HLL", ["PFADD", "hs"] + [f"s:{i}" for i in range(100)]),
+    ("PFCOUNT over 3 dense HLLs", ["PFCOUNT", "h1", "h2", "h3"]),
+    ("GEOADD 100 points", None),  # filled by geo_points(): the loaded coordinates
+    ("GEOSEARCH BYRADIUS 50 km ASC WITHDIST",
+     ["GEOSEARCH", "geo", "FROMLONLAT", "10", "48", "BYRADIUS", "50", "km", "ASC", "WITHDIST"]),
 ]
 PIPELINES = [1, 16]
 CLIENTS = 50
@@ -680,10 +694,46 @@ def raw_reply_digest(c: Conn, *args) -> tuple[str, int]:
         tail = data[-keep:]
 
 
+def geo_points(n: int) -> list[tuple[str, str, str]]:
+    """`n` seeded points (longitude, latitude, member) in GEO_BOX, as the text GEOADD gets."""
+    rng = random.Random(11)
+    lo_x, lo_y, hi_x, hi_y = GEO_BOX
+    return [(f"{rng.uniform(lo_x, hi_x):.6f}", f"{rng.uniform(lo_y, hi_y):.6f}", f"p:{i}")
+            for i in range(n)]
+
+
+def write_hll_geo_file(path: str) -> None:
+    """PFADDs and GEOADDs of the values HLL_GEO_COMMANDS read."""
+    def put(f, args):
+        args = [a if isinstance(a, bytes) else a.encode() for a in args]
+        f.write(b"*%d\r\n" % len(args)
+                + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+    with open(path, "wb") as f:
+        for k in ("h1", "h2", "h3"):
+            for lo in range(0, 20_000, 1000):
+                put(f, ["PFADD", k] + [f"{k}:{i}" for i in range(lo, lo + 1000)])
+        put(f, ["PFADD", "hs"] + [f"s:{i}" for i in range(1000)])
+        pts = geo_points(100_000)
+        for lo in range(0, len(pts), 1000):
+            put(f, ["GEOADD", "geo"] + [x for p in pts[lo:lo + 1000] for x in p])
+
+
+def command_list(cfg):
+    """(label, command, calls per round) of the commands section."""
+    small = []
+    for label, cmd in HLL_GEO_COMMANDS:
+        if cmd is None:
+            cmd = ["GEOADD", "geo"] + [x for p in geo_points(100) for x in p]
+        small.append((label, cmd, cfg.small_calls))
+    return [(label, cmd, cfg.cmd_calls) for label, cmd in BIG_COMMANDS] + small
+
+
 def section_commands(cfg, tmp):
     servers = make_servers(cfg, tmp)
     zfile = os.path.join(tmp, "zset.resp")
     write_zset_file(zfile, cfg.zset_members)
+    hfile = os.path.join(tmp, "hllgeo.resp")
+    write_hll_geo_file(hfile)
     size = cfg.bit_mb << 20
     for s in servers:
         s.start()
@@ -701,31 +751,39 @@ def section_commands(cfg, tmp):
             die(f"loading the sorted set into {s.name} failed:\n{r.stdout}{r.stderr}")
         if c.cmd("ZCARD", "zs") != cfg.zset_members:
             die(f"{s.name}: ZCARD after loading is not {cfg.zset_members}")
+        with open(hfile, "rb") as f:
+            r = subprocess.run(["redis-cli", "-p", str(s.port), "--pipe"], stdin=f,
+                               capture_output=True, text=True)
+        if r.returncode != 0 or "errors: 0" not in r.stdout:
+            die(f"loading the HLLs and points into {s.name} failed:\n{r.stdout}{r.stderr}")
+        if c.cmd("ZCARD", "geo") != 100_000:
+            die(f"{s.name}: ZCARD geo after loading is not 100000")
         c.close()
-    rounds = {label: {s.name: [] for s in servers} for label, _ in BIG_COMMANDS}
+    commands = command_list(cfg)
+    rounds = {label: {s.name: [] for s in servers} for label, _, _ in commands}
     for rnd in range(cfg.rounds):
-        for label, cmd in BIG_COMMANDS:
+        for label, cmd, calls in commands:
             digests = {}
             for s in servers:
                 c = Conn(s.port)
                 c.cmd("CONFIG", "RESETSTAT")
-                for _ in range(cfg.cmd_calls):
+                for _ in range(calls):
                     digests[s.name] = raw_reply_digest(c, *cmd)
                 stat = c.info("commandstats").get(f"cmdstat_{cmd[0].lower()}", "")
                 c.close()
                 fields = dict(kv.split("=", 1) for kv in stat.split(","))
-                if int(fields.get("calls", 0)) != cfg.cmd_calls:
+                if int(fields.get("calls", 0)) != calls:
                     die(f"{s.name}: commandstats for {cmd[0]}: {stat!r}")
                 rounds[label][s.name].append(float(fields["usec_per_call"]))
             if len(set(digests.values())) != 1:
                 die(f"{label}: the servers replied differently: {digests}")
             a, b = (rounds[label][s.name][-1] for s in servers)
-            log(f"round {rnd + 1}/{cfg.rounds} {label}: redust {a:,.0f} us, redis {b:,.0f} us "
+            log(f"round {rnd + 1}/{cfg.rounds} {label}: redust {a:,.2f} us, redis {b:,.2f} us "
                 f"per call ({a / b:.2f})")
     for s in servers:
         s.stop()
     return {"bit_mb": cfg.bit_mb, "zset_members": cfg.zset_members,
-            "calls": cfg.cmd_calls, "rounds": rounds}
+            "calls": cfg.cmd_calls, "small_calls": cfg.small_calls, "rounds": rounds}
 
 
 def callgrind_run(cfg, tmp, name, argv, tests, n) -> int:
@@ -1272,7 +1330,12 @@ Server time of single commands that walk a big value, from INFO commandstats
 but not yet written, so the client's reading does not count. `bits` is written with two
 `BITOP NOT`s (real pages, not a zero-filled allocation the kernel has not mapped), `zs` is
 loaded with `redis-cli --pipe` with random scores in [0, 1000), whose replies need all 17
-digits of `%.17g`. Each reply is checked to be byte-identical between the servers.""",
+digits of `%.17g`. The HyperLogLog and geo commands are short, so each runs 1000 times per
+round: PFADD of 100 elements already in a sparse HLL of 1,000 (each hashed and looked up in
+the sparse opcodes), PFCOUNT of the union of three dense HLLs, GEOADD of 100 points already
+in a 100,000-point index at their coordinates, GEOSEARCH of the ~100 points within 50 km
+sorted with their distances. Each reply is checked to be byte-identical between the
+servers.""",
     "instructions": """\
 Each family of redis-benchmark tests (`-c 50 -r 100000 -P 16 --csv`) runs against a fresh
 server under `valgrind --tool=callgrind`, which is then shut down; the instructions of a
@@ -1448,10 +1511,15 @@ def render_commands(d):
     rows = []
     st = cmd_stats(d)
     for label, x in d["rounds"].items():
-        rows.append([label, f"{med(x['redust']):,.0f}", f"{med(x['redis']):,.0f}",
+        # Short commands get two decimals; the big ones do not need them.
+        fmt = "{:,.2f}" if med(x["redis"]) < 100 else "{:,.0f}"
+        rows.append([label, fmt.format(med(x["redust"])), fmt.format(med(x["redis"])),
                      f_ratio(st[label])])
+    small = d.get("small_calls")
+    small_text = (f" ({small} for the HyperLogLog and geo commands, over three dense HLLs of "
+                  f"20,000 elements, a sparse one of 1,000 and 100,000 points)") if small else ""
     return (f"A {d['bit_mb']} MB string, a sorted set of {d['zset_members']:,} members; "
-            f"{d['calls']} calls per command, server and round, "
+            f"{d['calls']} calls per command{small_text}, server and round, "
             f"{len(next(iter(d['rounds'].values()))['redis'])} round(s).\n\n"
             + table(["command", "redust us / call", "Redis us / call",
                      "ratio (lower is better)"], rows))
@@ -1782,6 +1850,7 @@ def parse_args():
     cfg.stream_entries = cfg.stream_entries or (100_000 if q else 1_000_000)
     cfg.ps_idle = 3.0 if q else 5.0
     cfg.cmd_calls = 2 if q else 5
+    cfg.small_calls = 100 if q else 1000
     cfg.idle_pings = 2000 if q else 5000
     if cfg.only:
         cfg.sections = [s.strip() for s in cfg.only.split(",") if s.strip()]

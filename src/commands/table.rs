@@ -13,9 +13,9 @@ use super::spec::{
     self, AclCategories, CommandDocs, CommandFlags, CommandMeta, KeySpec, KeySpecFlags,
 };
 use super::{
-    bitfield, bits, blocking, client, config, connection, expire, function, hash, introspection,
-    keys, lcs, list, list_move, persistence, pubsub, scripting, server, set, sort, stream, string,
-    tracking, transaction, zset, zset_ops, zset_range, Ctx,
+    bitfield, bits, blocking, client, config, connection, expire, function, geo, geo_search, hash,
+    hll, introspection, keys, lcs, list, list_move, persistence, pubsub, scripting, server, set,
+    sort, stream, string, tracking, transaction, zset, zset_ops, zset_range, Ctx,
 };
 
 /// What the dispatcher treats specially about a command, beyond its Redis flags. Redis
@@ -200,6 +200,12 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("setrange", string::setrange),
     ("strlen", string::strlen),
     ("substr", string::getrange),
+    // HyperLogLog (string values)
+    ("pfadd", hll::pfadd),
+    ("pfcount", hll::pfcount),
+    ("pfdebug", hll::pfdebug),
+    ("pfmerge", hll::pfmerge),
+    ("pfselftest", hll::pfselftest),
     // hashes
     ("hdel", hash::hdel),
     ("hexists", hash::hexists),
@@ -238,6 +244,17 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     // sort
     ("sort", sort::sort),
     ("sort_ro", sort::sort_ro),
+    // geo (points in sorted sets)
+    ("geoadd", geo::geoadd),
+    ("geodist", geo::geodist),
+    ("geohash", geo::geohash),
+    ("geopos", geo::geopos),
+    ("georadius", geo_search::georadius),
+    ("georadius_ro", geo_search::georadius_ro),
+    ("georadiusbymember", geo_search::georadiusbymember),
+    ("georadiusbymember_ro", geo_search::georadiusbymember_ro),
+    ("geosearch", geo_search::geosearch),
+    ("geosearchstore", geo_search::geosearchstore),
     // sorted sets
     ("xack", stream::group::xack),
     ("xadd", stream::write::xadd),

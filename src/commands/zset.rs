@@ -4,7 +4,9 @@
 
 use std::ops::Deref;
 
-pub use super::zset_args::{score_arg, LexRange, ScoreRange, NOT_FLOAT, NOT_LEX};
+pub use super::zset_args::{
+    parse_zadd, score_arg, LexRange, ScoreRange, ZAddFlags, NOT_FLOAT, NOT_LEX,
+};
 use super::{int_arg, is, Ctx};
 use crate::protocol::parse::parse_i64;
 use crate::protocol::reply::{format_double, Reply};
@@ -23,57 +25,23 @@ pub fn zincrby(ctx: &mut Ctx, argv: &[&[u8]]) {
 }
 
 fn zadd_generic(ctx: &mut Ctx, argv: &[&[u8]], zincrby: bool) {
-    let (mut nx, mut xx, mut gt, mut lt, mut ch, mut incr) =
-        (false, false, false, false, false, zincrby);
-    let mut i = 2;
-    if !zincrby {
-        while i < argv.len() {
-            let a = argv[i];
-            if is(a, "nx") {
-                nx = true;
-            } else if is(a, "xx") {
-                xx = true;
-            } else if is(a, "gt") {
-                gt = true;
-            } else if is(a, "lt") {
-                lt = true;
-            } else if is(a, "ch") {
-                ch = true;
-            } else if is(a, "incr") {
-                incr = true;
-            } else {
-                break;
-            }
-            i += 1;
-        }
+    match parse_zadd(argv, zincrby) {
+        Ok((flags, pairs)) => zadd_apply(ctx, argv[1], flags, &pairs),
+        Err(msg) => ctx.out.err(msg),
     }
-    let elements = argv.len() - i;
-    if elements == 0 || elements % 2 == 1 {
-        return ctx.syntax_error();
-    }
-    if nx && xx {
-        return ctx
-            .out
-            .err("XX and NX options at the same time are not compatible");
-    }
-    if ((gt || lt) && nx) || (gt && lt) {
-        return ctx
-            .out
-            .err("GT, LT, and/or NX options at the same time are not compatible");
-    }
-    if incr && elements > 2 {
-        return ctx
-            .out
-            .err("INCR option supports a single increment-element pair");
-    }
-    let mut pairs = Vec::with_capacity(elements / 2);
-    for p in argv[i..].chunks(2) {
-        let Some(s) = score_arg(p[0]) else {
-            return ctx.out.err("value is not a valid float");
-        };
-        pairs.push((s, p[1]));
-    }
-    let key = argv[1];
+}
+
+/// ZADD's work once its arguments are parsed (GEOADD ends here too): adds or updates the
+/// (score, member) pairs of the set at `key` and replies.
+pub(super) fn zadd_apply(ctx: &mut Ctx, key: &[u8], f: ZAddFlags, pairs: &[(f64, &[u8])]) {
+    let ZAddFlags {
+        nx,
+        xx,
+        gt,
+        lt,
+        ch,
+        incr,
+    } = f;
     let limits = ctx.srv.config.encoding_limits();
     let (mut added, mut updated, mut processed) = (0u64, 0u64, 0u64);
     let mut last = 0.0;
@@ -82,7 +50,7 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[&[u8]], zincrby: bool) {
     // emptiness check, had been a tenth of ZADD's instructions); returns whether the set
     // is left empty.
     let mut apply = |z: &mut ZSet| {
-        for &(score, member) in &pairs {
+        for &(score, member) in pairs {
             z.upsert(member, &limits, |cur| match cur {
                 Some(_) if nx => None,
                 Some(cur) => {

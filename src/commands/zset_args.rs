@@ -1,6 +1,7 @@
 //! Sorted set argument parsing: scores as Redis reads them (strtod), score ranges with `(`
 //! exclusive bounds, lex ranges (`[a`, `(a`, `-`, `+`), and how a range maps to ranks.
 
+use super::is;
 use crate::store::types::ZSet;
 
 /// C's strtod over the whole argument, as Redis parses range bounds: leading whitespace is
@@ -33,6 +34,81 @@ pub fn strtod(b: &[u8]) -> Option<f64> {
     };
     let v = if neg { -v } else { v };
     (!v.is_nan()).then_some(v)
+}
+
+/// ZADD's options (GEOADD sets NX, XX and CH).
+#[derive(Clone, Copy, Default)]
+pub struct ZAddFlags {
+    /// Only add new members.
+    pub nx: bool,
+    /// Only update existing members.
+    pub xx: bool,
+    /// Only raise scores.
+    pub gt: bool,
+    /// Only lower scores.
+    pub lt: bool,
+    /// Count changed members, not only added ones.
+    pub ch: bool,
+    /// Add to the score (ZINCRBY's form); the reply is the new score.
+    pub incr: bool,
+}
+
+/// A score with its member, as ZADD takes them.
+pub type ScorePair<'a> = (f64, &'a [u8]);
+
+/// Parses ZADD's (or ZINCRBY's) options and score/member pairs; Err is the error message
+/// to reply (after `ERR `).
+pub fn parse_zadd<'a>(
+    argv: &[&'a [u8]],
+    zincrby: bool,
+) -> Result<(ZAddFlags, Vec<ScorePair<'a>>), &'static str> {
+    let mut f = ZAddFlags {
+        incr: zincrby,
+        ..ZAddFlags::default()
+    };
+    let mut i = 2;
+    if !zincrby {
+        while i < argv.len() {
+            let a = argv[i];
+            if is(a, "nx") {
+                f.nx = true;
+            } else if is(a, "xx") {
+                f.xx = true;
+            } else if is(a, "gt") {
+                f.gt = true;
+            } else if is(a, "lt") {
+                f.lt = true;
+            } else if is(a, "ch") {
+                f.ch = true;
+            } else if is(a, "incr") {
+                f.incr = true;
+            } else {
+                break;
+            }
+            i += 1;
+        }
+    }
+    let elements = argv.len() - i;
+    if elements == 0 || elements % 2 == 1 {
+        return Err("syntax error");
+    }
+    if f.nx && f.xx {
+        return Err("XX and NX options at the same time are not compatible");
+    }
+    if ((f.gt || f.lt) && f.nx) || (f.gt && f.lt) {
+        return Err("GT, LT, and/or NX options at the same time are not compatible");
+    }
+    if f.incr && elements > 2 {
+        return Err("INCR option supports a single increment-element pair");
+    }
+    let mut pairs = Vec::with_capacity(elements / 2);
+    for p in argv[i..].chunks(2) {
+        let Some(s) = score_arg(p[0]) else {
+            return Err("value is not a valid float");
+        };
+        pairs.push((s, p[1]));
+    }
+    Ok((f, pairs))
 }
 
 /// A score argument as ZADD and ZINCRBY read it (no surrounding whitespace, not empty).

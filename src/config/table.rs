@@ -426,7 +426,7 @@ config_table! {
     zset_max_listpack_value: i64 = 64, "zset-max-listpack-value" | "zset-max-ziplist-value",
         num(Form::Memory, Bounds::Unsigned(0, LONG_MAX)), NONE;
     hll_sparse_max_bytes: i64 = 3000, "hll-sparse-max-bytes",
-        num(Form::Memory, Bounds::Unsigned(0, LONG_MAX)), NO_EFFECT;
+        num(Form::Memory, Bounds::Unsigned(0, LONG_MAX)), NONE;
     tracking_table_max_keys: i64 = 1000000, "tracking-table-max-keys",
         num(Form::Integer, Bounds::Unsigned(0, LONG_MAX)), NONE;
     client_query_buffer_limit: i64 = 1024 * 1024 * 1024, "client-query-buffer-limit",

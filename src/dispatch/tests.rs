@@ -106,6 +106,12 @@ fn the_propagated_stream_rebuilds_the_dataset() {
         "ZMPOP 1 z MAX COUNT 2",
         "ZUNIONSTORE zu 2 z z WEIGHTS 2 3",
         "SORT l2 ALPHA STORE sorted",
+        "GEOADD geo CH 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
+        "GEORADIUS geo 15 37 200 km STOREDIST gdist",
+        "GEOSEARCHSTORE gbox geo FROMMEMBER Palermo BYBOX 400 400 km",
+        "PFADD hll a b c",
+        "PFCOUNT hll",
+        "PFMERGE hll2 hll",
         "MULTI",
         "INCR counter",
         "RPUSH q1 x",
@@ -166,6 +172,10 @@ fn the_propagated_stream_rebuilds_the_dataset() {
         ["0: INCR counter", "0: RPUSH q1 x", "0: EXEC"]
     );
     assert!(has("3: SET in3 v"));
+    // GEOADD is propagated as the ZADD it does, with its options.
+    assert!(has(
+        "0: zadd geo CH 3479099956230698 Palermo 3479447370796909 Catania"
+    ));
 
     let (mut replica, mut rsrv, rclients) = server(store.now_ms, 1);
     let r = rclients[0];

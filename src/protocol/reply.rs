@@ -172,6 +172,19 @@ impl Reply {
         }
     }
 
+    /// A double already formatted (GEOPOS's coordinates, printed as Redis's
+    /// addReplyHumanLongDouble does): a bulk string in RESP2, a double in RESP3.
+    pub fn double_text(&mut self, text: &[u8]) {
+        match self.resp {
+            Resp::Two => self.bulk(text),
+            Resp::Three => {
+                self.buf.push(b',');
+                self.buf.extend_from_slice(text);
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
     /// A boolean. RESP2: the integer 1 or 0.
     pub fn bool(&mut self, b: bool) {
         match (self.resp, b) {

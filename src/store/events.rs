@@ -36,6 +36,9 @@ impl EventClass {
     pub const NEW: EventClass = EventClass(1 << 10);
     /// `d`: module events.
     pub const MODULE: EventClass = EventClass(1 << 11);
+    /// No class: a change Redis signals to WATCH (signalModifiedKey) without publishing a
+    /// notification, such as PFCOUNT refreshing an HLL's cached cardinality.
+    pub const NONE: EventClass = EventClass(0);
 
     /// Whether every class of `other` is in `self`.
     pub fn contains(self, other: EventClass) -> bool {
@@ -107,6 +110,9 @@ events! {
     IncrBy => "incrby", STRING;
     IncrByFloat => "incrbyfloat", STRING;
     SetBit => "setbit", STRING;
+    PfAdd => "pfadd", STRING;
+    // A value's bytes changed with no notification (PFCOUNT's cached cardinality).
+    Modified => "modified", NONE;
     // Lists.
     LPush => "lpush", LIST;
     RPush => "rpush", LIST;
@@ -141,6 +147,8 @@ events! {
     ZUnionStore => "zunionstore", ZSET;
     ZDiffStore => "zdiffstore", ZSET;
     ZRangeStore => "zrangestore", ZSET;
+    GeoRadiusStore => "georadiusstore", ZSET;
+    GeoSearchStore => "geosearchstore", ZSET;
     // Streams.
     XAdd => "xadd", STREAM;
     XTrim => "xtrim", STREAM;

@@ -1,8 +1,11 @@
 //! The collection types a key can hold, one file each: [`List`], [`Hash`], [`Set`],
 //! [`ZSet`]. Each reports the encoding Redis 7.0 would use (OBJECT ENCODING) and converts
-//! between its compact and its large form at Redis's thresholds ([`Limits`]).
+//! between its compact and its large form at Redis's thresholds ([`Limits`]). `hll` is
+//! Redis's HyperLogLog representation, which lives inside a string value.
 
 pub mod hash;
+pub mod hll;
+pub mod hll_count;
 pub mod list;
 pub mod set;
 pub mod stream;
