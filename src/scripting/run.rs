@@ -60,6 +60,8 @@ pub struct Running {
     pub caller: ClientId,
     /// Its command line.
     pub command: Vec<Vec<u8>>,
+    /// Serving other clients has begun (and read every client once).
+    pub swept: bool,
 }
 
 /// The refusal other clients get while a script of `kind` is busy.
@@ -124,6 +126,7 @@ pub fn invoke(ctx: &mut Ctx, inv: Invocation) {
         timed_out: false,
         caller: ctx.caller,
         command: inv.command.iter().map(|a| a.to_vec()).collect(),
+        swept: false,
     });
     let mut rc = RunCtx {
         ctx,

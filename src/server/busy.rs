@@ -28,7 +28,23 @@ pub fn serve_while_busy(store: &mut Store, state: &mut ServerState) {
         return;
     }
     store.now_ms = super::unix_ms();
+    let first_pass = state
+        .scripting
+        .running
+        .as_mut()
+        .is_some_and(|r| !std::mem::replace(&mut r.swept, true));
     let mut io = Io { store, state };
+    if first_pass {
+        // Readiness the loop polled before the script started is in its own event list,
+        // not ours (edge-triggered): read every client and listener once.
+        let keys: Vec<ClientId> = io.state.clients.iter().map(|(k, _)| k).collect();
+        for key in keys.into_iter().filter(|&k| k != caller) {
+            io.read_client(key);
+        }
+        for index in 0..io.state.listeners.len() {
+            io.accept(index);
+        }
+    }
     for event in events.iter() {
         let Some(key) = ClientId::from_token(event.token()) else {
             io.accept(event.token().0);
