@@ -174,6 +174,17 @@ const EXCLUDED: &[&str] = &[
     "debug",
     "config|set",
     "config|rewrite",
+    // A self-test running millions of operations: seconds per call in a debug build.
+    "pfselftest",
+    // Scripts are code the user runs: an input may be an endless loop, which only SCRIPT
+    // KILL from another client stops, and a harness without sockets has no other client.
+    "eval",
+    "eval_ro",
+    "evalsha",
+    "evalsha_ro",
+    "fcall",
+    "fcall_ro",
+    "function|load",
 ];
 
 /// Arguments real clients send, and the edge values that break servers.

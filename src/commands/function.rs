@@ -93,6 +93,9 @@ pub fn delete(ctx: &mut Ctx, argv: &[&[u8]]) {
 
 /// FUNCTION FLUSH [ASYNC|SYNC]
 pub fn flush(ctx: &mut Ctx, argv: &[&[u8]]) {
+    if argv.len() > 3 {
+        return super::subcommand_syntax_error(ctx.out, "FUNCTION", argv[1]);
+    }
     match argv.get(2) {
         None => {}
         Some(m)

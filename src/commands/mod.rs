@@ -136,6 +136,15 @@ impl Ctx<'_> {
     }
 }
 
+/// Redis's addReplySubcommandSyntaxError: `sub` (cut at 128 bytes) is unknown to
+/// `container`, or was given the wrong number of arguments.
+pub fn subcommand_syntax_error(out: &mut Reply, container: &str, sub: &[u8]) {
+    let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
+    msg.extend_from_slice(&sub[..sub.len().min(128)]);
+    msg.extend_from_slice(format!("'. Try {container} HELP.").as_bytes());
+    out.error_bytes(&msg);
+}
+
 /// The key holds a value of another type; WRONGTYPE has been replied.
 #[derive(Debug)]
 pub struct WrongType;

@@ -256,10 +256,7 @@ pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
         ctx.srv.cron_paused = super::getkeys::atoi(argv[2]) != 0;
         ctx.out.ok();
     } else {
-        let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
-        msg.extend_from_slice(sub);
-        msg.extend_from_slice(b"'. Try DEBUG HELP.");
-        ctx.out.error_bytes(&msg);
+        super::subcommand_syntax_error(ctx.out, "DEBUG", sub);
     }
 }
 

@@ -59,8 +59,9 @@ pub struct Functions {
     loading: Rc<RefCell<Option<Loading>>>,
     /// Libraries by name.
     libraries: BTreeMap<String, Library>,
-    /// Which library each function belongs to.
-    owner: BTreeMap<String, String>,
+    /// Which library each function belongs to, and its name there, by its name in
+    /// lowercase: FCALL finds functions whatever their case, as Redis's function dict.
+    owner: BTreeMap<String, (String, String)>,
 }
 
 /// Redis's rule for library and function names: letters, digits and `_`, not empty.
@@ -201,8 +202,8 @@ impl Functions {
 
     /// The function called `name`.
     pub fn function(&self, name: &[u8]) -> Option<&FunctionInfo> {
-        let name = std::str::from_utf8(name).ok()?;
-        let lib = self.owner.get(name)?;
+        let key = String::from_utf8_lossy(name).to_lowercase();
+        let (lib, name) = self.owner.get(&key)?;
         self.libraries.get(lib)?.functions.get(name)
     }
 
@@ -228,13 +229,18 @@ impl Functions {
             return Err("ERR No functions registered".into());
         }
         for f in functions.keys() {
-            if self.owner.get(f).is_some_and(|lib| *lib != name) {
+            if self
+                .owner
+                .get(&f.to_lowercase())
+                .is_some_and(|(lib, _)| *lib != name)
+            {
                 return Err(format!("ERR Function {f} already exists"));
             }
         }
         self.delete(&name);
         for f in functions.keys() {
-            self.owner.insert(f.clone(), name.clone());
+            self.owner
+                .insert(f.to_lowercase(), (name.clone(), f.clone()));
         }
         self.libraries.insert(
             name.clone(),
@@ -321,7 +327,7 @@ impl Functions {
             return false;
         };
         for f in lib.functions.keys() {
-            self.owner.remove(f);
+            self.owner.remove(&f.to_lowercase());
         }
         true
     }
@@ -387,12 +393,10 @@ fn register_function(
         _ => return Err("wrong number of arguments to redis.register_function".into()),
     };
     let (name, description, flags, callback) = info;
-    // The name is a C string to Redis.
-    let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
-    if !valid_name(name) {
+    if !valid_name(&name) {
         return Err(BAD_NAME.into());
     }
-    let name = String::from_utf8_lossy(name).into_owned();
+    let name = String::from_utf8_lossy(&name).into_owned();
     let mut guard = loading.borrow_mut();
     let lib = guard.as_mut().expect("checked above");
     if lib.functions.contains_key(&name) {

@@ -8,10 +8,7 @@ use crate::store::Event;
 
 /// Redis's addReplySubcommandSyntaxError for XGROUP.
 fn subcommand_error(ctx: &mut Ctx, sub: &[u8]) {
-    let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
-    msg.extend_from_slice(&sub[..sub.len().min(128)]);
-    msg.extend_from_slice(b"'. Try XGROUP HELP.");
-    ctx.out.error_bytes(&msg);
+    crate::commands::subcommand_syntax_error(ctx.out, "XGROUP", sub);
 }
 
 /// What every subcommand but HELP checks first, in Redis's order: the options of CREATE

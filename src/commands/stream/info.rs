@@ -11,10 +11,7 @@ use crate::store::Value;
 
 /// Redis's addReplySubcommandSyntaxError for XINFO.
 fn subcommand_error(ctx: &mut Ctx, sub: &[u8]) {
-    let mut msg = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
-    msg.extend_from_slice(&sub[..sub.len().min(128)]);
-    msg.extend_from_slice(b"'. Try XINFO HELP.");
-    ctx.out.error_bytes(&msg);
+    crate::commands::subcommand_syntax_error(ctx.out, "XINFO", sub);
 }
 
 /// The stream at `argv[2]` for reading; replies `no such key` or WRONGTYPE if not.
