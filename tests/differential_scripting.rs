@@ -315,6 +315,22 @@ fn keys_args_and_cache() -> Case {
                 "1",
                 "k",
             ],
+            // A set's hash order is not deterministic: scripts get it sorted.
+            &[
+                "SADD", "myset", "r", "i", "o", "aa", "azz", "aaa", "g", "m", "c", "z", "f",
+            ],
+            &[
+                "EVAL",
+                "return redis.call('sort', KEYS[1], 'by', 'nosort')",
+                "1",
+                "myset",
+            ],
+            &[
+                "EVAL",
+                "return redis.call('sort', KEYS[1], 'by', 'nosort', 'get', '#', 'get', 'no*')",
+                "1",
+                "myset",
+            ],
         ],
     )
 }

@@ -56,8 +56,9 @@ fn sort_generic(ctx: &mut Ctx, argv: &[&[u8]], readonly: bool) {
         Some(_) => return ctx.wrong_type(),
     };
     // A set's own order is its hash table's, which a replica or AOF replay would not
-    // share: when the result is stored, Redis sorts the members instead of keeping it.
-    if args.dontsort && is_set && args.store.is_some() {
+    // share: when the result is stored, or a script reads it, Redis sorts the members
+    // instead of keeping it.
+    if args.dontsort && is_set && (args.store.is_some() || ctx.client().script) {
         args.dontsort = false;
         args.alpha = true;
         args.by = None;
