@@ -1,25 +1,26 @@
 //! The `redis` table scripts call, and `math.random`.
 //!
 //! Functions that need the running script (redis.call, redis.pcall, redis.setresp,
-//! redis.set_repl, redis.acl_check_cmd, math.random / randomseed) go through one dispatcher
-//! that the run installs for its duration (`internal.dispatch`, see `run.rs`); outside a
-//! run they raise Redis's "can only be called inside a script invocation" errors. The rest
-//! need nothing from the server.
+//! redis.set_repl, redis.acl_check_cmd, math.random / randomseed) are C functions of the
+//! [`super::bridge`], which reach the run in progress; outside a run they raise Redis's
+//! "can only be called inside a script invocation" errors. The rest need nothing from
+//! the server.
 //!
-//! Each is a C closure ([`raising`]) around its mlua callback, as Redis's are C
+//! Those are C closures ([`raising`]) around their mlua callback, as Redis's are C
 //! functions: the arguments reach the callback in a table (a script may pass thousands,
 //! more than mlua can hold as separate references), and what it raises is raised as a real
 //! Lua value (Redis's `{err=...}` tables) or a string positioned like luaL_error's. Being
-//! C functions, `return redis.call(...)` keeps the script's frame, so error positions
+//! C functions, `return redis.sha1hex(...)` keeps the script's frame, so error positions
 //! are the script's line.
 
 use std::os::raw::c_int;
 
 use mlua::{ffi, Function, Lua, MultiValue, Table, Value};
 
+use super::bridge::{run_function, RunSlot};
 use crate::config::REDIS_VERSION;
 
-/// What a dispatcher call asks for (the first argument of `internal.dispatch`).
+/// Which run function a bridge C function is (its second upvalue).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Op {
@@ -30,12 +31,10 @@ pub enum Op {
     AclCheck = 5,
     Random = 6,
     RandomSeed = 7,
-    /// The count hook's periodic check (busy scripts, SCRIPT KILL).
-    Interrupt = 8,
 }
 
 impl Op {
-    /// The op a dispatcher's first argument names.
+    /// The op numbered `n`.
     pub fn from_number(n: i64) -> Option<Op> {
         Some(match n {
             1 => Op::Call,
@@ -45,7 +44,6 @@ impl Op {
             5 => Op::AclCheck,
             6 => Op::Random,
             7 => Op::RandomSeed,
-            8 => Op::Interrupt,
             _ => return None,
         })
     }
@@ -189,7 +187,7 @@ pub fn error_text(msg: &[u8]) -> Vec<u8> {
 }
 
 /// Builds the `redis` global and replaces `math.random` / `math.randomseed`.
-pub fn register(lua: &Lua, globals: &Table, internal: &Table) -> mlua::Result<()> {
+pub fn register(lua: &Lua, globals: &Table, slot: &RunSlot) -> mlua::Result<()> {
     let redis = lua.create_table()?;
     let call_missing = Value::Table(err_table(
         lua,
@@ -197,9 +195,9 @@ pub fn register(lua: &Lua, globals: &Table, internal: &Table) -> mlua::Result<()
     )?);
     redis.set(
         "call",
-        needs_run(lua, internal, Op::Call, call_missing.clone())?,
+        run_function(lua, slot, Op::Call, call_missing.clone())?,
     )?;
-    redis.set("pcall", needs_run(lua, internal, Op::Pcall, call_missing)?)?;
+    redis.set("pcall", run_function(lua, slot, Op::Pcall, call_missing)?)?;
     for (name, op) in [
         ("setresp", Op::SetResp),
         ("set_repl", Op::SetRepl),
@@ -209,7 +207,7 @@ pub fn register(lua: &Lua, globals: &Table, internal: &Table) -> mlua::Result<()
             lua,
             &format!("redis.{name} can only be called inside a script invocation"),
         )?;
-        redis.set(name, needs_run(lua, internal, op, Value::Table(missing))?)?;
+        redis.set(name, run_function(lua, slot, op, Value::Table(missing))?)?;
     }
     let plain =
         |f: fn(&Lua, &CallArgs) -> Outcome| api_function(lua, move |lua, args| Ok(f(lua, &args)));
@@ -243,44 +241,10 @@ pub fn register(lua: &Lua, globals: &Table, internal: &Table) -> mlua::Result<()
         let missing = lua.create_string(format!(
             "math.{name} can only be called inside a script invocation"
         ))?;
-        math.set(name, needs_run(lua, internal, op, Value::String(missing))?)?;
+        math.set(name, run_function(lua, slot, op, Value::String(missing))?)?;
     }
     Ok(())
 }
-
-/// A function that asks the running script's dispatcher for `op`; outside a run it
-/// raises `missing`. The dispatcher answers `ok, value`: a value to return, or one to raise.
-fn needs_run(lua: &Lua, internal: &Table, op: Op, missing: Value) -> mlua::Result<Function> {
-    let internal = internal.clone();
-    api_function(lua, move |lua, args| {
-        let Value::Function(dispatch) = internal.raw_get::<Value>("dispatch")? else {
-            return Ok(Err(missing.clone()));
-        };
-        // The arguments go by the side, in their table.
-        lua.set_app_data(args);
-        let (ok, v): (bool, Value) = dispatch.call(op as u8)?;
-        if ok {
-            return Ok(Ok(v));
-        }
-        // Argument errors name the function as the caller called it ('?' through pcall).
-        if let Value::String(s) = &v {
-            if s.as_bytes().contains(&FUNCTION_NAME[0]) {
-                let name = lua
-                    .inspect_stack(1)
-                    .and_then(|d| d.names().name.map(|n| n.into_owned()))
-                    .unwrap_or_else(|| "?".into());
-                let text = s.to_string_lossy().replace(FUNCTION_NAME_STR, &name);
-                return Ok(Err(Value::String(lua.create_string(text)?)));
-            }
-        }
-        Ok(Err(v))
-    })
-}
-
-/// Stands for the called function's name in a dispatcher's error message (luaL_argerror
-/// names the function as its caller called it).
-pub const FUNCTION_NAME_STR: &str = "\u{1}";
-const FUNCTION_NAME: &[u8] = FUNCTION_NAME_STR.as_bytes();
 
 /// REDIS_VERSION_NUM: 0x00MMmmpp.
 fn version_num() -> i64 {

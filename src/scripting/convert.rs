@@ -9,7 +9,9 @@
 //! - A script's result becomes the caller's reply: the reverse, with numbers truncated to
 //!   integers and anything else (nil, functions...) a null.
 
-use mlua::{Lua, Table, Value};
+use std::ffi::c_int;
+
+use mlua::{ffi, Lua, Table, Value};
 
 use crate::protocol::reply::{DeferredKind, Reply, Resp};
 
@@ -17,10 +19,131 @@ use crate::protocol::reply::{DeferredKind, Reply, Resp};
 /// limit" (its Lua stack has room for about this many levels).
 const MAX_REPLY_DEPTH: usize = 3998;
 
-/// Converts one complete reply in `bytes` (as a command wrote it) to a Lua value.
-pub fn reply_to_lua(lua: &Lua, bytes: &[u8]) -> mlua::Result<Value> {
-    let mut pos = 0;
-    parse(lua, bytes, &mut pos)
+/// Pushes the reply at `bytes[*pos..]` (one complete reply, as a command wrote it) as a
+/// Lua value, advancing `*pos` past it: redisProtocolToLuaType's rules.
+///
+/// # Safety
+/// `state` is a live Lua state inside a C function call. Any push may raise (longjmp):
+/// the frames of this function hold only references and numbers.
+pub unsafe fn push_reply(state: *mut ffi::lua_State, bytes: &[u8], pos: &mut usize, depth: usize) {
+    // Each level holds at most a table, a key and a value.
+    if depth > MAX_REPLY_DEPTH || ffi::lua_checkstack(state, 4) == 0 {
+        ffi::lua_pushnil(state);
+        return;
+    }
+    let Some(&kind) = bytes.get(*pos) else {
+        ffi::lua_pushnil(state);
+        return;
+    };
+    *pos += 1;
+    let head = line(bytes, pos);
+    let push_str = |s: &[u8]| ffi::lua_pushlstring(state, s.as_ptr() as *const _, s.len());
+    match kind {
+        b'+' => {
+            ffi::lua_createtable(state, 0, 1);
+            push_str(head);
+            ffi::lua_setfield(state, -2, c"ok".as_ptr());
+        }
+        b'-' => {
+            // The table luaPushError makes of "-CODE msg" (a message without a code gets
+            // ERR); counted when the command replied it.
+            ffi::lua_createtable(state, 0, 2);
+            if head.contains(&b' ') {
+                push_str(head);
+            } else {
+                push_str(b"ERR ");
+                push_str(head);
+                ffi::lua_concat(state, 2);
+            }
+            ffi::lua_setfield(state, -2, c"err".as_ptr());
+            ffi::lua_pushboolean(state, 1);
+            ffi::lua_setfield(state, -2, c"ignore_error_stats_update".as_ptr());
+        }
+        b':' => ffi::lua_pushnumber(state, number(head) as f64),
+        b'$' | b'=' => {
+            let n = number(head);
+            if n < 0 {
+                ffi::lua_pushboolean(state, 0);
+                return;
+            }
+            let start = *pos;
+            let end = (start + n as usize).min(bytes.len());
+            *pos = (end + 2).min(bytes.len());
+            let body = &bytes[start..end];
+            if kind == b'$' {
+                push_str(body);
+            } else {
+                let (format, text) = if body.len() >= 4 {
+                    (&body[..3], &body[4..])
+                } else {
+                    (&b""[..], body)
+                };
+                ffi::lua_createtable(state, 0, 1);
+                ffi::lua_createtable(state, 0, 2);
+                push_str(text);
+                ffi::lua_setfield(state, -2, c"string".as_ptr());
+                push_str(format);
+                ffi::lua_setfield(state, -2, c"format".as_ptr());
+                ffi::lua_setfield(state, -2, c"verbatim_string".as_ptr());
+            }
+        }
+        b'*' | b'>' => {
+            let n = number(head);
+            if n < 0 {
+                ffi::lua_pushboolean(state, 0);
+                return;
+            }
+            ffi::lua_createtable(state, n.min(1024) as c_int, 0);
+            for j in 0..n {
+                push_reply(state, bytes, pos, depth + 1);
+                ffi::lua_rawseti(state, -2, (j + 1) as _);
+            }
+        }
+        b'%' | b'~' | b'|' => {
+            let n = number(head);
+            if kind != b'|' {
+                ffi::lua_createtable(state, 0, 1);
+            }
+            ffi::lua_createtable(state, 0, n.min(1024) as c_int);
+            for _ in 0..n {
+                push_reply(state, bytes, pos, depth + 1);
+                if kind == b'~' {
+                    ffi::lua_pushboolean(state, 1);
+                } else {
+                    push_reply(state, bytes, pos, depth + 1);
+                }
+                // A nil key (a null in the reply) is dropped, as Lua cannot index by nil.
+                if ffi::lua_type(state, -2) == ffi::LUA_TNIL || kind == b'|' {
+                    ffi::lua_pop(state, 2);
+                } else {
+                    ffi::lua_rawset(state, -3);
+                }
+            }
+            match kind {
+                // Attributes are not shown to scripts: the reply that follows is.
+                b'|' => {
+                    ffi::lua_pop(state, 1);
+                    push_reply(state, bytes, pos, depth);
+                }
+                b'%' => ffi::lua_setfield(state, -2, c"map".as_ptr()),
+                _ => ffi::lua_setfield(state, -2, c"set".as_ptr()),
+            }
+        }
+        b'_' => ffi::lua_pushnil(state),
+        b'#' => ffi::lua_pushboolean(state, (head == b"t") as c_int),
+        b',' => {
+            let d = crate::util::strtod::strtod(head).value;
+            ffi::lua_createtable(state, 0, 1);
+            ffi::lua_pushnumber(state, d);
+            ffi::lua_setfield(state, -2, c"double".as_ptr());
+        }
+        b'(' => {
+            ffi::lua_createtable(state, 0, 1);
+            push_str(head);
+            ffi::lua_setfield(state, -2, c"big_number".as_ptr());
+        }
+        _ => ffi::lua_pushnil(state),
+    }
 }
 
 /// The line at `*pos` (without CRLF), advancing past it.
@@ -36,106 +159,6 @@ fn number(s: &[u8]) -> i64 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0)
-}
-
-fn parse(lua: &Lua, bytes: &[u8], pos: &mut usize) -> mlua::Result<Value> {
-    let Some(&kind) = bytes.get(*pos) else {
-        return Ok(Value::Nil);
-    };
-    *pos += 1;
-    let head = line(bytes, pos);
-    Ok(match kind {
-        b'+' => {
-            let t = lua.create_table()?;
-            t.raw_set("ok", lua.create_string(head)?)?;
-            Value::Table(t)
-        }
-        b'-' => {
-            let t = lua.create_table()?;
-            let mut msg = b"-".to_vec();
-            msg.extend_from_slice(head);
-            t.raw_set("err", lua.create_string(super::api::error_text(&msg))?)?;
-            // Counted when the command replied it.
-            t.raw_set("ignore_error_stats_update", true)?;
-            Value::Table(t)
-        }
-        b':' => Value::Number(number(head) as f64),
-        b'$' | b'=' => {
-            let n = number(head);
-            if n < 0 {
-                return Ok(Value::Boolean(false));
-            }
-            let start = *pos;
-            let end = (start + n as usize).min(bytes.len());
-            *pos = (end + 2).min(bytes.len());
-            let body = &bytes[start..end];
-            if kind == b'$' {
-                Value::String(lua.create_string(body)?)
-            } else {
-                let (format, text) = if body.len() >= 4 {
-                    (&body[..3], &body[4..])
-                } else {
-                    (&b""[..], body)
-                };
-                let inner = lua.create_table()?;
-                inner.raw_set("string", lua.create_string(text)?)?;
-                inner.raw_set("format", lua.create_string(format)?)?;
-                let t = lua.create_table()?;
-                t.raw_set("verbatim_string", inner)?;
-                Value::Table(t)
-            }
-        }
-        b'*' | b'>' => {
-            let n = number(head);
-            if n < 0 {
-                return Ok(Value::Boolean(false));
-            }
-            let t = lua.create_table()?;
-            for j in 0..n {
-                let v = parse(lua, bytes, pos)?;
-                t.raw_set(j + 1, v)?;
-            }
-            Value::Table(t)
-        }
-        b'%' | b'~' | b'|' => {
-            let n = number(head);
-            let inner = lua.create_table()?;
-            for _ in 0..n {
-                let k = parse(lua, bytes, pos)?;
-                if kind == b'~' {
-                    if !k.is_nil() {
-                        inner.raw_set(k, true)?;
-                    }
-                    continue;
-                }
-                let v = parse(lua, bytes, pos)?;
-                if kind == b'%' && !k.is_nil() {
-                    inner.raw_set(k, v)?;
-                }
-            }
-            if kind == b'|' {
-                // Attributes are not shown to scripts: the reply that follows is.
-                return parse(lua, bytes, pos);
-            }
-            let t = lua.create_table()?;
-            t.raw_set(if kind == b'%' { "map" } else { "set" }, inner)?;
-            Value::Table(t)
-        }
-        b'_' => Value::Nil,
-        b'#' => Value::Boolean(head == b"t"),
-        b',' => {
-            let d = crate::util::strtod::strtod(head).value;
-            let t = lua.create_table()?;
-            t.raw_set("double", d)?;
-            Value::Table(t)
-        }
-        b'(' => {
-            let t = lua.create_table()?;
-            t.raw_set("big_number", lua.create_string(head)?)?;
-            Value::Table(t)
-        }
-        _ => Value::Nil,
-    })
 }
 
 /// `(long long)` of a double as x86-64 computes it: out of range and NaN give i64::MIN.

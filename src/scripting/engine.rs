@@ -7,13 +7,16 @@
 //!
 //! Functions written in Rust raise what Redis's C functions raise: Redis's `{err=...}`
 //! tables or strings positioned like `luaL_error`'s (`api::api_function`, the libraries'
-//! trampolines). Errors raised from Rust hooks (SCRIPT KILL) reach Lua as mlua's opaque
-//! values; `pcall` and the error handler turn them into their message
-//! (`internal.describe`).
+//! trampolines). Errors raised from mlua callbacks and hooks (FUNCTION LOAD's timeout)
+//! reach Lua as mlua's opaque values; `pcall` and the error handler turn them into their
+//! message (`internal.describe`).
+
+use std::rc::Rc;
 
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 
 use super::api;
+use super::bridge::{self, RunSlot};
 
 /// The chunk name of redust's own Lua code; frames from it are invisible in error positions.
 pub const INTERNAL_CHUNK: &str = "=redust";
@@ -126,12 +129,12 @@ end})
 /// run functions and the per-run dispatcher slot).
 pub struct State {
     pub lua: Lua,
-    /// `internal.run(f)`: `xpcall(f, handler)`.
-    pub run: Function,
-    /// `internal.run_with(f, keys, args)`.
-    pub run_with: Function,
-    /// Where the per-run dispatcher is set (see `api`).
-    pub internal: Table,
+    /// Runs a script or library function for the run published in `slot` (see
+    /// [`super::bridge::entry_function`]).
+    pub enter: Function,
+    /// Where the run in progress is published for the `redis.*` functions (see
+    /// [`super::bridge`]).
+    pub slot: Rc<RunSlot>,
     /// `internal.protected(f)`: `pcall(f)` with errors made Redis values.
     pub protected: Function,
 }
@@ -154,7 +157,12 @@ pub fn new_state() -> mlua::Result<State> {
     // The libraries (libs) raise their errors as plain strings positioned as luaL_error
     // positions them, and name the function in "bad argument" errors from the calling
     // instruction: they need no wrapper (one would also turn -0.0 into 0 on the way in).
-    api::register(&lua, &globals, &internal)?;
+    let slot = Rc::new(RunSlot::default());
+    slot.register(&lua)?;
+    // The bridge's C functions hold the slot's address: it lives as long as the state.
+    lua.set_app_data(slot.clone());
+    api::register(&lua, &globals, &slot)?;
+    bridge::set_hook(&lua)?;
     let keep: Vec<Value> = globals
         .pairs::<Value, Value>()
         .filter_map(|kv| kv.ok().map(|(k, _)| k))
@@ -167,15 +175,14 @@ pub fn new_state() -> mlua::Result<State> {
         }
         globals.raw_remove(k)?;
     }
-    let run = internal.get("run")?;
-    let run_with = internal.get("run_with")?;
+    let enter =
+        bridge::entry_function(&lua, &slot, internal.get("run")?, internal.get("run_with")?)?;
     let protected = internal.get("protected")?;
     protect_recursively(&lua, &Value::Table(globals))?;
     Ok(State {
         lua,
-        run,
-        run_with,
-        internal,
+        enter,
+        slot,
         protected,
     })
 }
@@ -221,7 +228,7 @@ pub fn protect_recursively(lua: &Lua, value: &Value) -> mlua::Result<()> {
 }
 
 extern "C-unwind" {
-    fn lua_setreadonly(state: *mut mlua::ffi::lua_State, idx: i32, readonly: i32);
+    pub(super) fn lua_setreadonly(state: *mut mlua::ffi::lua_State, idx: i32, readonly: i32);
     fn lua_isreadonly(state: *mut mlua::ffi::lua_State, idx: i32) -> i32;
 }
 

@@ -283,6 +283,8 @@ impl Functions {
         );
         let outcome = self.state.protected.call::<(bool, Value)>(chunk);
         lua.remove_hook();
+        // Back to the runs' count hook (busy functions, FUNCTION KILL).
+        let _ = super::bridge::set_hook(&lua);
         let loaded = self.loading.borrow_mut().take();
         self.set_env_index(&self.globals.clone())
             .map_err(|e| e.to_string())?;

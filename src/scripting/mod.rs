@@ -8,6 +8,7 @@
 //! result ([`convert`]). [`api`] is the `redis` table.
 
 pub mod api;
+pub mod bridge;
 pub mod convert;
 pub mod engine;
 pub mod functions;

@@ -36,6 +36,11 @@ impl Rand48 {
         self.x = (self.x.wrapping_mul(MULTIPLIER).wrapping_add(INCREMENT)) & MASK;
         (self.x >> 17) as i32
     }
+
+    /// math.random's draw in [0, 1): `(redisLrand48() % REDIS_LRAND48_MAX) / REDIS_LRAND48_MAX`.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_value() % RAND48_MAX) as f64 / RAND48_MAX as f64
+    }
 }
 
 #[cfg(test)]

@@ -1,21 +1,22 @@
 //! Running a script or a library function: Redis's scriptPrepareForRun, luaCallFunction
 //! and scriptCall.
 //!
-//! A run installs one dispatcher in the Lua state for its duration (`internal.dispatch`,
-//! a scoped function that borrows the server), through which `redis.call` and friends
-//! reach the server. Commands run as the script client, a client without a socket that
+//! A run publishes its context in the Lua state's run slot for its duration (see
+//! [`bridge`]), through which `redis.call` and friends reach the server. Commands run as the script client, a client without a socket that
 //! never blocks (it is marked as inside EXEC), through [`crate::dispatch::call`]: stats,
 //! the slow log, MONITOR, key events and propagation happen as for any command.
 
 use std::time::Instant;
 
-use mlua::{Function, Lua, Table, Value};
+use mlua::{Function, Lua, Value};
 
-use super::api::{self, CallArgs, Op};
+use super::api::{self, Op};
+use super::bridge::{self, Arg, Panic};
 use super::convert::{self, ReplyNotes};
 use super::ScriptFlags;
 use crate::commands::spec::CommandFlags;
-use crate::commands::{table, Ctx};
+use crate::commands::table::{self, Command};
+use crate::commands::Ctx;
 use crate::protocol::reply::{Reply, Resp};
 use crate::server::{Client, ClientId};
 
@@ -87,15 +88,45 @@ const MISCONF_COMMAND: &str = "-MISCONF Redis is configured to save RDB snapshot
 const GC_PERIOD: u32 = 50;
 
 /// What a run borrows while the script executes.
-struct RunCtx<'c, 'a> {
-    ctx: &'c mut Ctx<'a>,
+pub struct RunCtx<'c, 'a> {
+    pub(super) ctx: &'c mut Ctx<'a>,
     /// The script client.
     client: ClientId,
-    /// Its reply buffer: each command's reply, converted to Lua and cleared.
-    reply: Reply,
+    /// Its reply buffer: each command's reply, converted to Lua.
+    pub(super) reply: Reply,
     read_only: bool,
     /// redis.set_repl's flags (REPL_ALL = 3).
     repl: i64,
+    /// What the last run function answered, for the bridge to push.
+    pub(super) answer: Answer,
+    /// A panic caught in a run function, resumed when the run is over.
+    pub(super) panic: Option<Panic>,
+    /// What runs, with what: read by the bridge's entry function.
+    pub(super) kind: Kind,
+    pub(super) keys: &'c [&'c [u8]],
+    pub(super) args: &'c [&'c [u8]],
+    /// The whole command line, kept in [`Running`] once the script is busy.
+    command: &'c [&'c [u8]],
+}
+
+/// What a run function answers (see [`answer`]); the bridge pushes it.
+#[derive(Debug)]
+pub enum Answer {
+    Nil,
+    Bool(bool),
+    /// The reply in the run's reply buffer, converted; raised when `raise`.
+    Reply {
+        raise: bool,
+    },
+    /// Redis's error table `{err = text}`, raised or returned; `uncounted` marks it
+    /// `ignore_error_stats_update` (counted already).
+    Error {
+        text: Vec<u8>,
+        raise: bool,
+        uncounted: bool,
+    },
+    /// A string raised as it is.
+    Raise(Vec<u8>),
 }
 
 /// Runs `inv` for the caller of `ctx`, replying its result or error.
@@ -107,12 +138,7 @@ pub fn invoke(ctx: &mut Ctx, inv: Invocation) {
         Kind::Eval => ctx.srv.scripting.state(),
         Kind::Function => ctx.srv.scripting.functions().state(),
     };
-    let (lua, run, run_with, internal) = (
-        state.lua.clone(),
-        state.run.clone(),
-        state.run_with.clone(),
-        state.internal.clone(),
-    );
+    let (lua, enter, slot) = (state.lua.clone(), state.enter.clone(), state.slot.clone());
     let client = script_client(ctx);
     let read_only = inv.read_only_command
         || (!inv.flags.contains(ScriptFlags::EVAL_COMPAT_MODE)
@@ -125,7 +151,8 @@ pub fn invoke(ctx: &mut Ctx, inv: Invocation) {
         killed: false,
         timed_out: false,
         caller: ctx.caller,
-        command: inv.command.iter().map(|a| a.to_vec()).collect(),
+        // Filled when the script turns busy: only then can anyone look at it.
+        command: Vec::new(),
         swept: false,
     });
     let mut rc = RunCtx {
@@ -134,14 +161,29 @@ pub fn invoke(ctx: &mut Ctx, inv: Invocation) {
         reply: Reply::default(),
         read_only,
         repl: 3,
+        answer: Answer::Nil,
+        panic: None,
+        kind: inv.kind,
+        keys: inv.keys,
+        args: inv.args,
+        command: inv.command,
     };
-    let outcome = execute(&lua, &mut rc, &inv, &run, &run_with, &internal);
+    let published = slot.publish(&mut rc);
+    let outcome = enter.call::<(bool, Value)>(inv.function.clone());
+    drop(published);
+    if let Some(payload) = rc.panic.take() {
+        std::panic::resume_unwind(payload);
+    }
     let script_resp = rc.reply.resp;
     let ctx = rc.ctx;
     ctx.srv.propagation.muted = false;
     let running = ctx.srv.scripting.running.take();
     if running.as_ref().is_some_and(|r| r.timed_out) {
         log::warn!("Script {} finished after the busy threshold", inv.name);
+    }
+    if running.as_ref().is_some_and(|r| r.killed) {
+        // The hook fired on every line to stop it: back to counting.
+        let _ = bridge::set_hook(&lua);
     }
     let sc = &mut ctx.srv.scripting;
     sc.runs_since_gc += 1;
@@ -213,155 +255,66 @@ fn script_client(ctx: &mut Ctx) -> ClientId {
     id
 }
 
-/// Sets KEYS / ARGV (EVAL) or builds the tables (FCALL), installs the dispatcher and the
-/// busy hook, and runs the function under the error handler.
-fn execute(
-    lua: &Lua,
-    rc: &mut RunCtx,
-    inv: &Invocation,
-    run: &Function,
-    run_with: &Function,
-    internal: &Table,
-) -> mlua::Result<(bool, Value)> {
-    let keys = lua.create_sequence_from(
-        inv.keys
-            .iter()
-            .map(|k| lua.create_string(k))
-            .collect::<mlua::Result<Vec<_>>>()?,
-    )?;
-    let args = lua.create_sequence_from(
-        inv.args
-            .iter()
-            .map(|a| lua.create_string(a))
-            .collect::<mlua::Result<Vec<_>>>()?,
-    )?;
-    if inv.kind == Kind::Eval {
-        let globals = lua.globals();
-        super::engine::set_readonly(lua, &globals, false)?;
-        globals.raw_set("KEYS", keys.clone())?;
-        globals.raw_set("ARGV", args.clone())?;
-        super::engine::set_readonly(lua, &globals, true)?;
-    }
-    let threshold = rc.ctx.srv.config.busy_reply_threshold;
-    lua.scope(|scope| {
-        let dispatch = scope.create_function_mut(|lua, op: i64| {
-            let args = match lua.remove_app_data::<api::CallArgs>() {
-                Some(a) => a,
-                None => api::CallArgs {
-                    table: lua.create_table()?,
-                    len: 0,
-                },
-            };
-            match Op::from_number(op) {
-                Some(op) => dispatch(lua, rc, op, args),
-                None => Ok((true, Value::Nil)),
-            }
-        })?;
-        internal.raw_set("dispatch", dispatch)?;
-        if threshold > 0 {
-            lua.set_hook(
-                mlua::HookTriggers::new().every_nth_instruction(HOOK_PERIOD),
-                interrupt_hook(internal.clone()),
-            );
-        }
-        let result = match inv.kind {
-            Kind::Eval => run.call::<(bool, Value)>(inv.function.clone()),
-            Kind::Function => run_with.call::<(bool, Value)>((inv.function.clone(), keys, args)),
-        };
-        lua.remove_hook();
-        internal.raw_set("dispatch", Value::Nil)?;
-        result
-    })
-}
-
-/// The count hook: asks the run whether to go on (and lets it serve other clients once
-/// past the busy threshold).
-/// Once killed, the hook fires on every line too, so a script catching the error with
-/// pcall meets it again on its next line and cannot go on (Redis does the same).
-type Hook = Box<dyn Fn(&Lua, mlua::Debug) -> mlua::Result<mlua::VmState>>;
-
-/// Instructions between two checks of a running script (Redis's 100,000).
-const HOOK_PERIOD: u32 = 100_000;
-
-fn interrupt_hook(internal: Table) -> Hook {
-    Box::new(move |lua, _| {
-        if let Ok(Value::Function(d)) = internal.raw_get::<Value>("dispatch") {
-            let (go_on, _): (bool, Value) = d.call(Op::Interrupt as u8)?;
-            if !go_on {
-                lua.set_hook(
-                    mlua::HookTriggers::new()
-                        .every_line()
-                        .every_nth_instruction(HOOK_PERIOD),
-                    interrupt_hook(internal.clone()),
-                );
-                return Err(mlua::Error::RuntimeError(
-                    "Script killed by user with SCRIPT KILL...".into(),
-                ));
-            }
-        }
-        Ok(mlua::VmState::Continue)
-    })
-}
-
-/// One dispatcher call.
-fn dispatch(lua: &Lua, rc: &mut RunCtx, op: Op, args: CallArgs) -> mlua::Result<(bool, Value)> {
+/// Answers redis.call, redis.pcall or redis.acl_check_cmd called with the command line
+/// `argv` (None: an argument was neither a string nor a number).
+pub(super) fn command(rc: &mut RunCtx, op: Op, argv: Option<&[&[u8]]>) -> Answer {
     match op {
-        Op::Call => script_call(lua, rc, args, Raise::Yes),
-        Op::Pcall => script_call(lua, rc, args, Raise::No),
+        Op::AclCheck => acl_check(argv),
+        Op::Pcall => script_call(rc, argv, Raise::No),
+        _ => script_call(rc, argv, Raise::Yes),
+    }
+}
+
+/// Answers redis.setresp and redis.set_repl called with `args`.
+pub(super) fn answer(rc: &mut RunCtx, op: Op, args: &[Arg]) -> Answer {
+    let number = |i: usize| match args.get(i) {
+        Some(Arg::Num(n)) | Some(Arg::Str(_, Some(n))) => Some(*n),
+        _ => None,
+    };
+    match op {
         Op::SetResp => {
             if args.len() != 1 {
-                return raise(lua, "redis.setresp() requires one argument.");
+                return raised("redis.setresp() requires one argument.");
             }
-            match api::lua_number(lua, &args.get(0)).map(|n| n as i64) {
+            match number(0).map(|n| n as i64) {
                 Some(2) => rc.reply.resp = Resp::Two,
                 Some(3) => rc.reply.resp = Resp::Three,
-                _ => return raise(lua, "RESP version must be 2 or 3."),
+                _ => return raised("RESP version must be 2 or 3."),
             }
             rc.ctx.srv.clients[rc.client].resp = rc.reply.resp;
-            Ok((true, Value::Nil))
+            Answer::Nil
         }
         Op::SetRepl => {
             if args.len() != 1 {
-                return raise(lua, "redis.set_repl() requires two arguments.");
+                return raised("redis.set_repl() requires two arguments.");
             }
-            let flags = api::lua_number(lua, &args.get(0)).unwrap_or(0.0) as i64;
+            let flags = number(0).unwrap_or(0.0) as i64;
             if flags & !3 != 0 {
-                return raise(
-                    lua,
+                return raised(
                     "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
                 );
             }
             rc.repl = flags;
-            Ok((true, Value::Nil))
+            Answer::Nil
         }
-        Op::AclCheck => acl_check(lua, rc, args),
-        Op::Random => random(lua, rc, args),
-        Op::RandomSeed => {
-            let seed = match api::lua_number(lua, &args.get(0)) {
-                Some(n) => n as i32,
-                None => {
-                    return Ok((
-                        false,
-                        Value::String(lua.create_string(bad_argument(&args, 1))?),
-                    ))
-                }
-            };
-            rc.ctx.srv.scripting.rand.seed(seed);
-            Ok((true, Value::Nil))
-        }
-        Op::Interrupt => Ok((check_interrupt(rc), Value::Nil)),
+        Op::Call | Op::Pcall | Op::AclCheck | Op::Random | Op::RandomSeed => Answer::Nil,
     }
 }
 
 /// Whether the script goes on: past busy-reply-threshold the script is marked timed out
 /// (other clients get BUSY); a SCRIPT KILL / FUNCTION KILL stops it.
-fn check_interrupt(rc: &mut RunCtx) -> bool {
+pub(super) fn check_interrupt(rc: &mut RunCtx) -> bool {
     let threshold = rc.ctx.srv.config.busy_reply_threshold;
+    // busy-reply-threshold 0: Redis installs no hook at all.
+    if threshold <= 0 {
+        return true;
+    }
     let Some(r) = rc.ctx.srv.scripting.running.as_mut() else {
         return true;
     };
     if !r.timed_out && r.started.elapsed().as_millis() as i64 >= threshold {
         r.timed_out = true;
+        r.command = rc.command.iter().map(|a| a.to_vec()).collect();
         log::warn!(
             "Slow script detected: still in execution after {} milliseconds. You can try killing the script using the {} command. Script name is: {}.",
             r.started.elapsed().as_millis(),
@@ -384,65 +337,6 @@ fn check_interrupt(rc: &mut RunCtx) -> bool {
         .is_some_and(|r| r.killed)
 }
 
-/// Lua's message for a bad argument (luaL_argerror), raised at the caller.
-fn bad_argument(args: &CallArgs, n: usize) -> String {
-    let got = if n > args.len() {
-        "no value".to_string()
-    } else {
-        args.get(n - 1).type_name().to_string()
-    };
-    format!(
-        "bad argument #{n} to '{}' (number expected, got {got})",
-        api::FUNCTION_NAME_STR
-    )
-}
-
-/// math.random([m [, n]]) with Redis's generator.
-fn random(lua: &Lua, rc: &mut RunCtx, args: CallArgs) -> mlua::Result<(bool, Value)> {
-    let r = (rc.ctx.srv.scripting.rand.next_value() % super::rand48::RAND48_MAX) as f64
-        / super::rand48::RAND48_MAX as f64;
-    let int_arg = |i: usize| -> Result<i32, String> {
-        match api::lua_number(lua, &args.get(i)) {
-            Some(n) => Ok(n as i32),
-            None => Err(bad_argument(&args, i + 1)),
-        }
-    };
-    let fail = |msg: String| -> mlua::Result<(bool, Value)> {
-        Ok((false, Value::String(lua.create_string(msg)?)))
-    };
-    let v = match args.len() {
-        0 => r,
-        1 => {
-            let u = match int_arg(0) {
-                Ok(u) => u,
-                Err(m) => return fail(m),
-            };
-            if u < 1 {
-                return fail(format!(
-                    "bad argument #1 to '{}' (interval is empty)",
-                    api::FUNCTION_NAME_STR
-                ));
-            }
-            (r * u as f64).floor() + 1.0
-        }
-        2 => {
-            let (l, u) = match (int_arg(0), int_arg(1)) {
-                (Ok(l), Ok(u)) => (l, u),
-                (Err(m), _) | (_, Err(m)) => return fail(m),
-            };
-            if l > u {
-                return fail(format!(
-                    "bad argument #2 to '{}' (interval is empty)",
-                    api::FUNCTION_NAME_STR
-                ));
-            }
-            (r * (u as f64 - l as f64 + 1.0)).floor() + l as f64
-        }
-        _ => return fail("wrong number of arguments".into()),
-    };
-    Ok((true, Value::Number(v)))
-}
-
 /// Whether a failed redis.call raises (redis.call) or returns its error (redis.pcall).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Raise {
@@ -450,83 +344,70 @@ enum Raise {
     No,
 }
 
-/// An error table for `msg`, raised.
-fn raise(lua: &Lua, msg: &str) -> mlua::Result<(bool, Value)> {
-    Ok((false, Value::Table(api::err_table(lua, msg)?)))
+/// The error table for `msg`, raised.
+fn raised(msg: &str) -> Answer {
+    failed(msg, Raise::Yes)
 }
 
-/// An error table for `msg`: raised by redis.call, returned by redis.pcall.
-fn fail(lua: &Lua, msg: &str, how: Raise) -> mlua::Result<(bool, Value)> {
-    let t = api::err_table(lua, msg)?;
-    Ok((how == Raise::No, Value::Table(t)))
-}
-
-/// The command line a redis.call passes: strings as they are, numbers as `%.17g`.
-fn command_argv(args: &CallArgs) -> Option<Vec<Vec<u8>>> {
-    (0..args.len())
-        .map(|i| match &args.get(i) {
-            Value::String(s) => Some(s.as_bytes().to_vec()),
-            Value::Integer(i) => {
-                Some(crate::protocol::reply::format_double(*i as f64).into_bytes())
-            }
-            Value::Number(n) => Some(crate::protocol::reply::format_double(*n).into_bytes()),
-            _ => None,
-        })
-        .collect()
+/// The error table for `msg`: raised by redis.call, returned by redis.pcall.
+fn failed(msg: &str, how: Raise) -> Answer {
+    Answer::Error {
+        text: api::error_text(msg.as_bytes()),
+        raise: how == Raise::Yes,
+        uncounted: false,
+    }
 }
 
 /// redis.call / redis.pcall: scriptCall's checks, then the one call path.
-fn script_call(
-    lua: &Lua,
-    rc: &mut RunCtx,
-    args: CallArgs,
-    how: Raise,
-) -> mlua::Result<(bool, Value)> {
-    if args.is_empty() {
-        return fail(
-            lua,
-            "Please specify at least one argument for this redis lib call",
-            how,
-        );
-    }
-    let Some(argv) = command_argv(&args) else {
-        return fail(
-            lua,
-            "Lua redis lib command arguments must be strings or integers",
-            how,
-        );
-    };
-    drop(args);
-    let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-    if let Err(msg) = check_command(rc, &argv) {
-        let t = api::err_table(lua, &msg)?;
-        t.raw_set("ignore_error_stats_update", true)?;
-        let text = api::error_text(msg.as_bytes());
-        let code = String::from_utf8_lossy(text.split(|&b| b == b' ').next().unwrap_or(b"ERR"))
-            .into_owned();
-        rc.ctx.srv.stats.count_errors(&mut vec![code]);
-        if let Some((cmd, _)) = table::lookup(&argv) {
-            rc.ctx.srv.stats.command(cmd.id).rejected_calls += 1;
+fn script_call(rc: &mut RunCtx, argv: Option<&[&[u8]]>, how: Raise) -> Answer {
+    let argv = match argv {
+        Some([]) => {
+            return failed(
+                "Please specify at least one argument for this redis lib call",
+                how,
+            )
         }
-        return Ok((how == Raise::No, Value::Table(t)));
-    }
-    let (cmd, _) = table::lookup(&argv).expect("checked");
+        Some(argv) => argv,
+        None => {
+            return failed(
+                "Lua redis lib command arguments must be strings or integers",
+                how,
+            )
+        }
+    };
+    let cmd = match check_command(rc, argv) {
+        Ok(cmd) => cmd,
+        Err(msg) => {
+            let text = api::error_text(msg.as_bytes());
+            let code = String::from_utf8_lossy(text.split(|&b| b == b' ').next().unwrap_or(b"ERR"))
+                .into_owned();
+            rc.ctx.srv.stats.count_errors(&mut vec![code]);
+            if let Some((cmd, _)) = table::lookup(argv) {
+                rc.ctx.srv.stats.command(cmd.id).rejected_calls += 1;
+            }
+            return Answer::Error {
+                text,
+                raise: how == Raise::Yes,
+                uncounted: true,
+            };
+        }
+    };
     let ctx = &mut *rc.ctx;
     ctx.srv.propagation.muted = rc.repl == 0;
     rc.reply.buf.clear();
-    crate::dispatch::call(ctx.store, ctx.srv, &mut rc.reply, rc.client, cmd, &argv);
+    crate::dispatch::call(ctx.store, ctx.srv, &mut rc.reply, rc.client, cmd, argv);
     ctx.srv.propagation.muted = false;
     rc.reply.push_spans.clear();
     rc.reply.error_codes.clear();
     let is_error = rc.reply.buf.first() == Some(&b'-');
-    let v = convert::reply_to_lua(lua, &rc.reply.buf)?;
-    rc.reply.buf.clear();
-    Ok((!(is_error && how == Raise::Yes), v))
+    Answer::Reply {
+        raise: is_error && how == Raise::Yes,
+    }
 }
 
 /// scriptCall's refusals, as luaPushError takes them (`-CODE msg`, or a message that
 /// gets `ERR`).
-fn check_command(rc: &mut RunCtx, argv: &[&[u8]]) -> Result<(), String> {
+fn check_command(rc: &mut RunCtx, argv: &[&[u8]]) -> Result<&'static Command, String> {
     let Some((cmd, _)) = table::lookup(argv) else {
         return Err("Unknown Redis command called from script".into());
     };
@@ -545,7 +426,7 @@ fn check_command(rc: &mut RunCtx, argv: &[&[u8]]) -> Result<(), String> {
         return Err("Write commands are not allowed from read-only scripts.".into());
     }
     if !cmd.flags.contains(CommandFlags::WRITE) {
-        return Ok(());
+        return Ok(cmd);
     }
     let running = rc.ctx.srv.scripting.running.as_mut();
     let wrote = running.as_ref().is_some_and(|r| r.wrote);
@@ -557,29 +438,21 @@ fn check_command(rc: &mut RunCtx, argv: &[&[u8]]) -> Result<(), String> {
     if let Some(r) = rc.ctx.srv.scripting.running.as_mut() {
         r.wrote = true;
     }
-    Ok(())
+    Ok(cmd)
 }
 
 /// redis.acl_check_cmd(cmd, ...): whether the caller's user may run it (every user may run
 /// everything until ACLs exist).
-fn acl_check(lua: &Lua, _rc: &mut RunCtx, args: CallArgs) -> mlua::Result<(bool, Value)> {
-    if args.is_empty() {
-        return raise(
-            lua,
-            "Please specify at least one argument for this redis lib call",
-        );
-    }
-    let Some(argv) = command_argv(&args) else {
-        return raise(
-            lua,
-            "Lua redis lib command arguments must be strings or integers",
-        );
+fn acl_check(argv: Option<&[&[u8]]>) -> Answer {
+    let argv = match argv {
+        Some([]) => return raised("Please specify at least one argument for this redis lib call"),
+        Some(argv) => argv,
+        None => return raised("Lua redis lib command arguments must be strings or integers"),
     };
-    let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-    if table::lookup(&argv).is_none() {
-        return raise(lua, "Invalid command passed to redis.acl_check_cmd()");
+    if table::lookup(argv).is_none() {
+        return raised("Invalid command passed to redis.acl_check_cmd()");
     }
-    Ok((true, Value::Boolean(true)))
+    Answer::Bool(true)
 }
 
 /// Replies the error a script raised: `-<err> script: <name>, on <source>:<line>.`
