@@ -90,26 +90,21 @@ pub fn run_function(lua: &Lua, slot: &RunSlot, op: Op, missing: Value) -> mlua::
 }
 
 /// `enter(f)`: runs `f` (a compiled script, or a library function) for the run published
-/// in `slot`, with its keys and arguments: as the globals KEYS and ARGV for a script,
-/// as its two arguments for a function, under the error handler (`run`, `run_with`).
-/// Returns what they return: `true, result` or `false, error`.
-pub fn entry_function(
-    lua: &Lua,
-    slot: &RunSlot,
-    run: Function,
-    run_with: Function,
-) -> mlua::Result<Function> {
-    let upvalues = (LightUserData(slot.address()), run, run_with, "KEYS", "ARGV");
-    // SAFETY: as in run_function, with five upvalues.
+/// in `slot`, with its keys and arguments (the globals KEYS and ARGV for a script, its two
+/// arguments for a function) under the error handler `handler`, as Redis's
+/// luaCallFunction does. Returns `true, result` or `false, error`.
+pub fn entry_function(lua: &Lua, slot: &RunSlot, handler: Function) -> mlua::Result<Function> {
+    let upvalues = (LightUserData(slot.address()), handler, "KEYS", "ARGV");
+    // SAFETY: as in run_function, with four upvalues.
     unsafe {
         lua.exec_raw::<Function>(upvalues, |state| {
-            ffi::lua_pushcclosure(state, enter, 5);
+            ffi::lua_pushcclosure(state, enter, 4);
         })
     }
 }
 
-/// The C function behind [`entry_function`]: upvalues (slot, run, run_with, "KEYS",
-/// "ARGV"), argument the function to run.
+/// The C function behind [`entry_function`]: upvalues (slot, handler, "KEYS", "ARGV"),
+/// argument the function to run.
 unsafe extern "C-unwind" fn enter(state: *mut ffi::lua_State) -> c_int {
     // SAFETY (whole function): the upvalues are what entry_function set; the frame holds
     // only references (the keys and arguments are borrowed from the caller's command line).
@@ -117,28 +112,27 @@ unsafe extern "C-unwind" fn enter(state: *mut ffi::lua_State) -> c_int {
         return 0;
     };
     ffi::lua_settop(state, 1);
-    push_strings(state, rc.keys);
-    push_strings(state, rc.args);
-    if rc.kind == run::Kind::Eval {
+    ffi::lua_pushvalue(state, ffi::lua_upvalueindex(2));
+    ffi::lua_pushvalue(state, 1);
+    let nargs = if rc.kind == run::Kind::Eval {
         ffi::lua_pushvalue(state, ffi::LUA_GLOBALSINDEX);
         super::engine::lua_setreadonly(state, -1, 0);
-        for (name, value) in [(4, 2), (5, 3)] {
+        for (name, items) in [(3, rc.keys), (4, rc.args)] {
             ffi::lua_pushvalue(state, ffi::lua_upvalueindex(name));
-            ffi::lua_pushvalue(state, value);
+            push_strings(state, items);
             ffi::lua_rawset(state, -3);
         }
         super::engine::lua_setreadonly(state, -1, 1);
         ffi::lua_pop(state, 1);
-        ffi::lua_pushvalue(state, ffi::lua_upvalueindex(2));
-        ffi::lua_pushvalue(state, 1);
-        ffi::lua_call(state, 1, 2);
+        0
     } else {
-        ffi::lua_pushvalue(state, ffi::lua_upvalueindex(3));
-        ffi::lua_pushvalue(state, 1);
-        ffi::lua_pushvalue(state, 2);
-        ffi::lua_pushvalue(state, 3);
-        ffi::lua_call(state, 3, 2);
-    }
+        push_strings(state, rc.keys);
+        push_strings(state, rc.args);
+        2
+    };
+    let status = ffi::lua_pcall(state, nargs, 1, 2);
+    ffi::lua_pushboolean(state, (status == 0) as c_int);
+    ffi::lua_insert(state, -2);
     2
 }
 

@@ -110,15 +110,6 @@ function internal.protected(f)
   return false, e
 end
 
--- Runs a compiled script (EVAL) under the handler.
-function internal.run(f)
-  return xpcall(f, __redis__err__handler)
-end
-
--- Runs a library function (FCALL) with its keys and arguments under the handler.
-function internal.run_with(f, keys, args)
-  return xpcall(function() return f(keys, args) end, __redis__err__handler)
-end
 
 setmetatable(_G, {__index = function(_, name)
   error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
@@ -175,8 +166,7 @@ pub fn new_state() -> mlua::Result<State> {
         }
         globals.raw_remove(k)?;
     }
-    let enter =
-        bridge::entry_function(&lua, &slot, internal.get("run")?, internal.get("run_with")?)?;
+    let enter = bridge::entry_function(&lua, &slot, globals.get("__redis__err__handler")?)?;
     let protected = internal.get("protected")?;
     protect_recursively(&lua, &Value::Table(globals))?;
     Ok(State {
