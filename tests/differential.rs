@@ -125,6 +125,25 @@ fn keyspace_cases() -> Vec<Case> {
 fn server_cases() -> Vec<Case> {
     vec![
         case(
+            "cluster-disabled",
+            &[
+                "CLUSTER INFO",
+                "CLUSTER HELP",
+                "CLUSTER RESET HARD",
+                "CLUSTER KEYSLOT foo",
+                "CLUSTER",
+                "CLUSTER nosuch",
+                "CLUSTER INFO extra",
+                "READONLY",
+                "READWRITE",
+                "ASKING",
+                "READONLY extra",
+                "EVAL \"return redis.call('cluster','reset','hard')\" 0",
+                "EVAL \"return redis.call('cluster','info')\" 0",
+                "EVAL \"return redis.call('readonly')\" 0",
+            ],
+        ),
+        case(
             "config-set-errors",
             &[
                 "CONFIG SET nosuch 1",

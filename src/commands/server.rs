@@ -327,3 +327,9 @@ pub fn shutdown(ctx: &mut Ctx, argv: &[&[u8]]) {
     ctx.srv.shutdown_requester = Some(ctx.caller);
     // Like Redis, no reply: the connection closes when the server exits.
 }
+
+/// CLUSTER (any subcommand), ASKING, READONLY, READWRITE: redust runs as a Redis with
+/// `cluster-enabled no`, which answers them all this way.
+pub fn cluster_disabled(ctx: &mut Ctx, _argv: &[&[u8]]) {
+    ctx.out.err("This instance has cluster support disabled");
+}

@@ -117,6 +117,38 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("quit", connection::quit),
     ("reset", connection::reset),
     ("select", connection::select),
+    // cluster: redust is never a cluster node; every CLUSTER subcommand, ASKING,
+    // READONLY and READWRITE answer as a Redis with cluster support disabled.
+    ("asking", server::cluster_disabled),
+    ("cluster|addslots", server::cluster_disabled),
+    ("cluster|addslotsrange", server::cluster_disabled),
+    ("cluster|bumpepoch", server::cluster_disabled),
+    ("cluster|count-failure-reports", server::cluster_disabled),
+    ("cluster|countkeysinslot", server::cluster_disabled),
+    ("cluster|delslots", server::cluster_disabled),
+    ("cluster|delslotsrange", server::cluster_disabled),
+    ("cluster|failover", server::cluster_disabled),
+    ("cluster|flushslots", server::cluster_disabled),
+    ("cluster|forget", server::cluster_disabled),
+    ("cluster|getkeysinslot", server::cluster_disabled),
+    ("cluster|help", server::cluster_disabled),
+    ("cluster|info", server::cluster_disabled),
+    ("cluster|keyslot", server::cluster_disabled),
+    ("cluster|links", server::cluster_disabled),
+    ("cluster|meet", server::cluster_disabled),
+    ("cluster|myid", server::cluster_disabled),
+    ("cluster|nodes", server::cluster_disabled),
+    ("cluster|replicas", server::cluster_disabled),
+    ("cluster|replicate", server::cluster_disabled),
+    ("cluster|reset", server::cluster_disabled),
+    ("cluster|saveconfig", server::cluster_disabled),
+    ("cluster|set-config-epoch", server::cluster_disabled),
+    ("cluster|setslot", server::cluster_disabled),
+    ("cluster|shards", server::cluster_disabled),
+    ("cluster|slaves", server::cluster_disabled),
+    ("cluster|slots", server::cluster_disabled),
+    ("readonly", server::cluster_disabled),
+    ("readwrite", server::cluster_disabled),
     // server
     ("command", introspection::command),
     ("command|count", introspection::count),
@@ -702,9 +734,11 @@ mod tests {
 
     #[test]
     fn only_implemented_commands_dispatch() {
-        // Cluster mode is out of redust's scope.
-        assert!(lookup_name(b"cluster").is_none());
-        assert!(lookup(&[b"cluster", b"info"]).is_none());
+        // Commands without a handler do not dispatch.
+        assert!(lookup_name(b"failover").is_none());
+        // Cluster mode is out of redust's scope: CLUSTER answers as when it is disabled.
+        let (cluster, sub) = lookup(&[b"cluster", b"info"]).unwrap();
+        assert!(sub && cluster.name == "cluster|info");
         let (cmd, sub) = lookup(&[b"CLIENT", b"SetInfo", b"lib-name", b"x"]).unwrap();
         assert!(sub);
         assert_eq!(cmd.name, "client|setinfo");
