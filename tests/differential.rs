@@ -125,6 +125,25 @@ fn keyspace_cases() -> Vec<Case> {
 fn server_cases() -> Vec<Case> {
     vec![
         case(
+            "min-replicas-to-write",
+            &[
+                "SET x before",
+                "CONFIG SET min-replicas-to-write 1",
+                "SET x 1",
+                "GET x",
+                "EVAL \"return redis.call('get','x')\" 0",
+                "EVAL \"return redis.call('set','x','1')\" 0",
+                "EVAL \"return redis.pcall('set','x','1')\" 0",
+                "EVAL \"#!lua\nreturn redis.call('get','x')\" 0",
+                "EVAL \"#!lua flags=no-writes\nreturn redis.call('get','x')\" 0",
+                "CONFIG SET min-replicas-max-lag 0",
+                "SET x 2",
+                "CONFIG SET min-replicas-max-lag 10",
+                "CONFIG SET min-replicas-to-write 0",
+                "SET x 3",
+            ],
+        ),
+        case(
             "cluster-disabled",
             &[
                 "CLUSTER INFO",

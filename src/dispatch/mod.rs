@@ -454,6 +454,9 @@ fn check_call(srv: &ServerState, key: ClientId, cmd: &Command, argv: &[&[u8]]) -
     if refused_on_misconf && srv.writes_refused() {
         return Some(MISCONF.into());
     }
+    if cmd.flags.contains(CommandFlags::WRITE) && !srv.enough_good_replicas() {
+        return Some(NOREPLICAS.into());
+    }
     let c = &srv.clients[key];
     if c.resp == Resp::Two && c.subs.any() && !cmd.traits.contains(Traits::ALLOWED_SUBSCRIBED) {
         return Some(format!(
@@ -464,6 +467,9 @@ fn check_call(srv: &ServerState, key: ClientId, cmd: &Command, argv: &[&[u8]]) -
     }
     None
 }
+
+/// Redis's shared.noreplicaserr.
+pub const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
 
 const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 

@@ -228,6 +228,9 @@ fn check_before_run(ctx: &Ctx, inv: &Invocation) -> Result<(), String> {
     if inv.read_only_command {
         return Err("ERR Can not execute a script with write flag using *_ro command.".into());
     }
+    if !ctx.srv.enough_good_replicas() {
+        return Err(crate::dispatch::NOREPLICAS.into());
+    }
     Ok(())
 }
 
@@ -431,9 +434,10 @@ fn check_command(rc: &mut RunCtx, argv: &[&[u8]]) -> Result<&'static Command, St
     let running = rc.ctx.srv.scripting.running.as_mut();
     let wrote = running.as_ref().is_some_and(|r| r.wrote);
     if !wrote && rc.ctx.srv.writes_refused() {
-        return Err(
-            String::from_utf8_lossy(&api::error_text(MISCONF_COMMAND.as_bytes())).into_owned(),
-        );
+        return Err(MISCONF_COMMAND.into());
+    }
+    if !wrote && !rc.ctx.srv.enough_good_replicas() {
+        return Err(format!("-{}", crate::dispatch::NOREPLICAS));
     }
     if let Some(r) = rc.ctx.srv.scripting.running.as_mut() {
         r.wrote = true;

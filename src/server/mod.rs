@@ -277,6 +277,12 @@ impl ServerState {
             && !self.persistence.last_bgsave_ok
     }
 
+    /// Whether `min-replicas-to-write` lets writes through (checkGoodReplicasStatus):
+    /// redust is never a replica and has no replicas, so only when the option is off.
+    pub fn enough_good_replicas(&self) -> bool {
+        self.config.min_replicas_to_write <= 0 || self.config.min_replicas_max_lag <= 0
+    }
+
     /// Whether a password is configured and thus AUTH required.
     pub fn auth_required(&self) -> bool {
         !self.config.requirepass.is_empty()
