@@ -3,6 +3,7 @@
 
 use super::Ctx;
 use crate::protocol::parse::parse_i64;
+use crate::scripting::ldb;
 use crate::scripting::run::{self, Invocation, Kind};
 
 /// The error for an unknown SHA-1.
@@ -26,7 +27,10 @@ enum Access {
 
 /// EVAL script numkeys [key ...] [arg ...]
 pub fn eval(ctx: &mut Ctx, argv: &[&[u8]]) {
-    eval_generic(ctx, argv, Source::Body, Access::ReadWrite);
+    match ctx.client().lua_debug {
+        Some(mode) => eval_debugging(ctx, argv, mode),
+        None => eval_generic(ctx, argv, Source::Body, Access::ReadWrite),
+    }
 }
 
 /// EVAL_RO script numkeys [key ...] [arg ...]
@@ -36,6 +40,14 @@ pub fn eval_ro(ctx: &mut Ctx, argv: &[&[u8]]) {
 
 /// EVALSHA sha1 numkeys [key ...] [arg ...]
 pub fn evalsha(ctx: &mut Ctx, argv: &[&[u8]]) {
+    if ctx.client().lua_debug.is_some() && argv[1].len() == 40 {
+        if !ctx.srv.monitors.is_empty() {
+            crate::dispatch::feed_monitors(ctx.srv, ctx.caller, ctx.db, argv);
+        }
+        return ctx
+            .out
+            .err("Please use EVAL instead of EVALSHA for debugging");
+    }
     eval_generic(ctx, argv, Source::Sha, Access::ReadWrite);
 }
 
@@ -155,17 +167,75 @@ pub fn kill(ctx: &mut Ctx, kind: Kind) {
     ctx.out.ok();
 }
 
-/// SCRIPT DEBUG YES|SYNC|NO
+/// SCRIPT DEBUG YES|SYNC|NO: whether the client's next EVAL runs in the Lua debugger
+/// (see [`crate::scripting::ldb`]).
 pub fn script_debug(ctx: &mut Ctx, argv: &[&[u8]]) {
-    let mode = argv[2];
-    if mode.eq_ignore_ascii_case(b"no") {
-        ctx.out.ok()
-    } else if mode.eq_ignore_ascii_case(b"yes") || mode.eq_ignore_ascii_case(b"sync") {
-        ctx.out
-            .err("SCRIPT DEBUG (the Lua debugger) is not available in redust")
-    } else {
-        ctx.out.err("Use SCRIPT DEBUG YES/SYNC/NO")
+    if ctx.out.pending() > 0 {
+        return ctx
+            .out
+            .err("SCRIPT DEBUG must be called outside a pipeline");
     }
+    let mode = argv[2];
+    let mode = if mode.eq_ignore_ascii_case(b"no") {
+        None
+    } else if mode.eq_ignore_ascii_case(b"yes") {
+        Some(ldb::Mode::Forked)
+    } else if mode.eq_ignore_ascii_case(b"sync") {
+        Some(ldb::Mode::Sync)
+    } else {
+        return ctx.out.err("Use SCRIPT DEBUG YES/SYNC/NO");
+    };
+    if mode.is_some() {
+        ctx.srv.scripting.ldb.enable();
+    }
+    ctx.client().lua_debug = mode;
+    ctx.out.ok();
+}
+
+/// EVAL in a debugging session (evalGenericCommandWithDebugging): YES forks, the child
+/// runs the session and exits; SYNC runs it here. The connection closes after the reply.
+fn eval_debugging(ctx: &mut Ctx, argv: &[&[u8]], mode: ldb::Mode) {
+    use std::os::fd::AsRawFd;
+    let Some(fd) = ctx.client().stream.as_ref().map(|s| s.as_raw_fd()) else {
+        return eval_generic(ctx, argv, Source::Body, Access::ReadWrite);
+    };
+    if mode == ldb::Mode::Forked {
+        // SAFETY: fork; the child only runs this session on the client's socket and
+        // leaves with _exit, never returning to the event loop.
+        match unsafe { libc::fork() } {
+            -1 => {
+                let e = std::io::Error::last_os_error();
+                ctx.client().lua_debug = None;
+                return ctx.out.err(&format!(
+                    "Fork() failed: can't run EVAL in debugging mode: {e}"
+                ));
+            }
+            0 => {
+                log::warn!("Redis forked for debugging eval");
+                ctx.srv.scripting.ldb.start(fd, argv[1]);
+                eval_generic(ctx, argv, Source::Body, Access::ReadWrite);
+                ctx.srv.scripting.ldb.end();
+                let _ = ldb::write_all(fd, &ctx.out.buf);
+                log::warn!("Lua debugging session child exiting");
+                // SAFETY: leaving the child without running the parent's destructors.
+                unsafe { libc::_exit(0) }
+            }
+            pid => {
+                ctx.srv.scripting.ldb.children.push(pid);
+                ctx.client().lua_debug = None;
+                ctx.client().close_asap = true;
+                return;
+            }
+        }
+    }
+    log::warn!("Redis synchronous debugging eval session started");
+    ctx.srv.scripting.ldb.start(fd, argv[1]);
+    eval_generic(ctx, argv, Source::Body, Access::ReadWrite);
+    ctx.srv.scripting.ldb.end();
+    log::warn!("Redis synchronous debugging eval session ended");
+    let c = ctx.client();
+    c.lua_debug = None;
+    c.close_after_reply = true;
 }
 
 /// SCRIPT HELP

@@ -17,7 +17,7 @@ use std::os::raw::c_int;
 
 use mlua::{ffi, Function, Lua, MultiValue, Table, Value};
 
-use super::bridge::{run_function, RunSlot};
+use super::bridge::{run_function, slot_function, RunSlot};
 use crate::config::REDIS_VERSION;
 
 /// Which run function a bridge C function is (its second upvalue).
@@ -223,13 +223,14 @@ pub fn register(lua: &Lua, globals: &Table, slot: &RunSlot) -> mlua::Result<()> 
     for (name, level) in REPL_FLAGS {
         redis.set(name, level)?;
     }
-    // No debugging session exists outside SCRIPT DEBUG: breakpoint() is false, debug() a
-    // no-op; replicate_commands() is always true in Redis 7.
+    // They act in a debugging session (SCRIPT DEBUG); otherwise breakpoint() is false and
+    // debug() does nothing.
     redis.set(
         "breakpoint",
-        lua.create_function(|_, _: MultiValue| Ok(false))?,
+        slot_function(lua, slot, super::ldb_hook::breakpoint)?,
     )?;
-    redis.set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+    redis.set("debug", slot_function(lua, slot, super::ldb_hook::debug)?)?;
+    // replicate_commands() is always true in Redis 7.
     redis.set(
         "replicate_commands",
         lua.create_function(|_, _: MultiValue| Ok(true))?,

@@ -32,8 +32,8 @@ use super::convert;
 use super::run::{self, Answer, RunCtx};
 use crate::protocol::reply::format_double;
 
-/// The registry key the count hook finds the slot under (a hook has no upvalues).
-const SLOT_KEY: &str = "redust.run_slot";
+/// The registry key the hooks find the slot under (a hook has no upvalues).
+const SLOT_KEY: &std::ffi::CStr = c"redust.run_slot";
 
 /// Instructions between two checks of a running script (Redis's 100,000).
 pub const HOOK_PERIOD: c_int = 100_000;
@@ -68,7 +68,8 @@ impl RunSlot {
 
     /// Registers the slot where the count hook looks for it.
     pub fn register(&self, lua: &Lua) -> mlua::Result<()> {
-        lua.set_named_registry_value(SLOT_KEY, LightUserData(self.address()))
+        let key = SLOT_KEY.to_str().expect("ASCII");
+        lua.set_named_registry_value(key, LightUserData(self.address()))
     }
 
     fn address(&self) -> *mut c_void {
@@ -151,6 +152,16 @@ pub fn set_hook(lua: &Lua) -> mlua::Result<()> {
     unsafe {
         lua.exec_raw::<()>((), |state| {
             ffi::lua_sethook(state, Some(interrupt_hook), ffi::LUA_MASKCOUNT, HOOK_PERIOD);
+        })
+    }
+}
+
+/// Installs the debugger's line hook instead of the count hook, for a debugging session.
+pub fn set_debug_hook(lua: &Lua) -> mlua::Result<()> {
+    // SAFETY: lua_sethook only stores the hook in the state.
+    unsafe {
+        lua.exec_raw::<()>((), |state| {
+            super::ldb_hook::set_hook(state);
         })
     }
 }
@@ -260,7 +271,7 @@ fn type_name(t: c_int) -> &'static str {
 /// `slot` is null or the address of a live [`RunSlot`]; a non-null `current` points to
 /// the [`RunCtx`] of the run executing now, which nothing else touches meanwhile (see
 /// [`RunSlot::publish`]).
-unsafe fn current_run<'r>(slot: *const c_void) -> Option<&'r mut RunCtx<'r, 'r>> {
+pub(super) unsafe fn current_run<'r>(slot: *const c_void) -> Option<&'r mut RunCtx<'r, 'r>> {
     let slot = (slot as *const RunSlot).as_ref()?;
     (slot.current.get() as *mut RunCtx).as_mut()
 }
@@ -397,15 +408,37 @@ unsafe fn random(state: *mut ffi::lua_State, rc: &mut RunCtx) -> c_int {
     1
 }
 
+/// The slot `RunSlot::register` left in the registry of `state` (null if none).
+///
+/// # Safety
+/// `state` is a live Lua state with a free stack slot.
+pub(super) unsafe fn registry_slot(state: *mut ffi::lua_State) -> *const c_void {
+    ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, SLOT_KEY.as_ptr());
+    let slot = ffi::lua_touserdata(state, -1);
+    ffi::lua_pop(state, 1);
+    slot
+}
+
+/// A C function with the slot as its one upvalue (redis.debug, redis.breakpoint).
+pub fn slot_function(
+    lua: &Lua,
+    slot: &RunSlot,
+    f: unsafe extern "C-unwind" fn(*mut ffi::lua_State) -> c_int,
+) -> mlua::Result<Function> {
+    // SAFETY: as in run_function, with one upvalue.
+    unsafe {
+        lua.exec_raw::<Function>(LightUserData(slot.address()), |state| {
+            ffi::lua_pushcclosure(state, f, 1);
+        })
+    }
+}
+
 /// The count hook: asks the run whether to go on (serving other clients once past the
 /// busy threshold). Once the script is killed the hook fires on every line too, so a
 /// script that catches the error with pcall meets it again on its next line (as in Redis).
 unsafe extern "C-unwind" fn interrupt_hook(state: *mut ffi::lua_State, _: *mut ffi::lua_Debug) {
     // SAFETY (whole function): the registry value is the slot `RunSlot::register` set.
-    ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, c"redust.run_slot".as_ptr());
-    let slot = ffi::lua_touserdata(state, -1);
-    ffi::lua_pop(state, 1);
-    let Some(rc) = current_run(slot) else {
+    let Some(rc) = current_run(registry_slot(state)) else {
         return;
     };
     let go_on = match catch_unwind(AssertUnwindSafe(|| run::check_interrupt(rc))) {

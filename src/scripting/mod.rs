@@ -12,6 +12,8 @@ pub mod bridge;
 pub mod convert;
 pub mod engine;
 pub mod functions;
+pub mod ldb;
+mod ldb_hook;
 pub mod libs;
 pub mod rand48;
 pub mod run;
@@ -51,6 +53,8 @@ pub struct Scripting {
     pub runs_since_gc: u32,
     /// The script running now, if any (SCRIPT KILL, BUSY).
     pub running: Option<run::Running>,
+    /// The Lua debugger (SCRIPT DEBUG).
+    pub ldb: ldb::Ldb,
     /// FUNCTION's libraries and their Lua state, built on first use.
     functions: Option<functions::Functions>,
 }
@@ -66,6 +70,7 @@ impl Scripting {
             rand: rand48::Rand48::default(),
             runs_since_gc: 0,
             running: None,
+            ldb: ldb::Ldb::default(),
             functions: None,
         }
     }

@@ -168,9 +168,16 @@ pub fn invoke(ctx: &mut Ctx, inv: Invocation) {
         args: inv.args,
         command: inv.command,
     };
+    let debugging = rc.ctx.srv.scripting.ldb.active;
+    if debugging {
+        let _ = bridge::set_debug_hook(&lua);
+    }
     let published = slot.publish(&mut rc);
     let outcome = enter.call::<(bool, Value)>(inv.function.clone());
     drop(published);
+    if debugging {
+        let _ = bridge::set_hook(&lua);
+    }
     if let Some(payload) = rc.panic.take() {
         std::panic::resume_unwind(payload);
     }
@@ -378,9 +385,16 @@ fn script_call(rc: &mut RunCtx, argv: Option<&[&[u8]]>, how: Raise) -> Answer {
             )
         }
     };
+    let debugging = rc.ctx.srv.scripting.ldb.logging();
+    if debugging {
+        rc.ctx.srv.scripting.ldb.log_command(argv);
+    }
     let cmd = match check_command(rc, argv) {
         Ok(cmd) => cmd,
         Err(msg) => {
+            if debugging {
+                rc.ctx.srv.scripting.ldb.log(format!("<error> {msg}"));
+            }
             let text = api::error_text(msg.as_bytes());
             let code = String::from_utf8_lossy(text.split(|&b| b == b' ').next().unwrap_or(b"ERR"))
                 .into_owned();
@@ -403,6 +417,17 @@ fn script_call(rc: &mut RunCtx, argv: Option<&[&[u8]]>, how: Raise) -> Answer {
     rc.reply.push_spans.clear();
     rc.reply.error_codes.clear();
     let is_error = rc.reply.buf.first() == Some(&b'-');
+    // The reply may have switched logging on or off (the debugger's own `redis` command).
+    if rc.ctx.srv.scripting.ldb.logging() {
+        let ldb = &mut rc.ctx.srv.scripting.ldb;
+        if is_error {
+            let end = memchr::memmem::find(&rc.reply.buf, b"\r\n").unwrap_or(rc.reply.buf.len());
+            let mut line = b"<error> ".to_vec();
+            line.extend_from_slice(&rc.reply.buf[..end]);
+            ldb.log(line);
+        }
+        ldb.log_reply(&rc.reply.buf);
+    }
     Answer::Reply {
         raise: is_error && how == Raise::Yes,
     }

@@ -179,6 +179,8 @@ pub struct Client {
     pub close_after_reply: bool,
     /// Close now, without flushing.
     pub close_asap: bool,
+    /// SCRIPT DEBUG YES / SYNC: its next EVAL runs in the Lua debugger.
+    pub lua_debug: Option<crate::scripting::ldb::Mode>,
     pub monitor: bool,
     pub reply_mode: ReplyMode,
     pub no_evict: bool,
@@ -264,6 +266,7 @@ impl Client {
             authenticated: false,
             close_after_reply: false,
             close_asap: false,
+            lua_debug: None,
             monitor: false,
             reply_mode: ReplyMode::On,
             no_evict: false,

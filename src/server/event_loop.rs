@@ -242,6 +242,7 @@ impl Server {
         let state = &mut self.state;
         let dir = state.data_dir();
         persistence::reap(&mut state.persistence, &mut self.store, dir);
+        state.scripting.ldb.reap_children();
         if state.persistence.child.is_some() {
             return;
         }
