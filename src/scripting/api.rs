@@ -227,9 +227,9 @@ pub fn register(lua: &Lua, globals: &Table, slot: &RunSlot) -> mlua::Result<()> 
     // debug() does nothing.
     redis.set(
         "breakpoint",
-        slot_function(lua, slot, super::ldb_hook::breakpoint)?,
+        slot_function(lua, slot, super::ldb::hook::breakpoint)?,
     )?;
-    redis.set("debug", slot_function(lua, slot, super::ldb_hook::debug)?)?;
+    redis.set("debug", slot_function(lua, slot, super::ldb::hook::debug)?)?;
     // replicate_commands() is always true in Redis 7.
     redis.set(
         "replicate_commands",

@@ -161,7 +161,7 @@ pub fn set_debug_hook(lua: &Lua) -> mlua::Result<()> {
     // SAFETY: lua_sethook only stores the hook in the state.
     unsafe {
         lua.exec_raw::<()>((), |state| {
-            super::ldb_hook::set_hook(state);
+            super::ldb::hook::set_hook(state);
         })
     }
 }

@@ -13,7 +13,6 @@ pub mod convert;
 pub mod engine;
 pub mod functions;
 pub mod ldb;
-mod ldb_hook;
 pub mod libs;
 pub mod rand48;
 pub mod run;

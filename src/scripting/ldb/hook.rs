@@ -1,4 +1,4 @@
-//! The Lua side of the debugger ([`super::ldb`]): the line hook that stops a script
+//! The Lua side of the debugger ([`super`]): the line hook that stops a script
 //! being debugged, and the debugger commands that look into or run Lua (print, eval,
 //! redis, trace) and redis.debug / redis.breakpoint.
 //!
@@ -11,9 +11,10 @@ use std::time::Instant;
 
 use mlua::ffi;
 
-use super::bridge::{current_run, push_error_table, registry_slot, HOOK_PERIOD};
-use super::ldb::{self, Action, Ldb, ReplEnd};
-use super::run::RunCtx;
+use super::{Action, Ldb, ReplEnd};
+use crate::scripting::bridge::{current_run, push_error_table, registry_slot, HOOK_PERIOD};
+use crate::scripting::ldb;
+use crate::scripting::run::RunCtx;
 
 /// The debugger of the run published at `slot`.
 ///
@@ -27,7 +28,7 @@ unsafe fn debugger<'r>(slot: *const std::ffi::c_void) -> Option<&'r mut Ldb> {
 ///
 /// # Safety
 /// `state` is a live Lua state.
-pub unsafe fn set_hook(state: *mut ffi::lua_State) {
+pub(crate) unsafe fn set_hook(state: *mut ffi::lua_State) {
     ffi::lua_sethook(
         state,
         Some(line_hook),
@@ -295,7 +296,7 @@ unsafe fn trace(state: *mut ffi::lua_State, slot: *const std::ffi::c_void) {
 }
 
 /// redis.breakpoint(): true, and a stop at the next line, in a debugging session.
-pub(super) unsafe extern "C-unwind" fn breakpoint(state: *mut ffi::lua_State) -> c_int {
+pub(crate) unsafe extern "C-unwind" fn breakpoint(state: *mut ffi::lua_State) -> c_int {
     // SAFETY: the upvalue is the slot bridge::run_function set.
     let slot = ffi::lua_touserdata(state, ffi::lua_upvalueindex(1));
     let active = match debugger(slot) {
@@ -310,7 +311,7 @@ pub(super) unsafe extern "C-unwind" fn breakpoint(state: *mut ffi::lua_State) ->
 }
 
 /// redis.debug(...): logs its arguments in a debugging session.
-pub(super) unsafe extern "C-unwind" fn debug(state: *mut ffi::lua_State) -> c_int {
+pub(crate) unsafe extern "C-unwind" fn debug(state: *mut ffi::lua_State) -> c_int {
     // SAFETY: as in breakpoint; the arguments are on this call's stack.
     let slot = ffi::lua_touserdata(state, ffi::lua_upvalueindex(1));
     let Some(line_no) = debugger(slot).filter(|l| l.active).map(|l| l.current_line) else {
