@@ -356,6 +356,23 @@ def write_load_file(path: str, keys: int) -> None:
         f.write(b"".join(buf))
 
 
+def pipe_echo(cfg, srv: Server) -> float:
+    """Sends cfg.keys ECHOs of a 10-byte value through redis-cli --pipe (every reply a
+    bulk string, which redis-cli must buffer and parse); returns the wall time."""
+    path = cfg.load_file + ".echo"
+    if not os.path.exists(path):
+        with open(path, "wb") as f:
+            f.write(b"*2\r\n$4\r\nECHO\r\n$10\r\nvalue00000\r\n" * cfg.keys)
+    t0 = time.perf_counter()
+    with open(path, "rb") as f:
+        r = subprocess.run(["redis-cli", "-p", str(srv.port), "--pipe"], stdin=f,
+                           capture_output=True, text=True)
+    t = time.perf_counter() - t0
+    if r.returncode != 0 or f"errors: 0, replies: {cfg.keys}" not in r.stdout + r.stderr:
+        die(f"redis-cli --pipe of ECHOs into {srv.name} failed:\n{r.stdout}{r.stderr}")
+    return t
+
+
 def load_keys(cfg, srv: Server) -> float:
     """Loads cfg.keys keys through redis-cli --pipe; returns the wall time."""
     t0 = time.perf_counter()
@@ -469,9 +486,10 @@ def section_memory(cfg, tmp):
         time.sleep(0.3)
         rss, used = s.rss(), int(c.info("memory")["used_memory"])
         c.close()
+        echo_time = pipe_echo(cfg, s)
         s.stop()
         out[s.name] = {"rss_base": base_rss, "used_base": base_used, "rss": rss,
-                       "used": used, "load_pipe_s": load_time}
+                       "used": used, "load_pipe_s": load_time, "echo_pipe_s": echo_time}
         log(f"memory {s.name}: RSS {base_rss:,} -> {rss:,} B, used_memory {used:,} B, "
             f"--pipe load {load_time:.2f} s")
     return out
@@ -1432,6 +1450,8 @@ def render_memory(d):
         [f"used_memory, {d['keys']:,} keys", f_mb(a["used"]), f_mb(b["used"]), ""],
         ["redis-cli --pipe load time", f"{a['load_pipe_s']:.2f} s", f"{b['load_pipe_s']:.2f} s",
          f"{a['load_pipe_s'] / b['load_pipe_s']:.2f}"],
+        [f"redis-cli --pipe, {d['keys']:,} ECHOs (bulk replies)", f"{a['echo_pipe_s']:.2f} s",
+         f"{b['echo_pipe_s']:.2f} s", f"{a['echo_pipe_s'] / b['echo_pipe_s']:.2f}"],
     ]
     return table(["", "redust", "Redis", "ratio (lower is better)"], rows)
 

@@ -128,6 +128,16 @@ impl Io<'_> {
                     if drained {
                         return;
                     }
+                    // A client that sends faster than it reads (redis-cli --pipe) would
+                    // otherwise have all its input read before any reply goes out: as
+                    // Redis does, a full read is followed by writing the replies first.
+                    if let Some(c) = self.state.clients.get_mut(key) {
+                        if c.reply.pending() > 0 {
+                            c.may_have_input = true;
+                            self.state.reread.push(key);
+                            return;
+                        }
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     c.may_have_input = false;

@@ -84,6 +84,17 @@ impl Server {
                 Err(e) => return Err(e),
             }
             self.store.now_ms = unix_ms();
+            // Readers that yielded last time (their replies were written since).
+            for key in mem::take(&mut self.state.reread) {
+                if self
+                    .state
+                    .clients
+                    .get(key)
+                    .is_some_and(|c| c.may_have_input)
+                {
+                    self.io().read_client(key);
+                }
+            }
             for event in events.iter() {
                 let Some(key) = ClientId::from_token(event.token()) else {
                     self.io().accept(event.token().0);
@@ -141,6 +152,9 @@ impl Server {
 
     /// The time until the next timer is due.
     fn poll_timeout(&self) -> Duration {
+        if !self.state.reread.is_empty() {
+            return Duration::ZERO;
+        }
         let now = self.store.now_ms;
         let mut due = self.next_cron_ms;
         if let Some(&(deadline, _, _)) = self.state.block_deadlines.first() {

@@ -91,6 +91,9 @@ pub struct ServerState {
     pub waiters: blocking::KeyWaiters,
     /// Clients that were unblocked and should run their buffered commands.
     pub resume: Vec<ClientId>,
+    /// Clients that stopped reading with bytes left in their socket so their replies go
+    /// out first: read again in the next iteration, after the writes.
+    pub reread: Vec<ClientId>,
     /// (slab key, client id) of the clients CLIENT PAUSE held, oldest first: they run in
     /// that order when it ends, as in Redis.
     pub postponed: Vec<(ClientId, u64)>,
@@ -140,6 +143,7 @@ impl ServerState {
             block_deadlines: Default::default(),
             waiters: Default::default(),
             resume: Vec::new(),
+            reread: Vec::new(),
             postponed: Vec::new(),
             pending_writes: Vec::new(),
             executable: std::env::current_exe()
