@@ -60,26 +60,9 @@ pub(super) fn reply_to_human(out: &mut Vec<u8>, reply: &[u8], pos: &mut usize) {
                 out.extend_from_slice(b"NULL");
                 return;
             }
-            out.push(b'[');
-            for j in 0..n {
-                reply_to_human(out, reply, pos);
-                if j != n - 1 {
-                    out.push(b',');
-                }
-            }
-            out.push(b']');
+            elements(out, reply, pos, n, b"[", b"]");
         }
-        b'~' => {
-            let n = count();
-            out.extend_from_slice(b"~(");
-            for j in 0..n {
-                reply_to_human(out, reply, pos);
-                if j != n - 1 {
-                    out.push(b',');
-                }
-            }
-            out.push(b')');
-        }
+        b'~' => elements(out, reply, pos, count(), b"~(", b")"),
         b'%' => {
             let n = count();
             out.push(b'{');
@@ -101,6 +84,18 @@ pub(super) fn reply_to_human(out: &mut Vec<u8>, reply: &[u8], pos: &mut usize) {
         }
         _ => {}
     }
+}
+
+/// `n` replies at `*pos`, comma-separated between `open` and `close`.
+fn elements(out: &mut Vec<u8>, reply: &[u8], pos: &mut usize, n: i64, open: &[u8], close: &[u8]) {
+    out.extend_from_slice(open);
+    for j in 0..n {
+        reply_to_human(out, reply, pos);
+        if j != n - 1 {
+            out.push(b',');
+        }
+    }
+    out.extend_from_slice(close);
 }
 
 /// Appends the Lua value at `idx` as the debugger shows values (ldbCatStackValueRec).

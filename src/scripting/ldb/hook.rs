@@ -149,6 +149,28 @@ unsafe fn log_top(state: *mut ffi::lua_State, slot: *const std::ffi::c_void, pre
     }
 }
 
+/// Calls `f` with the name of each local of the frame `ar` describes, its value pushed
+/// on top of the stack meanwhile; stops early when `f` says so. Whether it stopped.
+unsafe fn each_local(
+    state: *mut ffi::lua_State,
+    ar: &ffi::lua_Debug,
+    mut f: impl FnMut(&[u8]) -> bool,
+) -> bool {
+    let mut i = 1;
+    loop {
+        let local = ffi::lua_getlocal(state, ar, i);
+        if local.is_null() {
+            return false;
+        }
+        i += 1;
+        let stop = f(CStr::from_ptr(local).to_bytes());
+        ffi::lua_pop(state, 1);
+        if stop {
+            return true;
+        }
+    }
+}
+
 /// `print [var]`: a local (searched from the current frame outwards), KEYS or ARGV, or
 /// every local of the current frame.
 unsafe fn print(state: *mut ffi::lua_State, slot: *const std::ffi::c_void, name: Option<&[u8]>) {
@@ -156,14 +178,7 @@ unsafe fn print(state: *mut ffi::lua_State, slot: *const std::ffi::c_void, name:
     let Some(wanted) = name else {
         let mut vars = 0;
         if ffi::lua_getstack(state, 0, &mut ar) != 0 {
-            let mut i = 1;
-            loop {
-                let local = ffi::lua_getlocal(state, &ar, i);
-                if local.is_null() {
-                    break;
-                }
-                i += 1;
-                let local = CStr::from_ptr(local).to_bytes();
+            each_local(state, &ar, |local| {
                 if !local.windows(12).any(|w| w == b"(*temporary)") {
                     let mut prefix = b"<value> ".to_vec();
                     prefix.extend_from_slice(local);
@@ -171,8 +186,8 @@ unsafe fn print(state: *mut ffi::lua_State, slot: *const std::ffi::c_void, name:
                     log_top(state, slot, &prefix);
                     vars += 1;
                 }
-                ffi::lua_pop(state, 1);
-            }
+                false
+            });
         }
         if vars == 0 {
             if let Some(ldb) = debugger(slot) {
@@ -184,19 +199,15 @@ unsafe fn print(state: *mut ffi::lua_State, slot: *const std::ffi::c_void, name:
     let mut level = 0;
     while ffi::lua_getstack(state, level, &mut ar) != 0 {
         level += 1;
-        let mut i = 1;
-        loop {
-            let local = ffi::lua_getlocal(state, &ar, i);
-            if local.is_null() {
-                break;
-            }
-            i += 1;
-            if CStr::from_ptr(local).to_bytes() == wanted {
+        let found = each_local(state, &ar, |local| {
+            let found = local == wanted;
+            if found {
                 log_top(state, slot, b"<value> ");
-                ffi::lua_pop(state, 1);
-                return;
             }
-            ffi::lua_pop(state, 1);
+            found
+        });
+        if found {
+            return;
         }
     }
     if wanted == b"KEYS" || wanted == b"ARGV" {
