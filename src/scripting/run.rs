@@ -207,9 +207,12 @@ fn script_client(ctx: &mut Ctx) -> ClientId {
             id
         }
     };
+    // Scripts run as their caller's user: redis.call is checked against its permissions.
+    let user = ctx.srv.clients[ctx.caller].user;
     let c = &mut ctx.srv.clients[id];
     c.db = db;
     c.resp = Resp::Two;
+    c.user = user;
     id
 }
 
@@ -537,6 +540,12 @@ fn check_command(rc: &mut RunCtx, argv: &[&[u8]]) -> Result<(), String> {
     if cmd.flags.contains(CommandFlags::NOSCRIPT) {
         return Err("This Redis command is not allowed from script".into());
     }
+    let srv = &mut *rc.ctx.srv;
+    if let Err(denied) = srv.acl.check(srv.clients[rc.client].user, cmd, argv) {
+        let context = crate::acl::Context::Lua;
+        crate::commands::acl::log_denial(srv, rc.client, denied, context, cmd.name, argv);
+        return Err(crate::acl::script_error(denied));
+    }
     if rc.read_only
         && cmd
             .flags
@@ -560,9 +569,9 @@ fn check_command(rc: &mut RunCtx, argv: &[&[u8]]) -> Result<(), String> {
     Ok(())
 }
 
-/// redis.acl_check_cmd(cmd, ...): whether the caller's user may run it (every user may run
-/// everything until ACLs exist).
-fn acl_check(lua: &Lua, _rc: &mut RunCtx, args: CallArgs) -> mlua::Result<(bool, Value)> {
+/// redis.acl_check_cmd(cmd, ...): whether the caller's user may run it (its permissions on
+/// the command, keys and channels; nothing is logged).
+fn acl_check(lua: &Lua, rc: &mut RunCtx, args: CallArgs) -> mlua::Result<(bool, Value)> {
     if args.is_empty() {
         return raise(
             lua,
@@ -576,10 +585,15 @@ fn acl_check(lua: &Lua, _rc: &mut RunCtx, args: CallArgs) -> mlua::Result<(bool,
         );
     };
     let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-    if table::lookup(&argv).is_none() {
+    let Some((cmd, _)) = table::lookup(&argv) else {
         return raise(lua, "Invalid command passed to redis.acl_check_cmd()");
-    }
-    Ok((true, Value::Boolean(true)))
+    };
+    let srv = &*rc.ctx.srv;
+    let allowed = srv
+        .acl
+        .check(srv.clients[rc.client].user, cmd, &argv)
+        .is_ok();
+    Ok((true, Value::Boolean(allowed)))
 }
 
 /// Replies the error a script raised: `-<err> script: <name>, on <source>:<line>.`

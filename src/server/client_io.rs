@@ -304,7 +304,7 @@ impl Io<'_> {
         {
             log::warn!(
                 "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                c.info_line(super::unix_ms(), None)
+                c.info_line(super::unix_ms(), None, &state.acl.user(c.user).name)
             );
             c.close_asap = true;
             state.stats.client_obuf_limit_disconnections += 1;
