@@ -147,6 +147,10 @@ impl Selector {
     /// Applies one selector rule (Redis's ACLSetSelector).
     pub fn apply(&mut self, op: &[u8]) -> Result<(), RuleError> {
         let is = |s: &str| op.eq_ignore_ascii_case(s.as_bytes());
+        if op.is_empty() {
+            // An empty word inside a selector (`("" +get)`), as Redis: not a rule.
+            return Err(RuleError::Syntax);
+        }
         if is("allkeys") || op == b"~*" {
             self.flags |= ALLKEYS;
             self.patterns.clear();

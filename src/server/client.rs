@@ -439,7 +439,7 @@ impl Client {
 }
 
 /// The size of Redis's static reply buffer and of its reply list's blocks.
-const REPLY_CHUNK: usize = 16 * 1024;
+pub(crate) const REPLY_CHUNK: usize = 16 * 1024;
 
 fn raw_fd(stream: &TcpStream) -> i32 {
     use std::os::fd::AsRawFd;
