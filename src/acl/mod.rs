@@ -177,6 +177,12 @@ impl Acl {
         d.flags & user::NOPASS == 0 || d.flags & user::DISABLED != 0
     }
 
+    /// Whether user `id` may do anything (the check at dispatch is then skipped).
+    #[inline(always)]
+    pub fn unrestricted(&self, id: UserId) -> bool {
+        matches!(self.users.get(id), Some(Some(u)) if u.unrestricted)
+    }
+
     /// Whether user `id` may run this command with these arguments (Redis's
     /// ACLCheckAllUserCommandPerm). An unrestricted user costs one flag test.
     #[inline]
