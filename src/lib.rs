@@ -5,6 +5,7 @@
 //! through one declarative table to per-family handlers working on the [`store`], and the
 //! typed writer ([`protocol::reply`]) answers in RESP2 or RESP3.
 
+pub mod acl;
 pub mod commands;
 pub mod config;
 pub mod dispatch;

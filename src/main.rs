@@ -156,6 +156,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Err(e) = server.state.acl.load_at_startup(&server.state.config) {
+        log::warn!("{e}");
+        return ExitCode::FAILURE;
+    }
     // Functions saved in the snapshot are compiled now that the server exists.
     if !server.store.libraries.is_empty() {
         let codes = server.store.libraries.clone();

@@ -64,7 +64,8 @@ pub fn setinfo(ctx: &mut Ctx, argv: &[&[u8]]) {
 /// CLIENT INFO
 pub fn info(ctx: &mut Ctx, _argv: &[&[u8]]) {
     let now = ctx.now_ms();
-    let mut line = ctx.srv.clients[ctx.caller].info_line(now, Some(ctx.out));
+    let c = &ctx.srv.clients[ctx.caller];
+    let mut line = c.info_line(now, Some(ctx.out), &ctx.srv.acl.user(c.user).name);
     line.push('\n');
     ctx.out.verbatim("txt", line.as_bytes());
 }
@@ -123,7 +124,7 @@ pub fn list(ctx: &mut Ctx, argv: &[&[u8]]) {
         }
         // The caller's own replies are being written to `ctx.out`.
         let live = (key == me).then_some(&*ctx.out);
-        text.push_str(&c.info_line(now, live));
+        text.push_str(&c.info_line(now, live, &ctx.srv.acl.user(c.user).name));
         text.push('\n');
     }
     ctx.out.verbatim("txt", text.as_bytes());
@@ -153,6 +154,7 @@ pub fn kill(ctx: &mut Ctx, argv: &[&[u8]]) {
     }
     let mut id: Option<u64> = None;
     let mut addr: Option<&[u8]> = None;
+    let mut user: Option<crate::acl::UserId> = None;
     let mut laddr: Option<&[u8]> = None;
     let mut normal_only: Option<bool> = None;
     let mut skipme = true;
@@ -176,13 +178,14 @@ pub fn kill(ctx: &mut Ctx, argv: &[&[u8]]) {
         } else if is(opt, "laddr") {
             laddr = Some(val);
         } else if is(opt, "user") {
-            if val != b"default" {
+            let Some(u) = ctx.srv.acl.find(val) else {
                 let mut msg = b"ERR No such user '".to_vec();
                 msg.extend_from_slice(val);
                 msg.push(b'\'');
                 ctx.out.error_bytes(&msg);
                 return;
-            }
+            };
+            user = Some(u);
         } else if is(opt, "skipme") {
             if is(val, "yes") {
                 skipme = true;
@@ -204,6 +207,7 @@ pub fn kill(ctx: &mut Ctx, argv: &[&[u8]]) {
                 && addr.is_none_or(|a| c.addr.to_string().as_bytes() == a)
                 && laddr.is_none_or(|a| c.local_addr.to_string().as_bytes() == a)
                 && normal_only != Some(false)
+                && user.is_none_or(|u| c.user == u)
                 && !(skipme && *k == me)
         })
         .map(|(k, _)| k)
@@ -216,7 +220,7 @@ pub fn kill(ctx: &mut Ctx, argv: &[&[u8]]) {
 
 /// Closes a client from a command: the caller itself after this reply, others at once
 /// (before the loop sleeps).
-fn close_client(ctx: &mut Ctx, key: ClientId) {
+pub(crate) fn close_client(ctx: &mut Ctx, key: ClientId) {
     let c = &mut ctx.srv.clients[key];
     if key == ctx.caller {
         c.close_after_reply = true;

@@ -226,6 +226,11 @@ fn apply(
             _ => {}
         }
     }
+    // requirepass is the default user's password (last: nothing after it can fail).
+    if srv.config.requirepass != before.requirepass {
+        let password = srv.config.requirepass.clone();
+        srv.acl.set_default_password(password.as_bytes());
+    }
     Ok(())
 }
 
@@ -268,7 +273,16 @@ pub fn resetstat(ctx: &mut Ctx, _argv: &[&[u8]]) {
 
 /// CONFIG REWRITE
 pub fn rewrite(ctx: &mut Ctx, _argv: &[&[u8]]) {
-    match config::rewrite(&ctx.srv.config, Force::Changed) {
+    let mut config = ctx.srv.config.clone();
+    config.acl_lines = Some(
+        ctx.srv
+            .acl
+            .lines()
+            .into_iter()
+            .map(|l| String::from_utf8_lossy(&l).into_owned())
+            .collect(),
+    );
+    match config::rewrite(&config, Force::Changed) {
         Ok(()) => {
             log::warn!("CONFIG REWRITE executed with success.");
             ctx.out.ok()

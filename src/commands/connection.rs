@@ -53,9 +53,9 @@ pub fn reset(ctx: &mut Ctx, _argv: &[&[u8]]) {
     c.monitor = false;
     c.no_evict = false;
     c.no_touch = false;
-    if auth_required {
-        c.authenticated = false;
-    }
+    // Back to the default user, authenticated only if it needs no password.
+    c.user = crate::acl::DEFAULT_USER;
+    c.authenticated = !auth_required;
     ctx.out.simple("RESET");
 }
 
@@ -80,12 +80,6 @@ pub fn select(ctx: &mut Ctx, argv: &[&[u8]]) {
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
-/// Checks a username/password pair against the default user.
-fn credentials_ok(ctx: &Ctx, user: &[u8], pass: &[u8]) -> bool {
-    let required = ctx.srv.config.requirepass.as_bytes();
-    user == b"default" && (required.is_empty() || pass == required)
-}
-
 /// AUTH [username] password
 pub fn auth(ctx: &mut Ctx, argv: &[&[u8]]) {
     let (user, pass): (&[u8], &[u8]) = match argv.len() {
@@ -93,15 +87,21 @@ pub fn auth(ctx: &mut Ctx, argv: &[&[u8]]) {
         3 => (argv[1], argv[2]),
         _ => return ctx.syntax_error(),
     };
-    if argv.len() == 2 && !ctx.srv.auth_required() {
+    // The password never shows in the slow log or MONITOR.
+    ctx.redact_arg(1);
+    if argv.len() == 3 {
+        ctx.redact_arg(2);
+    }
+    let default_nopass =
+        ctx.srv.acl.user(crate::acl::DEFAULT_USER).flags & crate::acl::user::NOPASS != 0;
+    if argv.len() == 2 && default_nopass {
         ctx.out.err(
             "AUTH <password> called without any password configured for the default user. \
              Are you sure your configuration is correct?",
         );
         return;
     }
-    if credentials_ok(ctx, user, pass) {
-        ctx.client().authenticated = true;
+    if super::acl::authenticate(ctx, user, pass, argv[0]) {
         ctx.out.ok();
     } else {
         ctx.out.error(WRONGPASS);
@@ -137,6 +137,8 @@ pub fn hello(ctx: &mut Ctx, argv: &[&[u8]]) {
     while i < argv.len() {
         let more = argv.len() - i - 1;
         if is(argv[i], "auth") && more >= 2 {
+            ctx.redact_arg(i + 1);
+            ctx.redact_arg(i + 2);
             auth = Some((argv[i + 1], argv[i + 2]));
             i += 3;
         } else if is(argv[i], "setname") && more >= 1 {
@@ -151,11 +153,10 @@ pub fn hello(ctx: &mut Ctx, argv: &[&[u8]]) {
         }
     }
     if let Some((user, pass)) = auth {
-        if !credentials_ok(ctx, user, pass) {
+        if !super::acl::authenticate(ctx, user, pass, argv[0]) {
             ctx.out.error(WRONGPASS);
             return;
         }
-        ctx.client().authenticated = true;
     }
     if !ctx.client().authenticated {
         ctx.out.error(

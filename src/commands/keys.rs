@@ -472,3 +472,93 @@ pub fn memory_purge(ctx: &mut Ctx, _argv: &[&[u8]]) {
     crate::server::memory::release_free_memory();
     ctx.out.ok();
 }
+
+/// MEMORY DOCTOR: Redis's report; redust has none of the issues it detects but a small
+/// dataset, so it answers one of Redis's two all-clear messages.
+pub fn memory_doctor(ctx: &mut Ctx, _argv: &[&[u8]]) {
+    let text: &[u8] = if crate::server::memory::used_memory() < 5 * 1024 * 1024 {
+        b"Hi Sam, this instance is empty or is using very little memory, my issues detector \
+can't be used in these conditions. Please, leave for your mission on Earth and fill it with \
+some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
+    } else {
+        b"Hi Sam, I can't find any memory issue in your instance. I can only account for what \
+occurs on this base.\n"
+    };
+    ctx.out.verbatim("txt", text);
+}
+
+/// MEMORY STATS: Redis's fields, from what the allocator and the kernel report (redust
+/// has no replication backlog, AOF buffer or cluster links: those are 0).
+pub fn memory_stats(ctx: &mut Ctx, _argv: &[&[u8]]) {
+    let used = crate::server::memory::used_memory() as i64;
+    let rss = crate::server::memory::rss_bytes() as i64;
+    let dbs: Vec<(usize, usize, usize)> = (0..ctx.store.db_count())
+        .map(|i| (i, ctx.store.db(i).len(), ctx.store.db(i).expires_len()))
+        .filter(|&(_, keys, _)| keys > 0)
+        .collect();
+    let keys: i64 = dbs.iter().map(|&(_, k, _)| k as i64).sum();
+    let overhead: i64 = dbs.iter().map(|&(_, k, e)| 8 * (k + e) as i64).sum();
+    let dataset = (used - overhead).max(0);
+    let out = &mut *ctx.out;
+    out.map(27 + dbs.len());
+    for (name, v) in [
+        ("peak.allocated", used),
+        ("total.allocated", used),
+        ("startup.allocated", 0),
+        ("replication.backlog", 0),
+        ("clients.slaves", 0),
+        ("clients.normal", 0),
+        ("cluster.links", 0),
+        ("aof.buffer", 0),
+        ("lua.caches", 0),
+        ("functions.caches", 0),
+    ] {
+        out.bulk_str(name);
+        out.int(v);
+    }
+    for &(db, k, e) in &dbs {
+        out.bulk_str(&format!("db.{db}"));
+        out.map(3);
+        out.bulk_str("overhead.hashtable.main");
+        out.int(8 * k as i64);
+        out.bulk_str("overhead.hashtable.expires");
+        out.int(8 * e as i64);
+        out.bulk_str("overhead.hashtable.slot-to-keys");
+        out.int(0);
+    }
+    let ratio = |a: i64, b: i64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
+    out.bulk_str("overhead.total");
+    out.int(overhead);
+    out.bulk_str("keys.count");
+    out.int(keys);
+    out.bulk_str("keys.bytes-per-key");
+    out.int(if keys > 0 { used / keys } else { 0 });
+    out.bulk_str("dataset.bytes");
+    out.int(dataset);
+    out.bulk_str("dataset.percentage");
+    out.double(100.0 * ratio(dataset, used));
+    out.bulk_str("peak.percentage");
+    out.double(100.0);
+    for name in [
+        "allocator.allocated",
+        "allocator.active",
+        "allocator.resident",
+    ] {
+        out.bulk_str(name);
+        out.int(used);
+    }
+    for (name, r, b) in [
+        ("allocator-fragmentation", 1.0, 0),
+        ("allocator-rss", 1.0, 0),
+        ("rss-overhead", ratio(rss, used), rss - used),
+    ] {
+        out.bulk_str(&format!("{name}.ratio"));
+        out.double(r);
+        out.bulk_str(&format!("{name}.bytes"));
+        out.int(b);
+    }
+    out.bulk_str("fragmentation");
+    out.double(ratio(rss, used));
+    out.bulk_str("fragmentation.bytes");
+    out.int(rss - used);
+}

@@ -5,6 +5,7 @@
 //! Every handler follows one recipe: look up the key -> check its type -> parse arguments
 //! (exact Redis errors) -> mutate through the store (which records the key event) -> reply.
 
+pub mod acl;
 pub mod bitfield;
 pub mod bits;
 pub mod blocking;

@@ -211,6 +211,8 @@ pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
             &[
                 "LOG <message>",
                 "    Write <message> to the server log.",
+                "OBJECT <key>",
+                "    Show low level info about `key` and associated value.",
                 "RELOAD",
                 "    Save the RDB on disk and reload it back to memory.",
                 "SET-ACTIVE-EXPIRE <0|1>",
@@ -233,6 +235,17 @@ pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
         // DEBUG SLEEP stops the whole server, as in Redis.
         std::thread::sleep(std::time::Duration::from_secs_f64(secs));
         ctx.out.ok();
+    } else if is(sub, "object") && argv.len() == 3 {
+        // Redis's shape; redust has no object addresses or serialized lengths to show.
+        let Some(encoding) = ctx.store.lookup_peek(ctx.db, argv[2]).map(|v| v.encoding()) else {
+            return ctx.out.err("no such key");
+        };
+        let idle = ctx.store.db(ctx.db).idle_seconds(argv[2], ctx.store.now_ms);
+        ctx.out.simple(&format!(
+            "Value at:0x0 refcount:1 encoding:{encoding} serializedlength:0 lru:0 \
+             lru_seconds_idle:{}",
+            idle.unwrap_or(0)
+        ));
     } else if is(sub, "log") && argv.len() == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(argv[2]));
         ctx.out.ok();

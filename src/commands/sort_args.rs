@@ -38,6 +38,18 @@ impl<'a> SortArgs<'a> {
             dontsort: false,
             gets: Vec::new(),
         };
+        // BY and GET read keys no key spec names: they need read access to every key.
+        let full_key_access = {
+            let user = ctx.srv.clients[ctx.caller].user;
+            super::table::lookup(argv).is_none_or(|(cmd, _)| {
+                ctx.srv.acl.all_keys_allowed(
+                    user,
+                    cmd,
+                    argv,
+                    crate::commands::spec::KeySpecFlags::ACCESS,
+                )
+            })
+        };
         let mut j = 2;
         while j < argv.len() {
             let (opt, left) = (argv[j], argv.len() - j - 1);
@@ -66,9 +78,18 @@ impl<'a> SortArgs<'a> {
                 // The star is looked for as C's strchr would: up to the first NUL.
                 if !c_str(pattern).contains(&b'*') {
                     args.dontsort = true;
+                } else if !full_key_access {
+                    ctx.out
+                        .err("BY option of SORT denied due to insufficient ACL permissions.");
+                    return None;
                 }
                 j += 1;
             } else if is(opt, "get") && left >= 1 {
+                if !full_key_access {
+                    ctx.out
+                        .err("GET option of SORT denied due to insufficient ACL permissions.");
+                    return None;
+                }
                 args.gets.push(Pattern::new(argv[j + 1]));
                 j += 1;
             } else {

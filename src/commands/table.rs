@@ -13,9 +13,9 @@ use super::spec::{
     self, AclCategories, CommandDocs, CommandFlags, CommandMeta, KeySpec, KeySpecFlags,
 };
 use super::{
-    bitfield, bits, blocking, client, config, connection, expire, function, geo, geo_search, hash,
-    hll, introspection, keys, lcs, list, list_move, persistence, pubsub, scripting, server, set,
-    sort, stream, string, tracking, transaction, zset, zset_ops, zset_range, Ctx,
+    acl, bitfield, bits, blocking, client, config, connection, expire, function, geo, geo_search,
+    hash, hll, introspection, keys, lcs, list, list_move, persistence, pubsub, scripting, server,
+    set, sort, stream, string, tracking, transaction, zset, zset_ops, zset_range, Ctx,
 };
 
 /// What the dispatcher treats specially about a command, beyond its Redis flags. Redis
@@ -93,6 +93,20 @@ pub type Handler = fn(&mut Ctx, &[&[u8]]);
 
 /// Every implemented command and subcommand (`container|sub`), bound to its handler.
 pub static HANDLERS: &[(&str, Handler)] = &[
+    // access control
+    ("acl|cat", acl::cat),
+    ("acl|deluser", acl::deluser),
+    ("acl|dryrun", acl::dryrun),
+    ("acl|genpass", acl::genpass),
+    ("acl|getuser", acl::getuser),
+    ("acl|help", acl::help),
+    ("acl|list", acl::list),
+    ("acl|load", acl::load),
+    ("acl|log", acl::log),
+    ("acl|save", acl::save),
+    ("acl|setuser", acl::setuser),
+    ("acl|users", acl::users),
+    ("acl|whoami", acl::whoami),
     // connection
     ("auth", connection::auth),
     ("client|caching", tracking::caching),
@@ -188,7 +202,9 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("expireat", expire::expireat),
     ("expiretime", expire::expiretime),
     ("keys", keys::keys),
+    ("memory|doctor", keys::memory_doctor),
     ("memory|help", keys::memory_help),
+    ("memory|stats", keys::memory_stats),
     ("memory|usage", keys::memory_usage),
     ("memory|purge", keys::memory_purge),
     ("move", keys::move_),
@@ -486,6 +502,10 @@ pub struct Command {
     pub traits: Traits,
     /// The implemented subcommands, sorted by name.
     pub subcommands: Vec<Command>,
+    /// Its bit in ACL command bitmaps (see `acl::ids`).
+    pub acl_id: usize,
+    /// The channels it names, for ACL checks (PUBLISH, SUBSCRIBE ...).
+    pub channels: Option<crate::acl::ids::ChannelSpec>,
 }
 
 impl Command {
@@ -561,6 +581,10 @@ fn bind(names: &mut Vec<&'static str>, meta: &'static CommandMeta, handler: Hand
                 Traits::default()
             },
         subcommands: Vec::new(),
+        acl_id: crate::acl::ids::ids()
+            .of(meta.name)
+            .unwrap_or(crate::acl::ids::FUTURE_BIT),
+        channels: crate::acl::ids::channel_spec(meta.name),
     }
 }
 

@@ -47,9 +47,6 @@ pub struct Loading {
     pub saw_save: bool,
     /// How many `include`s deep the current piece is.
     pub depth: usize,
-    /// A `user default` line gave a password (ACL users are not supported: only
-    /// requirepass sets one, and the load fails rather than run without it).
-    pub user_password: bool,
 }
 
 /// Why a line failed: a fault of the line itself, or of a line in a file it included
@@ -113,7 +110,7 @@ fn directive(config: &mut Config, line: &str, loading: &mut Loading) -> Result<(
     match name.as_str() {
         "include" if argc == 2 => crate::server::startup::include(config, &args[0], loading),
         "rename-command" if argc == 3 => Ok(rename_command(config, &args[0], &args[1])?),
-        "user" if argc >= 2 => Ok(user(args, loading)?),
+        "user" if argc >= 2 => Ok(user(config, args)?),
         "loadmodule" if argc >= 2 => refused("redust does not support modules"),
         "sentinel" if argc == 1 => Ok(()),
         "sentinel" => refused("sentinel directive while not in sentinel mode"),
@@ -196,21 +193,30 @@ fn rename_command(config: &mut Config, from: &str, to: &str) -> Result<(), Strin
     Ok(())
 }
 
-/// `user <name> <rules>...`: redust has one user, `default`, whose password is
-/// requirepass. CONFIG REWRITE writes a `user default` line as Redis does; such lines load
-/// and are otherwise ignored. Other users are refused rather than ignored, so a
-/// configuration never runs without the access control it asks for.
-fn user(args: &[String], loading: &mut Loading) -> Result<(), String> {
-    if args[0] != "default" {
-        return Err(format!(
-            "Error in user declaration '{}': redust has no ACL users (only the default \
-             user, whose password is requirepass)",
-            args[0]
-        ));
+/// `user <name> <rules>...`: checked now (syntax, duplicates), created once the load is
+/// complete (Redis's ACLAppendUserForLoading). The error names the argument as Redis does.
+fn user(config: &mut Config, args: &[String]) -> Result<(), String> {
+    if let Err((at, why)) = crate::acl::file::check_directive(args, &config.users) {
+        // Redis indexes its argv (with `user` first) by the failing rule's position.
+        let shown = if at == 0 && why.starts_with("Duplicate") {
+            args[0].as_str()
+        } else if at == 0 {
+            "user"
+        } else {
+            args.get(at - 1).map_or("", String::as_str)
+        };
+        return Err(format!("Error in user declaration '{shown}': {why}"));
     }
-    loading.user_password |= args[1..]
-        .iter()
-        .any(|rule| rule.starts_with('>') || rule.starts_with('#'));
+    let rules: Vec<&[u8]> = args[1..].iter().map(|a| a.as_bytes()).collect();
+    let mut def = vec![args[0].clone()];
+    if let Ok(merged) = crate::acl::user::merge_selector_args(&rules) {
+        def.extend(
+            merged
+                .iter()
+                .map(|r| String::from_utf8_lossy(r).into_owned()),
+        );
+    }
+    config.users.push(def);
     Ok(())
 }
 
@@ -250,7 +256,7 @@ impl Config {
     }
 
     /// Redis's checks once every piece is read, and the values it clamps.
-    pub fn finish_load(&mut self, loading: &Loading) -> Result<(), ConfigError> {
+    pub fn finish_load(&mut self, _loading: &Loading) -> Result<(), ConfigError> {
         let fail = |reason: &str| ConfigError {
             source: String::new(),
             line: 0,
@@ -259,12 +265,6 @@ impl Config {
         };
         if self.cluster_enabled && self.replicaof.0.is_some() {
             return Err(fail("replicaof directive not allowed in cluster mode"));
-        }
-        if loading.user_password && self.requirepass.is_empty() {
-            return Err(fail(
-                "Error in user declaration 'default': set the password with requirepass \
-                 (redust has no ACL)",
-            ));
         }
         self.clamp();
         Ok(())
@@ -371,13 +371,20 @@ mod tests {
     }
 
     #[test]
-    fn users_other_than_default_are_refused() {
+    fn user_directives_are_checked_and_kept() {
         let mut c = Config::default();
-        c.apply_text("user default on nopass ~* &* +@all", "x")
-            .unwrap();
-        assert!(c.apply_text("user alice on >pw ~* +@all", "x").is_err());
-        assert!(c.apply_text("user default on >pw ~* +@all", "x").is_err());
-        c.apply_text("user default on #abc ~* +@all\nrequirepass foo", "x")
-            .unwrap();
+        c.apply_text(
+            "user default on nopass ~* &* +@all\nuser alice on >pw (~a +get)",
+            "x",
+        )
+        .unwrap();
+        assert_eq!(c.users.len(), 2);
+        assert_eq!(c.users[1], ["alice", "on", ">pw", "(~a +get)"]);
+        let dup = c.apply_text("user alice on", "x").unwrap_err();
+        assert!(dup.reason.contains("Duplicate user"), "{}", dup.reason);
+        let mut c = Config::default();
+        assert!(c.apply_text("user bob ~a allkeys ~b", "x").is_err());
+        // Unknown commands wait for the users to load, as in Redis.
+        c.apply_text("user bob +nosuchcommand", "x").unwrap();
     }
 }

@@ -232,6 +232,20 @@ fn rewrite_special(
 /// Redis writes its users back; redust's one user is `default`, with requirepass as its
 /// password (shown as its SHA-256, as Redis shows it).
 fn rewrite_user(state: &mut State, config: &Config) {
+    if !config.aclfile.is_empty() {
+        // The users live in the ACL file: user lines in the config are dropped, as Redis.
+        state.drop_option("user");
+        state.drop_option("loadmodule");
+        return;
+    }
+    if let Some(lines) = &config.acl_lines {
+        for l in lines {
+            state.line("user", l.clone(), true);
+        }
+        state.drop_option("user");
+        state.drop_option("loadmodule");
+        return;
+    }
     let password = if config.requirepass.is_empty() {
         "nopass".to_string()
     } else {

@@ -137,6 +137,11 @@ macro_rules! config_table {
             pub file: Option<PathBuf>,
             /// `rename-command` directives, in order: (old name, new name or "").
             pub renamed_commands: Vec<(String, String)>,
+            /// `user` directives, in order: the name, then the rules (selectors merged).
+            pub users: Vec<Vec<String>>,
+            /// The users CONFIG REWRITE writes (`user <name> <rules>` lines), set by its
+            /// caller from the live ACL; `None` writes the default user from requirepass.
+            pub acl_lines: Option<Vec<String>>,
         }
 
         impl Default for Config {
@@ -145,6 +150,8 @@ macro_rules! config_table {
                     $( $field: $default, )*
                     file: None,
                     renamed_commands: Vec::new(),
+                    users: Vec::new(),
+                    acl_lines: None,
                 }
             }
         }
@@ -231,7 +238,7 @@ config_table! {
         Kind::Bool, NO_EFFECT;
 
     // Strings (an empty IsNull string is "not set").
-    aclfile: String = String::new(), "aclfile", Kind::Str(Empty::Allowed), IMMUTABLE | NO_EFFECT;
+    aclfile: String = String::new(), "aclfile", Kind::Str(Empty::Allowed), IMMUTABLE;
     unixsocket: String = String::new(), "unixsocket",
         Kind::Str(Empty::IsNull), IMMUTABLE | NO_EFFECT;
     pidfile: String = String::new(), "pidfile", Kind::Str(Empty::IsNull), IMMUTABLE;
@@ -285,7 +292,7 @@ config_table! {
     appendfsync: String = "everysec".into(), "appendfsync", Kind::Enum(AOF_FSYNC), NO_EFFECT;
     oom_score_adj: String = "no".into(), "oom-score-adj", Kind::Enum(OOM_SCORE_ADJ), NO_EFFECT;
     acl_pubsub_default: String = "resetchannels".into(), "acl-pubsub-default",
-        Kind::Enum(ACL_PUBSUB_DEFAULT), NO_EFFECT;
+        Kind::Enum(ACL_PUBSUB_DEFAULT), NONE;
     sanitize_dump_payload: String = "no".into(), "sanitize-dump-payload",
         Kind::Enum(SANITIZE_DUMP_PAYLOAD), NO_EFFECT;
     enable_protected_configs: String = "no".into(), "enable-protected-configs",
@@ -387,7 +394,7 @@ config_table! {
     slowlog_max_len: i64 = 128, "slowlog-max-len",
         num(Form::Integer, Bounds::Signed(0, i64::MAX)), NONE;
     acllog_max_len: i64 = 128, "acllog-max-len",
-        num(Form::Integer, Bounds::Signed(0, i64::MAX)), NO_EFFECT;
+        num(Form::Integer, Bounds::Signed(0, i64::MAX)), NONE;
 
     // Long long.
     busy_reply_threshold: i64 = 5000, "busy-reply-threshold" | "lua-time-limit",

@@ -46,6 +46,7 @@ pub fn must_postpone(state: &ServerState, key: ClientId, argv: &[&[u8]]) -> bool
     let queueing = tx.is_some() && !cmd.traits.contains(Traits::RUNS_IN_MULTI);
     if check_call(state, key, cmd, argv).is_some()
         || (queueing && cmd.flags.contains(CommandFlags::NO_MULTI))
+        || state.acl.check(state.clients[key].user, cmd, argv).is_err()
     {
         return false;
     }
@@ -124,10 +125,23 @@ fn execute_command(
         }
     };
     let queueing = srv.clients[key].tx.is_some() && !cmd.traits.contains(Traits::RUNS_IN_MULTI);
-    let refusal = check_call(srv, key, cmd, argv).or_else(|| {
+    let refusal = check_early(srv, key, cmd, argv).or_else(|| {
         (queueing && cmd.flags.contains(CommandFlags::NO_MULTI))
             .then(|| "ERR Command not allowed inside a transaction".to_string())
     });
+    let refusal = match refusal {
+        Some(r) => Some(r),
+        None => match check_acl(srv, key, cmd, argv, top_level) {
+            AclVerdict::Allowed => check_late(srv, key, cmd),
+            AclVerdict::Refused(err) => Some(err),
+            AclVerdict::ExecDenied(err) => {
+                out.error(&err);
+                srv.stats.count_errors(&mut out.error_codes);
+                finish_reply_mode(srv, key, out, reply_start);
+                return Some(cmd);
+            }
+        },
+    };
     if let Some(err) = refusal {
         refuse(store, srv, out, key, cmd, &err);
         finish_reply_mode(srv, key, out, reply_start);
@@ -203,28 +217,32 @@ pub fn call(
         srv.clients.get(key).and_then(|c| c.blocked.as_ref()),
         Some(b) if matches!(b.reason, BlockReason::Keys(_))
     );
+    // Secrets the handler redacted (AUTH's password ...) show as `(redacted)` in the slow
+    // log and MONITOR, as in Redis.
+    let shown: Vec<&[u8]>;
+    let logged = if redacted == 0 {
+        argv
+    } else {
+        shown = (0..argv.len())
+            .map(|i| {
+                if redacted & crate::commands::redaction_bit(i) != 0 {
+                    &b"(redacted)"[..]
+                } else {
+                    argv[i]
+                }
+            })
+            .collect();
+        &shown
+    };
     if !cmd.flags.contains(CommandFlags::SKIP_SLOWLOG) && !blocked_on_keys {
-        if redacted == 0 {
-            log_if_slow(srv, key, argv, micros);
-        } else {
-            let shown: Vec<&[u8]> = (0..argv.len())
-                .map(|i| {
-                    if redacted & crate::commands::redaction_bit(i) != 0 {
-                        &b"(redacted)"[..]
-                    } else {
-                        argv[i]
-                    }
-                })
-                .collect();
-            log_if_slow(srv, key, &shown, micros);
-        }
+        log_if_slow(srv, key, logged, micros);
     }
     if !srv.monitors.is_empty()
         && !cmd
             .flags
             .intersects(CommandFlags::SKIP_MONITOR | CommandFlags::ADMIN)
     {
-        feed_monitors(srv, key, db, argv);
+        feed_monitors(srv, key, db, logged);
     }
     if let Some(c) = srv.clients.get_mut(key) {
         c.db = db;
@@ -428,9 +446,70 @@ fn store_now_secs() -> u64 {
     crate::server::unix_ms() / 1000
 }
 
-/// Arity, authentication: the checks Redis makes before running a command.
+/// The checks Redis makes before running a command, but ACL's.
 #[inline(always)]
 fn check_call(srv: &ServerState, key: ClientId, cmd: &Command, argv: &[&[u8]]) -> Option<String> {
+    check_early(srv, key, cmd, argv).or_else(|| check_late(srv, key, cmd))
+}
+
+/// What the ACL check decided.
+enum AclVerdict {
+    Allowed,
+    /// Refused at dispatch: NOPERM.
+    Refused(String),
+    /// A queued command EXEC finds no longer allowed: that error as its reply.
+    ExecDenied(String),
+}
+
+/// The ACL check at dispatch (and again for each command EXEC runs, as Redis): a denial
+/// is logged in the ACL log. An unrestricted user costs one flag test, inlined here; the
+/// rest is out of line so the common path stays small.
+#[inline(always)]
+fn check_acl(
+    srv: &mut ServerState,
+    key: ClientId,
+    cmd: &Command,
+    argv: &[&[u8]],
+    top_level: bool,
+) -> AclVerdict {
+    if srv.acl.unrestricted(srv.clients[key].user) {
+        return AclVerdict::Allowed;
+    }
+    check_acl_restricted(srv, key, cmd, argv, top_level)
+}
+
+/// [`check_acl`] for a user with restrictions.
+#[cold]
+#[inline(never)]
+fn check_acl_restricted(
+    srv: &mut ServerState,
+    key: ClientId,
+    cmd: &Command,
+    argv: &[&[u8]],
+    top_level: bool,
+) -> AclVerdict {
+    let c = &srv.clients[key];
+    let Err(denied) = srv.acl.check(c.user, cmd, argv) else {
+        return AclVerdict::Allowed;
+    };
+    let context = if !top_level || c.tx.is_some() {
+        crate::acl::Context::Multi
+    } else {
+        crate::acl::Context::Toplevel
+    };
+    // Redis names the command being refused as the client's last one (its lookup set it).
+    srv.clients[key].last_command = cmd.name;
+    crate::commands::acl::log_denial(srv, key, denied, context, cmd.name, argv);
+    if top_level {
+        AclVerdict::Refused(crate::acl::dispatch_error(denied, cmd.name))
+    } else {
+        AclVerdict::ExecDenied(crate::acl::exec_error(denied))
+    }
+}
+
+/// Arity, authentication, protected commands: the checks Redis makes before ACL's.
+#[inline(always)]
+fn check_early(srv: &ServerState, key: ClientId, cmd: &Command, argv: &[&[u8]]) -> Option<String> {
     let argc = argv.len() as i32;
     if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
         return Some(format!(
@@ -444,6 +523,12 @@ fn check_call(srv: &ServerState, key: ClientId, cmd: &Command, argv: &[&[u8]]) -
     if cmd.flags.contains(CommandFlags::PROTECTED) && !server::debug_allowed(srv, key) {
         return Some(server::DEBUG_NOT_ALLOWED.into());
     }
+    None
+}
+
+/// Busy scripts, MISCONF, subscribed mode: the checks Redis makes after ACL's.
+#[inline(always)]
+fn check_late(srv: &ServerState, key: ClientId, cmd: &Command) -> Option<String> {
     if let Some(r) = srv.scripting.running.as_ref() {
         if r.timed_out && !cmd.flags.contains(CommandFlags::ALLOW_BUSY) {
             return Some(crate::scripting::run::busy_error(r.kind).into());

@@ -56,7 +56,8 @@ pub struct Subscriptions {
 }
 
 impl Subscriptions {
-    fn list(&self, kind: Kind) -> &Vec<Vec<u8>> {
+    /// The channels, patterns or shard channels subscribed to.
+    pub fn list(&self, kind: Kind) -> &Vec<Vec<u8>> {
         match kind {
             Kind::Channel => &self.channels,
             Kind::Pattern => &self.patterns,

@@ -259,9 +259,12 @@ fn script_client(ctx: &mut Ctx) -> ClientId {
             id
         }
     };
+    // Scripts run as their caller's user: redis.call is checked against its permissions.
+    let user = ctx.srv.clients[ctx.caller].user;
     let c = &mut ctx.srv.clients[id];
     c.db = db;
     c.resp = Resp::Two;
+    c.user = user;
     id
 }
 
@@ -269,7 +272,7 @@ fn script_client(ctx: &mut Ctx) -> ClientId {
 /// `argv` (None: an argument was neither a string nor a number).
 pub(super) fn command(rc: &mut RunCtx, op: Op, argv: Option<&[&[u8]]>) -> Answer {
     match op {
-        Op::AclCheck => acl_check(argv),
+        Op::AclCheck => acl_check(rc, argv),
         Op::Pcall => script_call(rc, argv, Raise::No),
         _ => script_call(rc, argv, Raise::Yes),
     }
@@ -446,6 +449,12 @@ fn check_command(rc: &mut RunCtx, argv: &[&[u8]]) -> Result<&'static Command, St
     if cmd.flags.contains(CommandFlags::NOSCRIPT) {
         return Err("This Redis command is not allowed from script".into());
     }
+    let srv = &mut *rc.ctx.srv;
+    if let Err(denied) = srv.acl.check(srv.clients[rc.client].user, cmd, argv) {
+        let context = crate::acl::Context::Lua;
+        crate::commands::acl::log_denial(srv, rc.client, denied, context, cmd.name, argv);
+        return Err(crate::acl::script_error(denied));
+    }
     if rc.read_only
         && cmd
             .flags
@@ -470,18 +479,23 @@ fn check_command(rc: &mut RunCtx, argv: &[&[u8]]) -> Result<&'static Command, St
     Ok(cmd)
 }
 
-/// redis.acl_check_cmd(cmd, ...): whether the caller's user may run it (every user may run
-/// everything until ACLs exist).
-fn acl_check(argv: Option<&[&[u8]]>) -> Answer {
+/// redis.acl_check_cmd(cmd, ...): whether the caller's user may run it (its permissions on
+/// the command, keys and channels; nothing is logged).
+fn acl_check(rc: &mut RunCtx, argv: Option<&[&[u8]]>) -> Answer {
     let argv = match argv {
         Some([]) => return raised("Please specify at least one argument for this redis lib call"),
         Some(argv) => argv,
         None => return raised("Lua redis lib command arguments must be strings or integers"),
     };
-    if table::lookup(argv).is_none() {
+    let Some((cmd, _)) = table::lookup(argv) else {
         return raised("Invalid command passed to redis.acl_check_cmd()");
-    }
-    Answer::Bool(true)
+    };
+    let srv = &*rc.ctx.srv;
+    Answer::Bool(
+        srv.acl
+            .check(srv.clients[rc.client].user, cmd, argv)
+            .is_ok(),
+    )
 }
 
 /// Replies the error a script raised: `-<err> script: <name>, on <source>:<line>.`

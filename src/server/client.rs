@@ -175,6 +175,8 @@ pub struct Client {
     pub created_ms: u64,
     pub last_interaction_ms: u64,
     pub authenticated: bool,
+    /// The ACL user it runs commands as.
+    pub user: crate::acl::UserId,
     /// Close once the pending output is written (QUIT, protocol errors, CLIENT KILL).
     pub close_after_reply: bool,
     /// Close now, without flushing.
@@ -264,6 +266,7 @@ impl Client {
             created_ms: now_ms,
             last_interaction_ms: now_ms,
             authenticated: false,
+            user: crate::acl::DEFAULT_USER,
             close_after_reply: false,
             close_asap: false,
             lua_debug: None,
@@ -378,7 +381,7 @@ impl Client {
     /// One CLIENT LIST / CLIENT INFO line (without the trailing newline). `live` is the
     /// reply buffer in use while this client's own command runs (the caller of CLIENT
     /// LIST), which is then not in `self.reply`.
-    pub fn info_line(&self, now_ms: u64, live: Option<&Reply>) -> String {
+    pub fn info_line(&self, now_ms: u64, live: Option<&Reply>, user: &[u8]) -> String {
         let reply = live.unwrap_or(&self.reply);
         let (qbuf, qbuf_free, argv_mem, rbs) = match self.in_flight {
             Some(f) => (f.qbuf, f.qbuf_free, f.argv_mem, f.qbuf + f.qbuf_free),
@@ -403,7 +406,7 @@ impl Client {
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
              ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} \
-             oll={} omem={} tot-mem={} events={} cmd={} user=default redir={} resp={}",
+             oll={} omem={} tot-mem={} events={} cmd={} user={} redir={} resp={}",
             self.id,
             self.addr,
             self.local_addr,
@@ -427,6 +430,7 @@ impl Client {
             rbs + argv_mem + reply.buf.capacity() + std::mem::size_of::<Client>(),
             events,
             self.last_command,
+            String::from_utf8_lossy(user),
             if self.tracking.on {
                 self.tracking.redirect as i64
             } else {
@@ -438,7 +442,7 @@ impl Client {
 }
 
 /// The size of Redis's static reply buffer and of its reply list's blocks.
-const REPLY_CHUNK: usize = 16 * 1024;
+pub(crate) const REPLY_CHUNK: usize = 16 * 1024;
 
 fn raw_fd(stream: &TcpStream) -> i32 {
     use std::os::fd::AsRawFd;

@@ -7,7 +7,7 @@ use std::mem;
 
 use mio::Interest;
 
-use super::client::{BlockReason, Client, InFlight};
+use super::client::{BlockReason, Client, InFlight, REPLY_CHUNK};
 use super::ServerState;
 use crate::protocol::parse::{Limits, Parsed};
 use crate::store::Store;
@@ -17,6 +17,8 @@ pub(super) const READ_SIZE: usize = 64 * 1024;
 /// Stop reading a client's requests while this much of its output is unsent: a client
 /// that never reads its replies cannot make the server buffer without bound.
 const OUTPUT_HIGH_WATER: usize = 32 * 1024 * 1024;
+/// Output an unauthenticated client may have pending beyond the first reply chunk.
+const UNAUTH_OUTPUT_LIMIT: usize = 1024;
 /// Resume reading once the backlog is below this.
 const OUTPUT_LOW_WATER: usize = 4 * 1024 * 1024;
 /// An output buffer larger than this is freed once fully written.
@@ -55,7 +57,11 @@ impl Io<'_> {
                 state.stats.rejected_connections += 1;
                 continue;
             }
-            if state.config.protected_mode && !state.auth_required() && !addr.ip().is_loopback() {
+            // As Redis: protected mode refuses remote clients while the default user has no
+            // password (even when it is off).
+            let default_nopass =
+                state.acl.user(crate::acl::DEFAULT_USER).flags & crate::acl::user::NOPASS != 0;
+            if state.config.protected_mode && default_nopass && !addr.ip().is_loopback() {
                 let _ = stream.write(PROTECTED_MODE_DENIED);
                 state.stats.rejected_connections += 1;
                 continue;
@@ -176,6 +182,22 @@ impl Io<'_> {
             }
             if reply.pending() > OUTPUT_HIGH_WATER {
                 c.read_paused = true;
+                break;
+            }
+            // A client that must authenticate first gets no more than a little output: one
+            // that pipelines commands without reading the NOAUTH replies is closed instead
+            // of making the server hold them (as Redis since CVE-2025-21605).
+            if !c.authenticated
+                && reply.pending().saturating_sub(REPLY_CHUNK) > UNAUTH_OUTPUT_LIMIT
+                && state.acl.default_requires_auth()
+            {
+                log::warn!(
+                    "Closing unauthenticated client {} for overcoming the output limit of \
+                     clients before AUTH",
+                    c.addr
+                );
+                c.close_asap = true;
+                state.stats.client_obuf_limit_disconnections += 1;
                 break;
             }
             if !pending {
@@ -314,7 +336,7 @@ impl Io<'_> {
         {
             log::warn!(
                 "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                c.info_line(super::unix_ms(), None)
+                c.info_line(super::unix_ms(), None, &state.acl.user(c.user).name)
             );
             c.close_asap = true;
             state.stats.client_obuf_limit_disconnections += 1;

@@ -118,11 +118,14 @@ pub struct ServerState {
     pub propagation: crate::dispatch::propagate::Propagation,
     /// The pid file and supervisor set up at start, undone at a clean exit.
     pub process: startup::Process,
+    /// ACL users and the ACL log.
+    pub acl: crate::acl::Acl,
 }
 
 impl ServerState {
     /// Fresh state for a server started at `now_ms`, listening on `listeners`.
     pub fn new(config: Config, registry: Registry, listeners: Vec<Listener>, now_ms: u64) -> Self {
+        let config_requirepass = config.requirepass.clone();
         ServerState {
             config,
             clients: Clients::default(),
@@ -157,6 +160,7 @@ impl ServerState {
             poll: None,
             read_buf: vec![0; client_io::READ_SIZE].into_boxed_slice(),
             process: Default::default(),
+            acl: crate::acl::Acl::new(config_requirepass.as_bytes()),
         }
     }
 
@@ -287,9 +291,10 @@ impl ServerState {
         self.config.min_replicas_to_write <= 0 || self.config.min_replicas_max_lag <= 0
     }
 
-    /// Whether a password is configured and thus AUTH required.
+    /// Whether new connections must authenticate: the default user has a password or is
+    /// off (Redis's authRequired for a fresh client).
     pub fn auth_required(&self) -> bool {
-        !self.config.requirepass.is_empty()
+        self.acl.default_requires_auth()
     }
 
     /// The TCP port actually listened on (differs from `config.port` when it was 0).

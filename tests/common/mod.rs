@@ -258,7 +258,12 @@ pub struct Raw {
 
 impl Raw {
     pub fn connect(port: u16) -> Raw {
-        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        Raw::connect_to(std::net::Ipv4Addr::LOCALHOST.into(), port)
+    }
+
+    /// A connection to `ip` (another address of this machine, for protected mode).
+    pub fn connect_to(ip: std::net::IpAddr, port: u16) -> Raw {
+        let stream = TcpStream::connect((ip, port)).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
