@@ -210,6 +210,21 @@ fn apply(
                     ));
                 }
             }
+            // A lower limit applies at once: the loop starts evicting in this iteration
+            // (Redis's startEvictionTimeProc), after this reply.
+            "maxmemory" if srv.config.maxmemory > 0 => {
+                let used = crate::server::memory::used_memory();
+                if (srv.config.maxmemory as u64) < used {
+                    log::warn!(
+                        "WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller \
+                         than the current memory usage ({used}). This will result in key \
+                         eviction and/or the inability to accept new write commands depending \
+                         on the maxmemory-policy.",
+                        srv.config.maxmemory
+                    );
+                }
+                srv.eviction_running = true;
+            }
             "port" if !rebound && srv.config.port != before.port => {
                 rebound = true;
                 if !rebind(srv, before) {

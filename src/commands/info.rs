@@ -132,8 +132,9 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             field(t, "used_memory_human", human_bytes(used));
             field(t, "used_memory_rss", rss);
             field(t, "used_memory_rss_human", human_bytes(rss));
-            field(t, "used_memory_peak", used);
-            field(t, "used_memory_peak_human", human_bytes(used));
+            let peak = srv.memory_peak.max(used);
+            field(t, "used_memory_peak", peak);
+            field(t, "used_memory_peak_human", human_bytes(peak));
             field(t, "total_system_memory", total_system_memory());
             field(
                 t,
@@ -242,8 +243,15 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             field(t, "expired_keys", ks.expired);
             field(t, "expired_stale_perc", "0.00");
             field(t, "expired_time_cap_reached_count", 0);
-            field(t, "evicted_keys", 0);
-            field(t, "evicted_clients", 0);
+            field(t, "evicted_keys", ks.evicted);
+            field(t, "evicted_clients", s.evicted_clients);
+            let current = s.current_eviction_exceeded_ms();
+            field(
+                t,
+                "total_eviction_exceeded_time",
+                s.eviction_exceeded_us / 1000 + current,
+            );
+            field(t, "current_eviction_exceeded_time", current);
             field(t, "keyspace_hits", ks.hits);
             field(t, "keyspace_misses", ks.misses);
             field(t, "pubsub_channels", srv.pubsub.channel_count());

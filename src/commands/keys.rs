@@ -347,9 +347,16 @@ pub fn object_encoding(ctx: &mut Ctx, argv: &[&[u8]]) {
     }
 }
 
-/// OBJECT REFCOUNT key: small integers are shared objects in Redis (refcount INT_MAX).
+/// OBJECT REFCOUNT key: small integers are shared objects in Redis (refcount INT_MAX),
+/// except under maxmemory with an LRU or LFU policy, where each key needs its own access
+/// data. redust keeps that data per key in any case, so it answers by the configuration
+/// in force now (Redis: the one in force when the value was stored).
 pub fn object_refcount(ctx: &mut Ctx, argv: &[&[u8]]) {
-    let shared = |v: &Value| matches!(v, Value::Str(RString::Int(n)) if (0..10_000).contains(n));
+    let policy = &ctx.srv.config.maxmemory_policy;
+    let sharing =
+        ctx.srv.config.maxmemory == 0 || !(policy.ends_with("-lru") || policy.ends_with("-lfu"));
+    let shared =
+        |v: &Value| sharing && matches!(v, Value::Str(RString::Int(n)) if (0..10_000).contains(n));
     match peek(ctx, argv[2]).map(shared) {
         Some(true) => ctx.out.int(i64::from(i32::MAX)),
         Some(false) => ctx.out.int(1),

@@ -334,9 +334,9 @@ config_table! {
     repl_diskless_sync_delay: i64 = 5, "repl-diskless-sync-delay",
         num(Form::Integer, Bounds::Signed(0, INT_MAX)), NO_EFFECT;
     maxmemory_samples: i64 = 5, "maxmemory-samples",
-        num(Form::Integer, Bounds::Signed(1, INT_MAX)), NO_EFFECT;
+        num(Form::Integer, Bounds::Signed(1, INT_MAX)), NONE;
     maxmemory_eviction_tenacity: i64 = 10, "maxmemory-eviction-tenacity",
-        num(Form::Integer, Bounds::Signed(0, 100)), NO_EFFECT;
+        num(Form::Integer, Bounds::Signed(0, 100)), NONE;
     timeout: i64 = 0, "timeout", num(Form::Integer, Bounds::Signed(0, INT_MAX)), NONE;
     replica_announce_port: i64 = 0, "replica-announce-port" | "slave-announce-port",
         num(Form::Integer, Bounds::Signed(0, 65535)), NO_EFFECT;
@@ -406,7 +406,7 @@ config_table! {
         num(Form::Memory, Bounds::Signed(1, i64::MAX)), NO_EFFECT;
 
     // Unsigned long long.
-    maxmemory: i64 = 0, "maxmemory", num(Form::Memory, Bounds::Unsigned(0, u64::MAX)), NO_EFFECT;
+    maxmemory: i64 = 0, "maxmemory", num(Form::Memory, Bounds::Unsigned(0, u64::MAX)), NONE;
     cluster_link_sendbuf_limit: i64 = 0, "cluster-link-sendbuf-limit",
         num(Form::Memory, Bounds::Unsigned(0, u64::MAX)), NO_EFFECT;
 

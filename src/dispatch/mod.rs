@@ -133,6 +133,25 @@ fn execute_command(
         finish_reply_mode(srv, key, out, reply_start);
         return Some(cmd);
     }
+    // maxmemory: keys are evicted before each command from a client; a command that may
+    // grow memory is refused if that could not bring memory under the limit.
+    if top_level && srv.config.maxmemory > 0 {
+        let outcome = crate::server::maxmemory::perform_evictions(store, srv, Some((key, out)));
+        let out_of_memory = outcome == crate::store::evict::Outcome::Failed;
+        if out_of_memory && refused_on_oom(srv, key, cmd) {
+            refuse(
+                store,
+                srv,
+                out,
+                key,
+                cmd,
+                crate::server::maxmemory::OOM_ERROR,
+            );
+            finish_reply_mode(srv, key, out, reply_start);
+            return Some(cmd);
+        }
+        srv.pre_command_oom = out_of_memory;
+    }
     // Before each command from a client that passed the checks, as Redis's processCommand:
     // the tracking table is brought back within tracking-table-max-keys (the cron does it
     // too), its messages sent at once, so before this command's reply.
@@ -376,6 +395,25 @@ pub fn call_served(
     };
     tracking::flush_pending(&mut outputs);
     srv.propagation.leave();
+}
+
+/// Whether `cmd` is refused while over maxmemory with nothing to evict: a deny-oom
+/// command, an EXEC whose queue holds one, and inside MULTI anything that would be queued
+/// (queueing grows memory too), as Redis's processCommand.
+fn refused_on_oom(srv: &ServerState, key: ClientId, cmd: &Command) -> bool {
+    if cmd.flags.contains(CommandFlags::DENYOOM) {
+        return true;
+    }
+    let Some(tx) = srv.clients[key].tx.as_ref() else {
+        return false;
+    };
+    if cmd.traits.contains(Traits::RUNS_TRANSACTION) {
+        return tx.queued.iter().any(|q| {
+            let args: Vec<&[u8]> = q.iter().map(Vec::as_slice).collect();
+            table::lookup(&args).is_some_and(|(c, _)| c.flags.contains(CommandFlags::DENYOOM))
+        });
+    }
+    !cmd.traits.contains(Traits::RUNS_IN_MULTI)
 }
 
 /// Replies a dispatch-time refusal and counts it. A refusal inside MULTI aborts the

@@ -104,6 +104,10 @@ impl Server {
             if self.store.now_ms >= self.next_cron_ms {
                 self.cron();
             }
+            // An eviction run that ran out of time goes on (Redis's evictionTimeProc).
+            if self.state.eviction_running {
+                super::maxmemory::perform_evictions(&mut self.store, &mut self.state, None);
+            }
             self.expire_blocked();
             self.resume_clients();
             if let Some(sig) = signals::take() {
@@ -141,6 +145,9 @@ impl Server {
 
     /// The time until the next timer is due.
     fn poll_timeout(&self) -> Duration {
+        if self.state.eviction_running {
+            return Duration::ZERO;
+        }
         let now = self.store.now_ms;
         let mut due = self.next_cron_ms;
         if let Some(&(deadline, _, _)) = self.state.block_deadlines.first() {
@@ -168,6 +175,7 @@ impl Server {
         if self.state.cron_paused {
             return;
         }
+        self.state.memory_peak = self.state.memory_peak.max(super::memory::used_memory());
         let stats = &mut self.state.stats;
         stats.ops.sample(stats.total_commands, now);
         stats.input_kbps.sample(stats.net_input_bytes, now);

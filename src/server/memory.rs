@@ -1,5 +1,5 @@
 //! Memory: what the allocator and the kernel say the process uses, and giving freed
-//! memory back. INFO reads it today; maxmemory accounting and eviction will build on it.
+//! memory back. INFO, MEMORY and maxmemory read it.
 
 /// Redis's bytesToHuman.
 pub fn human_bytes(n: u64) -> String {
@@ -18,8 +18,14 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-/// Bytes the allocator has handed out and not taken back.
+/// Bytes the allocator has handed out and not taken back: the counting allocator's total
+/// when it is installed (the server binary), else what glibc reports (slower: mallinfo2
+/// walks the heap's bins).
 pub fn used_memory() -> u64 {
+    let counted = super::alloc::used();
+    if counted != 0 {
+        return counted as u64;
+    }
     // SAFETY: mallinfo2 only reads glibc's allocator statistics.
     let mi = unsafe { libc::mallinfo2() };
     (mi.uordblks + mi.hblkhd) as u64

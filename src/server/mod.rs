@@ -1,11 +1,14 @@
 //! The server: state shared by commands, and the event loop that owns it.
 
+pub mod alloc;
 pub mod blocking;
 pub mod busy;
 pub mod client;
 pub mod client_io;
 pub mod clients;
 pub mod event_loop;
+pub mod latency;
+pub mod maxmemory;
 pub mod memory;
 pub mod signals;
 pub mod startup;
@@ -115,6 +118,18 @@ pub struct ServerState {
     pub propagation: crate::dispatch::propagate::Propagation,
     /// The pid file and supervisor set up at start, undone at a clean exit.
     pub process: startup::Process,
+    /// The latency monitor's events (LATENCY LATEST / HISTORY ...).
+    pub latency: latency::Monitor,
+    /// Per-command latency histograms by command id (LATENCY HISTOGRAM, INFO
+    /// latencystats), created on a command's first call.
+    pub histograms: Vec<Option<latency::Histogram>>,
+    /// An eviction run ran out of time: the loop goes on evicting every iteration.
+    pub eviction_running: bool,
+    /// Whether the server was over maxmemory with nothing to evict when the running
+    /// command started (scripts refuse their first deny-oom write then).
+    pub pre_command_oom: bool,
+    /// Peak of used_memory seen (INFO used_memory_peak).
+    pub memory_peak: u64,
 }
 
 impl ServerState {
@@ -153,6 +168,11 @@ impl ServerState {
             poll: None,
             read_buf: vec![0; client_io::READ_SIZE].into_boxed_slice(),
             process: Default::default(),
+            latency: Default::default(),
+            histograms: Vec::new(),
+            eviction_running: false,
+            pre_command_oom: false,
+            memory_peak: 0,
         }
     }
 
