@@ -193,6 +193,10 @@ fn apply(
     // The collection thresholds and LFU apply to the very next command, as in Redis.
     ctx.store.limits = srv.config.encoding_limits();
     ctx.store.lfu = srv.config.lfu_params();
+    crate::store::dict::GROWTH_LIMIT.store(
+        srv.config.maxmemory as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let mut rebound = false;
     for &name in order {
         match name {
@@ -210,6 +214,7 @@ fn apply(
                     ));
                 }
             }
+            "maxmemory-clients" => srv.clients_mem_stale = true,
             // A lower limit applies at once: the loop starts evicting in this iteration
             // (Redis's startEvictionTimeProc), after this reply.
             "maxmemory" if srv.config.maxmemory > 0 => {
@@ -224,6 +229,8 @@ fn apply(
                     );
                 }
                 srv.eviction_running = true;
+                // A percentage limit follows maxmemory.
+                srv.clients_mem_stale = true;
             }
             "port" if !rebound && srv.config.port != before.port => {
                 rebound = true;
@@ -273,6 +280,7 @@ fn rebind(srv: &mut ServerState, before: &config::Config) -> bool {
 /// CONFIG RESETSTAT: what Redis's resetServerStats, command and error tables reset.
 pub fn resetstat(ctx: &mut Ctx, _argv: &[&[u8]]) {
     ctx.srv.stats.reset();
+    ctx.srv.histograms.clear();
     ctx.store.stats = KeyspaceStats::default();
     let p = &mut ctx.srv.persistence;
     p.saves = 0;

@@ -2,7 +2,6 @@
 //! MOVE TOUCH OBJECT MEMORY USAGE.
 
 use super::{int_arg, is, Ctx};
-use crate::protocol::parse::parse_i64;
 use crate::store::{Event, RString, Ttl, Value};
 use crate::util::glob;
 
@@ -411,71 +410,4 @@ pub fn object_help(ctx: &mut Ctx, _argv: &[&[u8]]) {
             "    <key>.",
         ],
     );
-}
-
-/// Per-key overhead of the table entry, the key's allocation and the value header.
-const ENTRY_OVERHEAD: usize = 48;
-
-/// An estimate of the bytes a key and its value occupy.
-pub fn memory_usage_of(key: &[u8], value: &Value) -> usize {
-    /// Per-element overhead of a collection's node or slot.
-    const ELEMENT: usize = 16;
-    let value_bytes = match value {
-        Value::Str(RString::Int(_)) => 0,
-        Value::Str(s) => s.len(),
-        Value::List(l) => l.items.iter().map(|e| e.len() + ELEMENT).sum(),
-        Value::Hash(h) => h.iter().map(|(f, v)| f.len() + v.len() + ELEMENT).sum(),
-        Value::Set(s) => s.members().iter().map(|m| m.len() + ELEMENT).sum(),
-        Value::ZSet(z) => z.iter().map(|(m, _)| m.len() + 8 + ELEMENT).sum(),
-        Value::Stream(s) => s.heap_bytes(),
-    };
-    ENTRY_OVERHEAD + key.len() + value_bytes
-}
-
-/// MEMORY USAGE key [SAMPLES count]
-pub fn memory_usage(ctx: &mut Ctx, argv: &[&[u8]]) {
-    match argv.len() {
-        3 => {}
-        5 if is(argv[3], "samples") => {
-            if parse_i64(argv[4]).is_none() {
-                ctx.out.err("value is not an integer or out of range");
-                return;
-            }
-        }
-        _ => return ctx.syntax_error(),
-    }
-    let key = argv[2];
-    // Redis reads the table directly here: no hit or miss is counted.
-    let expired = ctx.store.expire_if_needed(ctx.db, key);
-    match ctx
-        .store
-        .db(ctx.db)
-        .get(key)
-        .filter(|_| !expired)
-        .map(|v| memory_usage_of(key, v))
-    {
-        Some(n) => ctx.out.int(n as i64),
-        None => ctx.out.null(),
-    }
-}
-
-/// MEMORY HELP
-pub fn memory_help(ctx: &mut Ctx, _argv: &[&[u8]]) {
-    super::server::help_reply(
-        ctx,
-        "MEMORY",
-        &[
-            "PURGE",
-            "    Attempt to purge dirty pages for reclamation by the allocator.",
-            "USAGE <key> [SAMPLES <count>]",
-            "    Return memory in bytes used by <key> and its value. Nested values are",
-            "    sampled up to <count> times (default: 5, 0 means sample all).",
-        ],
-    );
-}
-
-/// MEMORY PURGE: gives the allocator's free memory back to the system.
-pub fn memory_purge(ctx: &mut Ctx, _argv: &[&[u8]]) {
-    crate::server::memory::release_free_memory();
-    ctx.out.ok();
 }

@@ -206,16 +206,21 @@ pub fn call(
     let Ran {
         db,
         propagate,
-        micros,
+        nanos,
         failed,
         redacted,
     } = run(store, srv, out, key, db, |ctx| (cmd.handler)(ctx, argv));
+    let micros = nanos / 1000;
     srv.stats.total_commands += 1;
     let stat = srv.stats.command(cmd.id);
     stat.calls += 1;
     stat.usec += micros;
     if failed {
         stat.failed_calls += 1;
+    }
+    // A command that blocked is measured when it is served (call_served).
+    if srv.clients.get(key).is_none_or(|c| c.blocked.is_none()) {
+        record_latency(srv, cmd, nanos, store.now_ms);
     }
     // A command that blocked goes to the slow log when it is served, if ever.
     let blocked_on_keys = matches!(
@@ -284,13 +289,38 @@ pub fn call(
     }
 }
 
+/// Feeds a call's duration to its command's latency histogram (latency-tracking) and,
+/// past latency-monitor-threshold, to the latency monitor's `command` or `fast-command`
+/// event.
+#[inline]
+fn record_latency(srv: &mut ServerState, cmd: &Command, nanos: u64, now_ms: u64) {
+    if srv.config.latency_tracking {
+        if cmd.id >= srv.histograms.len() {
+            srv.histograms.resize_with(cmd.id + 1, || None);
+        }
+        srv.histograms[cmd.id]
+            .get_or_insert_with(Default::default)
+            .record(nanos);
+    }
+    let threshold = srv.config.latency_monitor_threshold;
+    if threshold > 0 {
+        let event = if cmd.flags.contains(CommandFlags::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        srv.latency
+            .add_sample_if_needed(threshold, event, nanos / 1_000_000, now_ms);
+    }
+}
+
 /// What running a handler left behind.
 struct Ran {
     /// The database the client ended in (after a SELECT).
     db: usize,
     /// What the handler asked to propagate instead of its arguments.
     propagate: Option<Vec<Vec<Vec<u8>>>>,
-    micros: u64,
+    nanos: u64,
     /// It replied an error (counted in errorstats already).
     failed: bool,
     /// Arguments the slow log must not show (see `Ctx::redact_arg`).
@@ -328,13 +358,13 @@ fn run(
         redacted,
         ..
     } = ctx;
-    let micros = started.elapsed().as_micros() as u64;
+    let nanos = started.elapsed().as_nanos() as u64;
     let failed = !out.error_codes.is_empty();
     srv.stats.count_errors(&mut out.error_codes);
     Ran {
         db,
         propagate,
-        micros,
+        nanos,
         failed,
         redacted,
     }
@@ -367,10 +397,18 @@ pub fn call_served(
     let Ran {
         db,
         propagate,
-        micros,
+        nanos,
         failed,
         ..
     } = run(store, srv, out, served.client, served.db, serve);
+    let micros = nanos / 1000;
+    if let Some(cmd) = table::table()
+        .names
+        .get(served.command)
+        .and_then(|n| table::lookup_full(n.as_bytes()))
+    {
+        record_latency(srv, cmd, nanos, store.now_ms);
+    }
     let stat = srv.stats.command(served.command);
     stat.usec += micros;
     if failed {

@@ -4,6 +4,7 @@ pub mod alloc;
 pub mod blocking;
 pub mod busy;
 pub mod client;
+pub mod client_evict;
 pub mod client_io;
 pub mod clients;
 pub mod event_loop;
@@ -86,6 +87,9 @@ pub struct ServerState {
     pub active_expire: bool,
     /// DEBUG PAUSE-CRON: the cron does nothing while set.
     pub cron_paused: bool,
+    /// DEBUG REPLYBUFFER RESIZING: a large reply buffer is freed once written (the default);
+    /// off, it keeps its size (tests measuring client memory need it steady).
+    pub reply_buffer_resizing: bool,
     /// Slab keys of clients in MONITOR mode.
     pub monitors: Vec<ClientId>,
     /// (deadline ms, slab key, client id) of clients blocked with a timeout.
@@ -130,6 +134,13 @@ pub struct ServerState {
     pub pre_command_oom: bool,
     /// Peak of used_memory seen (INFO used_memory_peak).
     pub memory_peak: u64,
+    /// used_memory once the server had started (INFO used_memory_startup).
+    pub memory_startup: u64,
+    /// The memory of the clients client eviction may close, as last counted.
+    pub clients_mem: usize,
+    /// Every client must be counted again before client eviction trusts `clients_mem`
+    /// (the limit or a client's NO-EVICT changed, the cron's periodic recount).
+    pub clients_mem_stale: bool,
 }
 
 impl ServerState {
@@ -151,6 +162,7 @@ impl ServerState {
             shutdown_requester: None,
             active_expire: true,
             cron_paused: false,
+            reply_buffer_resizing: true,
             monitors: Vec::new(),
             block_deadlines: Default::default(),
             waiters: Default::default(),
@@ -173,6 +185,9 @@ impl ServerState {
             eviction_running: false,
             pre_command_oom: false,
             memory_peak: 0,
+            memory_startup: 0,
+            clients_mem: 0,
+            clients_mem_stale: false,
         }
     }
 

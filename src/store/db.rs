@@ -79,12 +79,22 @@ impl Entry {
 /// A database: the keyspace and, for keys with a time to live, their deadlines in Unix ms.
 /// As in Redis, deadlines live in a second table, so the active expiry cycle samples only
 /// keys that can expire.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Db {
     keys: Dict<Entry>,
     expires: Dict<u64>,
     /// Where the active expiry cycle continues its walk of `expires`.
     pub expire_cursor: u64,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Db {
+            keys: Dict::guarded(),
+            expires: Dict::guarded(),
+            expire_cursor: 0,
+        }
+    }
 }
 
 impl Db {
@@ -96,6 +106,11 @@ impl Db {
     /// Whether the database holds no key.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+
+    /// Bytes of the keyspace's and the deadlines' tables themselves (MEMORY STATS).
+    pub fn overhead_bytes(&self) -> (usize, usize) {
+        (self.keys.overhead_bytes(), self.expires.overhead_bytes())
     }
 
     /// Number of keys with a deadline.
