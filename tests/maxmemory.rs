@@ -102,7 +102,12 @@ fn limited(policy: &str, headroom: u64) -> (Server, Raw) {
     let mut conn = server.raw();
     // Each command's first call allocates its latency histogram: call those the checks
     // use once first, so they do not move used_memory once the limit is reached.
-    for cmd in [&["DBSIZE"][..], &["EXISTS", "x"], &["DEL", "x"], &["GET", "x"]] {
+    for cmd in [
+        &["DBSIZE"][..],
+        &["EXISTS", "x"],
+        &["DEL", "x"],
+        &["GET", "x"],
+    ] {
         conn.cmd_str(cmd);
     }
     let used = info_u64(&mut conn, "used_memory");

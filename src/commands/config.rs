@@ -280,7 +280,6 @@ fn rebind(srv: &mut ServerState, before: &config::Config) -> bool {
 /// CONFIG RESETSTAT: what Redis's resetServerStats, command and error tables reset.
 pub fn resetstat(ctx: &mut Ctx, _argv: &[&[u8]]) {
     ctx.srv.stats.reset();
-    ctx.srv.histograms.clear();
     ctx.store.stats = KeyspaceStats::default();
     let p = &mut ctx.srv.persistence;
     p.saves = 0;

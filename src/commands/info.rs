@@ -395,10 +395,14 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             t.push_str("# Latencystats\r\n");
             let names = &super::table::table().names;
             let mut used: Vec<(&str, &crate::server::latency::Histogram)> = srv
-                .histograms
+                .stats
+                .commandstats
                 .iter()
                 .enumerate()
-                .filter_map(|(id, h)| Some((names[id], h.as_ref().filter(|h| h.total > 0)?)))
+                .filter_map(|(id, s)| {
+                    let h = s.histogram.as_ref().filter(|h| h.total > 0)?;
+                    Some((names[id], h))
+                })
                 .collect();
             used.sort_unstable_by_key(|&(name, _)| name);
             let percentiles = &srv.config.latency_tracking_info_percentiles.0;

@@ -2,6 +2,7 @@
 //! MOVE TOUCH OBJECT MEMORY USAGE.
 
 use super::{int_arg, is, Ctx};
+use crate::protocol::reply::DeferredKind;
 use crate::store::{Event, RString, Ttl, Value};
 use crate::util::glob;
 
@@ -55,14 +56,18 @@ pub fn keys(ctx: &mut Ctx, argv: &[&[u8]]) {
     let now = ctx.now_ms();
     let db = ctx.store.db(ctx.db);
     let all = argv[1] == b"*";
-    let found: Vec<&[u8]> = db
+    // The length is known once every key is written, as Redis's deferred reply (which
+    // output limits count whole: see Reply::list_from).
+    let at = ctx.out.begin_deferred();
+    let mut n = 0;
+    for k in db
         .keys()
         .filter(|k| (all || glob::matches(argv[1], k)) && !db.is_expired(k, now))
-        .collect();
-    ctx.out.array(found.len());
-    for k in found {
+    {
         ctx.out.bulk(k);
+        n += 1;
     }
+    ctx.out.end_deferred(at, DeferredKind::Array, n);
 }
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]

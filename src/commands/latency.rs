@@ -216,7 +216,7 @@ pub fn histogram(ctx: &mut Ctx, argv: &[&[u8]]) {
     let with_data: Vec<(&'static str, &Histogram)> = chosen
         .into_iter()
         .filter_map(|c| {
-            let h = ctx.srv.histograms.get(c.id)?.as_ref()?;
+            let h = ctx.srv.stats.commandstats.get(c.id)?.histogram.as_ref()?;
             (h.total > 0).then_some((c.name, h))
         })
         .collect();

@@ -211,6 +211,11 @@ pub fn call(
         redacted,
     } = run(store, srv, out, key, db, |ctx| (cmd.handler)(ctx, argv));
     let micros = nanos / 1000;
+    let blocked = srv.clients.get(key).and_then(|c| c.blocked.as_ref());
+    // A command that blocked goes to the slow log when it is served, if ever.
+    let blocked_on_keys = matches!(blocked, Some(b) if matches!(b.reason, BlockReason::Keys(_)));
+    // ... and is measured for the latency histogram and monitor then (call_served).
+    let measured = blocked.is_none();
     srv.stats.total_commands += 1;
     let stat = srv.stats.command(cmd.id);
     stat.calls += 1;
@@ -218,15 +223,9 @@ pub fn call(
     if failed {
         stat.failed_calls += 1;
     }
-    // A command that blocked is measured when it is served (call_served).
-    if srv.clients.get(key).is_none_or(|c| c.blocked.is_none()) {
+    if measured {
         record_latency(srv, cmd, nanos, store.now_ms);
     }
-    // A command that blocked goes to the slow log when it is served, if ever.
-    let blocked_on_keys = matches!(
-        srv.clients.get(key).and_then(|c| c.blocked.as_ref()),
-        Some(b) if matches!(b.reason, BlockReason::Keys(_))
-    );
     if !cmd.flags.contains(CommandFlags::SKIP_SLOWLOG) && !blocked_on_keys {
         if redacted == 0 {
             log_if_slow(srv, key, argv, micros);
@@ -295,10 +294,9 @@ pub fn call(
 #[inline]
 fn record_latency(srv: &mut ServerState, cmd: &Command, nanos: u64, now_ms: u64) {
     if srv.config.latency_tracking {
-        if cmd.id >= srv.histograms.len() {
-            srv.histograms.resize_with(cmd.id + 1, || None);
-        }
-        srv.histograms[cmd.id]
+        srv.stats
+            .command(cmd.id)
+            .histogram
             .get_or_insert_with(Default::default)
             .record(nanos);
     }

@@ -322,21 +322,22 @@ impl Client {
     /// the hard limit, or over the soft limit for longer than its seconds. What counts is
     /// what Redis counts, the output beyond its 16 KB static buffer (CLIENT LIST's omem).
     pub fn output_limit_reached(&mut self, limits: &ObufLimits, now_ms: u64) -> bool {
-        let pending = self.reply.pending();
-        self.output_limit_reached_by(pending, limits, now_ms)
+        let counted = self.reply.limit_counted();
+        self.output_limit_reached_by(counted, limits, now_ms)
     }
 
-    /// [`Client::output_limit_reached`] for `pending` bytes of output (the reply buffer is
-    /// lent to the call path while the client's commands run).
+    /// [`Client::output_limit_reached`] for `counted` bytes of output as limits count them
+    /// ([`Reply::limit_counted`]; the reply buffer is lent to the call path while the
+    /// client's commands run).
     pub fn output_limit_reached_by(
         &mut self,
-        pending: usize,
+        counted: usize,
         limits: &ObufLimits,
         now_ms: u64,
     ) -> bool {
         let class = if self.subs.any() { 2 } else { 0 };
         let limit = limits.0[class];
-        let used = pending.saturating_sub(REPLY_CHUNK) as u64;
+        let used = counted as u64;
         let hard = limit.hard > 0 && used >= limit.hard;
         if limit.soft == 0 || used < limit.soft {
             self.obuf_soft_since = None;
@@ -443,8 +444,8 @@ impl Client {
         // Redis answers from a 16 KB static buffer (obl) and spills into a list of 16 KB
         // blocks (oll, omem); the same figures from the one pending buffer here.
         let pending = reply.pending();
-        let obl = pending.min(REPLY_CHUNK);
-        let omem = pending - obl;
+        let omem = reply.limit_counted();
+        let obl = pending - omem;
         let oll = omem.div_ceil(REPLY_CHUNK);
         let events = if self.interest.is_writable() {
             "rw"

@@ -180,6 +180,10 @@ impl Io<'_> {
         let input = mem::take(&mut c.input);
         let mut parser = mem::take(&mut c.parser);
         let mut reply = mem::take(&mut c.reply);
+        // The hard limit of the client's class, for commands that stop building a reply
+        // once it passes it.
+        let class = if c.subs.any() { 2 } else { 0 };
+        reply.limit = state.config.client_output_buffer_limit.0[class].hard as usize;
         let mut pos = c.input_pos;
         let mut pending = c.has_pending_command;
         // One argv allocation reused for every command of the batch.
@@ -247,7 +251,7 @@ impl Io<'_> {
                 let now = super::unix_ms();
                 let c = &mut state.clients[key];
                 let limits = &state.config.client_output_buffer_limit;
-                if c.output_limit_reached_by(reply.pending(), limits, now) {
+                if c.output_limit_reached_by(reply.limit_counted(), limits, now) {
                     close_over_output_limit(state, key, now, Some(&reply));
                     break;
                 }
@@ -325,10 +329,8 @@ impl Io<'_> {
         if done {
             if c.reply.buf.capacity() > OUTPUT_SHRINK_ABOVE && state.reply_buffer_resizing {
                 c.reply.buf = Vec::new();
-            } else {
-                c.reply.buf.clear();
             }
-            c.reply.sent = 0;
+            c.reply.clear_sent();
         }
         let want = if done {
             Interest::READABLE

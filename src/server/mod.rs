@@ -124,9 +124,6 @@ pub struct ServerState {
     pub process: startup::Process,
     /// The latency monitor's events (LATENCY LATEST / HISTORY ...).
     pub latency: latency::Monitor,
-    /// Per-command latency histograms by command id (LATENCY HISTOGRAM, INFO
-    /// latencystats), created on a command's first call.
-    pub histograms: Vec<Option<latency::Histogram>>,
     /// An eviction run ran out of time: the loop goes on evicting every iteration.
     pub eviction_running: bool,
     /// Whether the server was over maxmemory with nothing to evict when the running
@@ -181,7 +178,6 @@ impl ServerState {
             read_buf: vec![0; client_io::READ_SIZE].into_boxed_slice(),
             process: Default::default(),
             latency: Default::default(),
-            histograms: Vec::new(),
             eviction_running: false,
             pre_command_oom: false,
             memory_peak: 0,

@@ -9,6 +9,9 @@ pub struct CommandStat {
     pub usec: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
+    /// The calls' latency distribution (latency-tracking; LATENCY HISTOGRAM, INFO
+    /// latencystats), made on the first call measured.
+    pub histogram: Option<super::latency::Histogram>,
 }
 
 /// How many samples the instantaneous metrics average over (Redis: 16, one per 100 ms).
