@@ -9,6 +9,10 @@ use redust::server::startup::{self, Invocation, Supervisor};
 use redust::server::{event_loop, signals, Server};
 use redust::store::Store;
 
+/// Every allocation is counted: maxmemory and INFO's used_memory read the total.
+#[global_allocator]
+static ALLOCATOR: redust::server::alloc::Counting = redust::server::alloc::Counting;
+
 /// Logs as Redis does, `pid:role timestamp level message`, to stdout (where Redis's test
 /// suite and service managers read it) or, with `logfile`, appended to that file.
 fn init_logging(config: &Config) -> Result<(), String> {

@@ -261,6 +261,8 @@ fn on_off(ctx: &mut Ctx, arg: &[u8]) -> Option<bool> {
 pub fn no_evict(ctx: &mut Ctx, argv: &[&[u8]]) {
     if let Some(v) = on_off(ctx, argv[2]) {
         ctx.client().no_evict = v;
+        // Counted (or no longer) from now on.
+        ctx.srv.clients_mem_stale = true;
         ctx.out.ok();
     }
 }

@@ -193,6 +193,10 @@ fn apply(
     // The collection thresholds and LFU apply to the very next command, as in Redis.
     ctx.store.limits = srv.config.encoding_limits();
     ctx.store.lfu = srv.config.lfu_params();
+    crate::store::dict::GROWTH_LIMIT.store(
+        srv.config.maxmemory as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let mut rebound = false;
     for &name in order {
         match name {
@@ -209,6 +213,24 @@ fn apply(
                         ),
                     ));
                 }
+            }
+            "maxmemory-clients" => srv.clients_mem_stale = true,
+            // A lower limit applies at once: the loop starts evicting in this iteration
+            // (Redis's startEvictionTimeProc), after this reply.
+            "maxmemory" if srv.config.maxmemory > 0 => {
+                let used = crate::server::memory::used_memory();
+                if (srv.config.maxmemory as u64) < used {
+                    log::warn!(
+                        "WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller \
+                         than the current memory usage ({used}). This will result in key \
+                         eviction and/or the inability to accept new write commands depending \
+                         on the maxmemory-policy.",
+                        srv.config.maxmemory
+                    );
+                }
+                srv.eviction_running = true;
+                // A percentage limit follows maxmemory.
+                srv.clients_mem_stale = true;
             }
             "port" if !rebound && srv.config.port != before.port => {
                 rebound = true;

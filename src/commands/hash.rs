@@ -270,7 +270,7 @@ pub fn hrandfield(ctx: &mut Ctx, argv: &[&[u8]]) {
     if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
         return ctx.out.err("value is out of range");
     }
-    if !super::random_count_ok(ctx.out, l) {
+    if !super::random_count_streamed_ok(ctx.out, l) {
         return;
     }
     match ctx.read_as::<Hash>(argv[1]) {
@@ -293,13 +293,19 @@ pub fn hrandfield(ctx: &mut Ctx, argv: &[&[u8]]) {
             // At least one pick per field: indexing a list of them costs less than sampling
             // the table each time, and is as uniform.
             let all: Vec<(&[u8], &[u8])> = h.iter().collect();
-            for _ in 0..n {
+            for i in 0..n {
+                if i % super::PICKS_PER_LIMIT_CHECK == 0 && out.over_limit() {
+                    return;
+                }
                 let (f, v) = all[(rng.next_u64() % all.len() as u64) as usize];
                 emit_field(out, f, v, with_values);
             }
             return;
         }
-        for _ in 0..n {
+        for i in 0..n {
+            if i % super::PICKS_PER_LIMIT_CHECK == 0 && out.over_limit() {
+                return;
+            }
             let (f, v) = h.random(rng).expect("not empty");
             emit_field(out, &f, &v, with_values);
         }

@@ -1,6 +1,8 @@
 //! INFO [section ...]: Redis's sections and field names, so tools that parse them work.
 
-use crate::server::memory::{human_bytes, rss_bytes, total_system_memory, used_memory};
+use crate::server::memory::{
+    allocator_stats, human_bytes, rss_bytes, total_system_memory, Overhead,
+};
 use std::fmt::Write as _;
 
 use super::Ctx;
@@ -21,7 +23,7 @@ const DEFAULT: &[&str] = &[
     "keyspace",
 ];
 /// `INFO all` adds these (before `keyspace`, as Redis orders them).
-const ALL_EXTRA: &[&str] = &["commandstats"];
+const ALL_EXTRA: &[&str] = &["commandstats", "latencystats"];
 
 /// INFO [section [section ...]]
 pub fn info(ctx: &mut Ctx, argv: &[&[u8]]) {
@@ -125,15 +127,33 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             field(t, "clients_in_timeout_table", srv.block_deadlines.len());
         }
         "memory" => {
-            let used = used_memory();
+            let o = Overhead::measure(ctx.store, srv);
+            let used = o.used;
             let rss = rss_bytes();
+            let (allocated, active) = allocator_stats();
             t.push_str("# Memory\r\n");
             field(t, "used_memory", used);
             field(t, "used_memory_human", human_bytes(used));
             field(t, "used_memory_rss", rss);
             field(t, "used_memory_rss_human", human_bytes(rss));
-            field(t, "used_memory_peak", used);
-            field(t, "used_memory_peak_human", human_bytes(used));
+            field(t, "used_memory_peak", o.peak);
+            field(t, "used_memory_peak_human", human_bytes(o.peak));
+            field(
+                t,
+                "used_memory_peak_perc",
+                format!("{:.2}%", o.peak_percentage()),
+            );
+            field(t, "used_memory_overhead", o.total);
+            field(t, "used_memory_startup", o.startup);
+            field(t, "used_memory_dataset", o.dataset);
+            field(
+                t,
+                "used_memory_dataset_perc",
+                format!("{:.2}%", o.dataset_percentage()),
+            );
+            field(t, "allocator_allocated", allocated);
+            field(t, "allocator_active", active);
+            field(t, "allocator_resident", rss);
             field(t, "total_system_memory", total_system_memory());
             field(
                 t,
@@ -172,16 +192,39 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
                 human_bytes(srv.config.maxmemory as u64),
             );
             field(t, "maxmemory_policy", &srv.config.maxmemory_policy);
-            let frag = if used > 0 {
-                rss as f64 / used as f64
-            } else {
-                0.0
-            };
-            field(t, "mem_fragmentation_ratio", format!("{frag:.2}"));
-            // Memory maxmemory would not count (replication and AOF buffers): none here.
+            let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+            field(
+                t,
+                "allocator_frag_ratio",
+                format!("{:.2}", ratio(active, allocated)),
+            );
+            field(t, "allocator_frag_bytes", active.saturating_sub(allocated));
+            field(
+                t,
+                "allocator_rss_ratio",
+                format!("{:.2}", ratio(rss, active)),
+            );
+            field(t, "allocator_rss_bytes", rss as i64 - active as i64);
+            field(t, "rss_overhead_ratio", "1.00");
+            field(t, "rss_overhead_bytes", 0);
+            field(
+                t,
+                "mem_fragmentation_ratio",
+                format!("{:.2}", ratio(rss, used)),
+            );
+            field(t, "mem_fragmentation_bytes", rss as i64 - used as i64);
+            // Memory maxmemory does not count (replication and AOF buffers): none here.
             field(t, "mem_not_counted_for_evict", 0);
+            field(t, "mem_replication_backlog", 0);
+            field(t, "mem_total_replication_buffers", 0);
+            field(t, "mem_clients_slaves", 0);
+            field(t, "mem_clients_normal", o.clients_normal);
+            field(t, "mem_cluster_links", 0);
+            field(t, "mem_aof_buffer", 0);
             field(t, "mem_allocator", "libc");
+            field(t, "active_defrag_running", 0);
             field(t, "lazyfree_pending_objects", 0);
+            field(t, "lazyfreed_objects", 0);
         }
         "persistence" => {
             let p = &srv.persistence;
@@ -242,8 +285,15 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             field(t, "expired_keys", ks.expired);
             field(t, "expired_stale_perc", "0.00");
             field(t, "expired_time_cap_reached_count", 0);
-            field(t, "evicted_keys", 0);
-            field(t, "evicted_clients", 0);
+            field(t, "evicted_keys", ks.evicted);
+            field(t, "evicted_clients", s.evicted_clients);
+            let current = s.current_eviction_exceeded_ms();
+            field(
+                t,
+                "total_eviction_exceeded_time",
+                s.eviction_exceeded_us / 1000 + current,
+            );
+            field(t, "current_eviction_exceeded_time", current);
             field(t, "keyspace_hits", ks.hits);
             field(t, "keyspace_misses", ks.misses);
             field(t, "pubsub_channels", srv.pubsub.channel_count());
@@ -339,6 +389,35 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
                     "cmdstat_{name}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
                     s.calls, s.usec, s.rejected_calls, s.failed_calls
                 );
+            }
+        }
+        "latencystats" => {
+            t.push_str("# Latencystats\r\n");
+            let names = &super::table::table().names;
+            let mut used: Vec<(&str, &crate::server::latency::Histogram)> = srv
+                .stats
+                .commandstats
+                .iter()
+                .enumerate()
+                .filter_map(|(id, s)| {
+                    let h = s.histogram.as_ref().filter(|h| h.total > 0)?;
+                    Some((names[id], h))
+                })
+                .collect();
+            used.sort_unstable_by_key(|&(name, _)| name);
+            let percentiles = &srv.config.latency_tracking_info_percentiles.0;
+            for (name, h) in used {
+                let _ = write!(t, "latency_percentiles_usec_{name}:");
+                for (i, &p) in percentiles.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { "," };
+                    let _ = write!(
+                        t,
+                        "{sep}p{}={:.3}",
+                        crate::config::special::trim_double(p),
+                        h.percentile_us(p)
+                    );
+                }
+                t.push_str("\r\n");
             }
         }
         _ => {}

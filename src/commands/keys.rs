@@ -2,7 +2,7 @@
 //! MOVE TOUCH OBJECT MEMORY USAGE.
 
 use super::{int_arg, is, Ctx};
-use crate::protocol::parse::parse_i64;
+use crate::protocol::reply::DeferredKind;
 use crate::store::{Event, RString, Ttl, Value};
 use crate::util::glob;
 
@@ -56,14 +56,18 @@ pub fn keys(ctx: &mut Ctx, argv: &[&[u8]]) {
     let now = ctx.now_ms();
     let db = ctx.store.db(ctx.db);
     let all = argv[1] == b"*";
-    let found: Vec<&[u8]> = db
+    // The length is known once every key is written, as Redis's deferred reply (which
+    // output limits count whole: see Reply::list_from).
+    let at = ctx.out.begin_deferred();
+    let mut n = 0;
+    for k in db
         .keys()
         .filter(|k| (all || glob::matches(argv[1], k)) && !db.is_expired(k, now))
-        .collect();
-    ctx.out.array(found.len());
-    for k in found {
+    {
         ctx.out.bulk(k);
+        n += 1;
     }
+    ctx.out.end_deferred(at, DeferredKind::Array, n);
 }
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
@@ -347,9 +351,16 @@ pub fn object_encoding(ctx: &mut Ctx, argv: &[&[u8]]) {
     }
 }
 
-/// OBJECT REFCOUNT key: small integers are shared objects in Redis (refcount INT_MAX).
+/// OBJECT REFCOUNT key: small integers are shared objects in Redis (refcount INT_MAX),
+/// except under maxmemory with an LRU or LFU policy, where each key needs its own access
+/// data. redust keeps that data per key in any case, so it answers by the configuration
+/// in force now (Redis: the one in force when the value was stored).
 pub fn object_refcount(ctx: &mut Ctx, argv: &[&[u8]]) {
-    let shared = |v: &Value| matches!(v, Value::Str(RString::Int(n)) if (0..10_000).contains(n));
+    let policy = &ctx.srv.config.maxmemory_policy;
+    let sharing =
+        ctx.srv.config.maxmemory == 0 || !(policy.ends_with("-lru") || policy.ends_with("-lfu"));
+    let shared =
+        |v: &Value| sharing && matches!(v, Value::Str(RString::Int(n)) if (0..10_000).contains(n));
     match peek(ctx, argv[2]).map(shared) {
         Some(true) => ctx.out.int(i64::from(i32::MAX)),
         Some(false) => ctx.out.int(1),
@@ -404,161 +415,4 @@ pub fn object_help(ctx: &mut Ctx, _argv: &[&[u8]]) {
             "    <key>.",
         ],
     );
-}
-
-/// Per-key overhead of the table entry, the key's allocation and the value header.
-const ENTRY_OVERHEAD: usize = 48;
-
-/// An estimate of the bytes a key and its value occupy.
-pub fn memory_usage_of(key: &[u8], value: &Value) -> usize {
-    /// Per-element overhead of a collection's node or slot.
-    const ELEMENT: usize = 16;
-    let value_bytes = match value {
-        Value::Str(RString::Int(_)) => 0,
-        Value::Str(s) => s.len(),
-        Value::List(l) => l.items.iter().map(|e| e.len() + ELEMENT).sum(),
-        Value::Hash(h) => h.iter().map(|(f, v)| f.len() + v.len() + ELEMENT).sum(),
-        Value::Set(s) => s.members().iter().map(|m| m.len() + ELEMENT).sum(),
-        Value::ZSet(z) => z.iter().map(|(m, _)| m.len() + 8 + ELEMENT).sum(),
-        Value::Stream(s) => s.heap_bytes(),
-    };
-    ENTRY_OVERHEAD + key.len() + value_bytes
-}
-
-/// MEMORY USAGE key [SAMPLES count]
-pub fn memory_usage(ctx: &mut Ctx, argv: &[&[u8]]) {
-    match argv.len() {
-        3 => {}
-        5 if is(argv[3], "samples") => {
-            if parse_i64(argv[4]).is_none() {
-                ctx.out.err("value is not an integer or out of range");
-                return;
-            }
-        }
-        _ => return ctx.syntax_error(),
-    }
-    let key = argv[2];
-    // Redis reads the table directly here: no hit or miss is counted.
-    let expired = ctx.store.expire_if_needed(ctx.db, key);
-    match ctx
-        .store
-        .db(ctx.db)
-        .get(key)
-        .filter(|_| !expired)
-        .map(|v| memory_usage_of(key, v))
-    {
-        Some(n) => ctx.out.int(n as i64),
-        None => ctx.out.null(),
-    }
-}
-
-/// MEMORY HELP
-pub fn memory_help(ctx: &mut Ctx, _argv: &[&[u8]]) {
-    super::server::help_reply(
-        ctx,
-        "MEMORY",
-        &[
-            "PURGE",
-            "    Attempt to purge dirty pages for reclamation by the allocator.",
-            "USAGE <key> [SAMPLES <count>]",
-            "    Return memory in bytes used by <key> and its value. Nested values are",
-            "    sampled up to <count> times (default: 5, 0 means sample all).",
-        ],
-    );
-}
-
-/// MEMORY PURGE: gives the allocator's free memory back to the system.
-pub fn memory_purge(ctx: &mut Ctx, _argv: &[&[u8]]) {
-    crate::server::memory::release_free_memory();
-    ctx.out.ok();
-}
-
-/// MEMORY DOCTOR: Redis's report; redust has none of the issues it detects but a small
-/// dataset, so it answers one of Redis's two all-clear messages.
-pub fn memory_doctor(ctx: &mut Ctx, _argv: &[&[u8]]) {
-    let text: &[u8] = if crate::server::memory::used_memory() < 5 * 1024 * 1024 {
-        b"Hi Sam, this instance is empty or is using very little memory, my issues detector \
-can't be used in these conditions. Please, leave for your mission on Earth and fill it with \
-some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
-    } else {
-        b"Hi Sam, I can't find any memory issue in your instance. I can only account for what \
-occurs on this base.\n"
-    };
-    ctx.out.verbatim("txt", text);
-}
-
-/// MEMORY STATS: Redis's fields, from what the allocator and the kernel report (redust
-/// has no replication backlog, AOF buffer or cluster links: those are 0).
-pub fn memory_stats(ctx: &mut Ctx, _argv: &[&[u8]]) {
-    let used = crate::server::memory::used_memory() as i64;
-    let rss = crate::server::memory::rss_bytes() as i64;
-    let dbs: Vec<(usize, usize, usize)> = (0..ctx.store.db_count())
-        .map(|i| (i, ctx.store.db(i).len(), ctx.store.db(i).expires_len()))
-        .filter(|&(_, keys, _)| keys > 0)
-        .collect();
-    let keys: i64 = dbs.iter().map(|&(_, k, _)| k as i64).sum();
-    let overhead: i64 = dbs.iter().map(|&(_, k, e)| 8 * (k + e) as i64).sum();
-    let dataset = (used - overhead).max(0);
-    let out = &mut *ctx.out;
-    out.map(27 + dbs.len());
-    for (name, v) in [
-        ("peak.allocated", used),
-        ("total.allocated", used),
-        ("startup.allocated", 0),
-        ("replication.backlog", 0),
-        ("clients.slaves", 0),
-        ("clients.normal", 0),
-        ("cluster.links", 0),
-        ("aof.buffer", 0),
-        ("lua.caches", 0),
-        ("functions.caches", 0),
-    ] {
-        out.bulk_str(name);
-        out.int(v);
-    }
-    for &(db, k, e) in &dbs {
-        out.bulk_str(&format!("db.{db}"));
-        out.map(3);
-        out.bulk_str("overhead.hashtable.main");
-        out.int(8 * k as i64);
-        out.bulk_str("overhead.hashtable.expires");
-        out.int(8 * e as i64);
-        out.bulk_str("overhead.hashtable.slot-to-keys");
-        out.int(0);
-    }
-    let ratio = |a: i64, b: i64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
-    out.bulk_str("overhead.total");
-    out.int(overhead);
-    out.bulk_str("keys.count");
-    out.int(keys);
-    out.bulk_str("keys.bytes-per-key");
-    out.int(if keys > 0 { used / keys } else { 0 });
-    out.bulk_str("dataset.bytes");
-    out.int(dataset);
-    out.bulk_str("dataset.percentage");
-    out.double(100.0 * ratio(dataset, used));
-    out.bulk_str("peak.percentage");
-    out.double(100.0);
-    for name in [
-        "allocator.allocated",
-        "allocator.active",
-        "allocator.resident",
-    ] {
-        out.bulk_str(name);
-        out.int(used);
-    }
-    for (name, r, b) in [
-        ("allocator-fragmentation", 1.0, 0),
-        ("allocator-rss", 1.0, 0),
-        ("rss-overhead", ratio(rss, used), rss - used),
-    ] {
-        out.bulk_str(&format!("{name}.ratio"));
-        out.double(r);
-        out.bulk_str(&format!("{name}.bytes"));
-        out.int(b);
-    }
-    out.bulk_str("fragmentation");
-    out.double(ratio(rss, used));
-    out.bulk_str("fragmentation.bytes");
-    out.int(rss - used);
 }

@@ -22,9 +22,11 @@ pub mod hll;
 pub mod info;
 pub mod introspection;
 pub mod keys;
+pub mod latency;
 pub mod lcs;
 pub mod list;
 pub mod list_move;
+pub mod memory;
 pub mod meta;
 pub mod persistence;
 pub mod pubsub;
@@ -259,6 +261,16 @@ pub fn random_count_ok(out: &mut Reply, count: i64) -> bool {
     }
     true
 }
+
+/// [`random_count_ok`] for a command that streams its picks: beyond the cap it may go on
+/// when the client has a hard output limit, since it stops once the reply passes it (the
+/// client is then closed unsent, as Redis does mid-run).
+pub fn random_count_streamed_ok(out: &mut Reply, count: i64) -> bool {
+    out.limit != 0 || random_count_ok(out, count)
+}
+
+/// How many picks a streaming loop makes between two looks at [`Reply::over_limit`].
+pub const PICKS_PER_LIMIT_CHECK: usize = 1024;
 
 /// Parses an integer argument; on failure replies Redis's error and returns None.
 pub fn int_arg(out: &mut Reply, arg: &[u8]) -> Option<i64> {

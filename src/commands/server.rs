@@ -264,6 +264,20 @@ pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
     } else if is(sub, "set-active-expire") && argv.len() == 3 {
         ctx.srv.active_expire = argv[2] != b"0";
         ctx.out.ok();
+    } else if is(sub, "replybuffer") && argv.len() == 4 {
+        if is(argv[2], "resizing") {
+            // Read with atoi, as Redis.
+            ctx.srv.reply_buffer_resizing = super::getkeys::atoi(argv[3]) != 0;
+        } else if is(argv[2], "peak-reset-time") {
+            // redust's reply buffers are not trimmed on a timer, so only the value's
+            // syntax matters.
+            if !is(argv[3], "never") && !is(argv[3], "reset") && parse_i64(argv[3]).is_none() {
+                return ctx.out.err("value is not an integer or out of range");
+            }
+        } else {
+            return super::subcommand_syntax_error(ctx.out, "DEBUG", sub);
+        }
+        ctx.out.ok();
     } else if is(sub, "pause-cron") && argv.len() == 3 {
         // Read with atoi, as Redis: anything not starting with a nonzero number resumes.
         ctx.srv.cron_paused = super::getkeys::atoi(argv[2]) != 0;

@@ -201,7 +201,7 @@ pub fn srandmember(ctx: &mut Ctx, argv: &[&[u8]]) {
             "value is out of range, value must between -9223372036854775807 and 9223372036854775807",
         );
     }
-    if !super::random_count_ok(ctx.out, l) {
+    if !super::random_count_streamed_ok(ctx.out, l) {
         return;
     }
     let picked: Vec<Vec<u8>> = match ctx.read_as::<Set>(argv[1]) {
@@ -220,13 +220,19 @@ pub fn srandmember(ctx: &mut Ctx, argv: &[&[u8]]) {
                 // At least one pick per member: indexing a list of them costs less than
                 // sampling the table each time, and is as uniform.
                 let all = s.members();
-                for _ in 0..n {
+                for i in 0..n {
+                    if i % super::PICKS_PER_LIMIT_CHECK == 0 && ctx.out.over_limit() {
+                        return;
+                    }
                     ctx.out
                         .bulk(&all[(rng.next_u64() % all.len() as u64) as usize]);
                 }
                 return;
             }
-            for _ in 0..n {
+            for i in 0..n {
+                if i % super::PICKS_PER_LIMIT_CHECK == 0 && ctx.out.over_limit() {
+                    return;
+                }
                 ctx.out.bulk(&s.random(rng).expect("not empty"));
             }
             return;

@@ -14,8 +14,9 @@ use super::spec::{
 };
 use super::{
     acl, bitfield, bits, blocking, client, config, connection, expire, function, geo, geo_search,
-    hash, hll, introspection, keys, lcs, list, list_move, persistence, pubsub, scripting, server,
-    set, sort, stream, string, tracking, transaction, zset, zset_ops, zset_range, Ctx,
+    hash, hll, introspection, keys, latency, lcs, list, list_move, memory, persistence, pubsub,
+    scripting, server, set, sort, stream, string, tracking, transaction, zset, zset_ops,
+    zset_range, Ctx,
 };
 
 /// What the dispatcher treats specially about a command, beyond its Redis flags. Redis
@@ -202,11 +203,19 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("expireat", expire::expireat),
     ("expiretime", expire::expiretime),
     ("keys", keys::keys),
-    ("memory|doctor", keys::memory_doctor),
-    ("memory|help", keys::memory_help),
-    ("memory|stats", keys::memory_stats),
-    ("memory|usage", keys::memory_usage),
-    ("memory|purge", keys::memory_purge),
+    ("latency|doctor", latency::doctor),
+    ("latency|graph", latency::graph),
+    ("latency|help", latency::help),
+    ("latency|histogram", latency::histogram),
+    ("latency|history", latency::history),
+    ("latency|latest", latency::latest),
+    ("latency|reset", latency::reset),
+    ("memory|doctor", memory::doctor),
+    ("memory|help", memory::help),
+    ("memory|malloc-stats", memory::malloc_stats),
+    ("memory|purge", memory::purge),
+    ("memory|stats", memory::stats),
+    ("memory|usage", memory::usage),
     ("move", keys::move_),
     ("object|encoding", keys::object_encoding),
     ("object|freq", keys::object_freq),

@@ -14,7 +14,7 @@
 mod check;
 mod load;
 mod rewrite;
-mod special;
+pub mod special;
 mod table;
 mod value;
 

@@ -232,7 +232,7 @@ config_table! {
     cluster_allow_replica_migration: bool = true, "cluster-allow-replica-migration",
         Kind::Bool, NO_EFFECT;
     replica_announced: bool = true, "replica-announced", Kind::Bool, NO_EFFECT;
-    latency_tracking: bool = true, "latency-tracking", Kind::Bool, NO_EFFECT;
+    latency_tracking: bool = true, "latency-tracking", Kind::Bool, NONE;
     aof_disable_auto_gc: bool = false, "aof-disable-auto-gc", Kind::Bool, NO_EFFECT;
     replica_ignore_disk_write_errors: bool = false, "replica-ignore-disk-write-errors",
         Kind::Bool, NO_EFFECT;
@@ -341,9 +341,9 @@ config_table! {
     repl_diskless_sync_delay: i64 = 5, "repl-diskless-sync-delay",
         num(Form::Integer, Bounds::Signed(0, INT_MAX)), NO_EFFECT;
     maxmemory_samples: i64 = 5, "maxmemory-samples",
-        num(Form::Integer, Bounds::Signed(1, INT_MAX)), NO_EFFECT;
+        num(Form::Integer, Bounds::Signed(1, INT_MAX)), NONE;
     maxmemory_eviction_tenacity: i64 = 10, "maxmemory-eviction-tenacity",
-        num(Form::Integer, Bounds::Signed(0, 100)), NO_EFFECT;
+        num(Form::Integer, Bounds::Signed(0, 100)), NONE;
     timeout: i64 = 0, "timeout", num(Form::Integer, Bounds::Signed(0, INT_MAX)), NONE;
     replica_announce_port: i64 = 0, "replica-announce-port" | "slave-announce-port",
         num(Form::Integer, Bounds::Signed(0, 65535)), NO_EFFECT;
@@ -404,7 +404,7 @@ config_table! {
     slowlog_log_slower_than: i64 = 10000, "slowlog-log-slower-than",
         num(Form::Integer, Bounds::Signed(-1, i64::MAX)), NONE;
     latency_monitor_threshold: i64 = 0, "latency-monitor-threshold",
-        num(Form::Integer, Bounds::Signed(0, i64::MAX)), NO_EFFECT;
+        num(Form::Integer, Bounds::Signed(0, i64::MAX)), NONE;
     proto_max_bulk_len: i64 = 512 * 1024 * 1024, "proto-max-bulk-len",
         num(Form::Memory, Bounds::Signed(1024 * 1024, i64::MAX)), NONE;
     stream_node_max_entries: i64 = 100, "stream-node-max-entries",
@@ -413,7 +413,7 @@ config_table! {
         num(Form::Memory, Bounds::Signed(1, i64::MAX)), NO_EFFECT;
 
     // Unsigned long long.
-    maxmemory: i64 = 0, "maxmemory", num(Form::Memory, Bounds::Unsigned(0, u64::MAX)), NO_EFFECT;
+    maxmemory: i64 = 0, "maxmemory", num(Form::Memory, Bounds::Unsigned(0, u64::MAX)), NONE;
     cluster_link_sendbuf_limit: i64 = 0, "cluster-link-sendbuf-limit",
         num(Form::Memory, Bounds::Unsigned(0, u64::MAX)), NO_EFFECT;
 
@@ -439,7 +439,7 @@ config_table! {
     client_query_buffer_limit: i64 = 1024 * 1024 * 1024, "client-query-buffer-limit",
         num(Form::Memory, Bounds::Unsigned(1024 * 1024, LONG_MAX)), NONE;
     maxmemory_clients: i64 = 0, "maxmemory-clients",
-        num(Form::MemoryOrPercent, Bounds::Signed(-100, i64::MAX)), NO_EFFECT;
+        num(Form::MemoryOrPercent, Bounds::Signed(-100, i64::MAX)), NONE;
 
     // time_t and off_t.
     repl_backlog_ttl: i64 = 60 * 60, "repl-backlog-ttl",
@@ -497,5 +497,5 @@ config_table! {
     replicaof: ReplicaOf = ReplicaOf(None), "replicaof" | "slaveof",
         Kind::Special(Special::ReplicaOf), IMMUTABLE | NO_EFFECT;
     latency_tracking_info_percentiles: Percentiles = Percentiles::default(),
-        "latency-tracking-info-percentiles", Kind::Special(Special::LatencyPercentiles), NO_EFFECT;
+        "latency-tracking-info-percentiles", Kind::Special(Special::LatencyPercentiles), NONE;
 }

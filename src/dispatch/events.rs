@@ -42,7 +42,7 @@ pub fn drain_events(
         if !srv.waiters.is_empty() {
             srv.waiters.signal(ev.db, &ev.key);
         }
-        if ev.event == Event::Expired && srv.propagation.is_on() {
+        if matches!(ev.event, Event::Expired | Event::Evicted) && srv.propagation.is_on() {
             let del = srv.deletion_command().to_vec();
             srv.propagation.push(ev.db, vec![del, ev.key.to_vec()]);
         }

@@ -147,6 +147,25 @@ fn execute_command(
         finish_reply_mode(srv, key, out, reply_start);
         return Some(cmd);
     }
+    // maxmemory: keys are evicted before each command from a client; a command that may
+    // grow memory is refused if that could not bring memory under the limit.
+    if top_level && srv.config.maxmemory > 0 {
+        let outcome = crate::server::maxmemory::perform_evictions(store, srv, Some((key, out)));
+        let out_of_memory = outcome == crate::store::evict::Outcome::Failed;
+        if out_of_memory && refused_on_oom(srv, key, cmd) {
+            refuse(
+                store,
+                srv,
+                out,
+                key,
+                cmd,
+                crate::server::maxmemory::OOM_ERROR,
+            );
+            finish_reply_mode(srv, key, out, reply_start);
+            return Some(cmd);
+        }
+        srv.pre_command_oom = out_of_memory;
+    }
     // Before each command from a client that passed the checks, as Redis's processCommand:
     // the tracking table is brought back within tracking-table-max-keys (the cron does it
     // too), its messages sent at once, so before this command's reply.
@@ -201,10 +220,16 @@ pub fn call(
     let Ran {
         db,
         propagate,
-        micros,
+        nanos,
         failed,
         redacted,
     } = run(store, srv, out, key, db, |ctx| (cmd.handler)(ctx, argv));
+    let micros = nanos / 1000;
+    let blocked = srv.clients.get(key).and_then(|c| c.blocked.as_ref());
+    // A command that blocked goes to the slow log when it is served, if ever.
+    let blocked_on_keys = matches!(blocked, Some(b) if matches!(b.reason, BlockReason::Keys(_)));
+    // ... and is measured for the latency histogram and monitor then (call_served).
+    let measured = blocked.is_none();
     srv.stats.total_commands += 1;
     let stat = srv.stats.command(cmd.id);
     stat.calls += 1;
@@ -212,11 +237,9 @@ pub fn call(
     if failed {
         stat.failed_calls += 1;
     }
-    // A command that blocked goes to the slow log when it is served, if ever.
-    let blocked_on_keys = matches!(
-        srv.clients.get(key).and_then(|c| c.blocked.as_ref()),
-        Some(b) if matches!(b.reason, BlockReason::Keys(_))
-    );
+    if measured {
+        record_latency(srv, cmd, nanos, store.now_ms);
+    }
     // Secrets the handler redacted (AUTH's password ...) show as `(redacted)` in the slow
     // log and MONITOR, as in Redis.
     let shown: Vec<&[u8]>;
@@ -283,13 +306,37 @@ pub fn call(
     }
 }
 
+/// Feeds a call's duration to its command's latency histogram (latency-tracking) and,
+/// past latency-monitor-threshold, to the latency monitor's `command` or `fast-command`
+/// event.
+#[inline]
+fn record_latency(srv: &mut ServerState, cmd: &Command, nanos: u64, now_ms: u64) {
+    if srv.config.latency_tracking {
+        srv.stats
+            .command(cmd.id)
+            .histogram
+            .get_or_insert_with(Default::default)
+            .record(nanos);
+    }
+    let threshold = srv.config.latency_monitor_threshold;
+    if threshold > 0 {
+        let event = if cmd.flags.contains(CommandFlags::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        srv.latency
+            .add_sample_if_needed(threshold, event, nanos / 1_000_000, now_ms);
+    }
+}
+
 /// What running a handler left behind.
 struct Ran {
     /// The database the client ended in (after a SELECT).
     db: usize,
     /// What the handler asked to propagate instead of its arguments.
     propagate: Option<Vec<Vec<Vec<u8>>>>,
-    micros: u64,
+    nanos: u64,
     /// It replied an error (counted in errorstats already).
     failed: bool,
     /// Arguments the slow log must not show (see `Ctx::redact_arg`).
@@ -327,13 +374,13 @@ fn run(
         redacted,
         ..
     } = ctx;
-    let micros = started.elapsed().as_micros() as u64;
+    let nanos = started.elapsed().as_nanos() as u64;
     let failed = !out.error_codes.is_empty();
     srv.stats.count_errors(&mut out.error_codes);
     Ran {
         db,
         propagate,
-        micros,
+        nanos,
         failed,
         redacted,
     }
@@ -366,10 +413,18 @@ pub fn call_served(
     let Ran {
         db,
         propagate,
-        micros,
+        nanos,
         failed,
         ..
     } = run(store, srv, out, served.client, served.db, serve);
+    let micros = nanos / 1000;
+    if let Some(cmd) = table::table()
+        .names
+        .get(served.command)
+        .and_then(|n| table::lookup_full(n.as_bytes()))
+    {
+        record_latency(srv, cmd, nanos, store.now_ms);
+    }
     let stat = srv.stats.command(served.command);
     stat.usec += micros;
     if failed {
@@ -394,6 +449,25 @@ pub fn call_served(
     };
     tracking::flush_pending(&mut outputs);
     srv.propagation.leave();
+}
+
+/// Whether `cmd` is refused while over maxmemory with nothing to evict: a deny-oom
+/// command, an EXEC whose queue holds one, and inside MULTI anything that would be queued
+/// (queueing grows memory too), as Redis's processCommand.
+fn refused_on_oom(srv: &ServerState, key: ClientId, cmd: &Command) -> bool {
+    if cmd.flags.contains(CommandFlags::DENYOOM) {
+        return true;
+    }
+    let Some(tx) = srv.clients[key].tx.as_ref() else {
+        return false;
+    };
+    if cmd.traits.contains(Traits::RUNS_TRANSACTION) {
+        return tx.queued.iter().any(|q| {
+            let args: Vec<&[u8]> = q.iter().map(Vec::as_slice).collect();
+            table::lookup(&args).is_some_and(|(c, _)| c.flags.contains(CommandFlags::DENYOOM))
+        });
+    }
+    !cmd.traits.contains(Traits::RUNS_IN_MULTI)
 }
 
 /// Replies a dispatch-time refusal and counts it. A refusal inside MULTI aborts the

@@ -184,6 +184,15 @@ impl RequestParser {
         self.state != State::Idle
     }
 
+    /// The length of the argument whose bytes are awaited, once its `$<len>` header is
+    /// read: the reader sizes the query buffer for a big one exactly, as Redis does.
+    pub fn pending_bulk(&self) -> Option<usize> {
+        match self.state {
+            State::Multibulk { bulk_len, .. } => bulk_len,
+            State::Idle => None,
+        }
+    }
+
     /// Where in the input buffer the command being parsed starts: bytes before it are no
     /// longer needed once the current command has been executed.
     pub fn command_start(&self) -> usize {

@@ -23,6 +23,9 @@ impl Resp {
     }
 }
 
+/// The size of Redis's static reply buffer.
+const STATIC_BUFFER: usize = 16 * 1024;
+
 /// A client's pending output, plus the bookkeeping the dispatcher needs after a command.
 #[derive(Debug, Default)]
 pub struct Reply {
@@ -37,6 +40,14 @@ pub struct Reply {
     /// Spans of `buf` written as pushes (pub/sub frames) during the current command: CLIENT
     /// REPLY OFF / SKIP drop the command's reply but not these, as Redis's CLIENT_PUSHING.
     pub push_spans: Vec<(usize, usize)>,
+    /// Where in `buf` output started going to Redis's reply list whatever room its 16 KB
+    /// static buffer had: the first deferred-length aggregate still unsent (Redis adds a
+    /// placeholder node to the list for it). Output limits count from there.
+    pub list_from: Option<usize>,
+    /// The client's hard output limit in bytes (0: none): a reply that passes it gets the
+    /// client closed unsent, so a command building a huge reply may stop there
+    /// ([`Reply::over_limit`]).
+    pub limit: usize,
 }
 
 impl Reply {
@@ -48,6 +59,31 @@ impl Reply {
     /// Bytes written but not yet sent.
     pub fn pending(&self) -> usize {
         self.buf.len() - self.sent
+    }
+
+    /// Whether the pending output passed the client's hard limit (what Redis counts: the
+    /// output beyond its 16 KB static buffer), so the client will be closed unsent and the
+    /// rest of the reply can be spared.
+    pub fn over_limit(&self) -> bool {
+        self.limit != 0 && self.limit_counted() >= self.limit
+    }
+
+    /// The pending bytes output limits count, as Redis's reply list holds them: what does
+    /// not fit its 16 KB static buffer, or everything from a deferred-length aggregate on.
+    pub fn limit_counted(&self) -> usize {
+        let pending = self.pending();
+        let in_static = match self.list_from {
+            Some(at) if at >= self.sent => at - self.sent,
+            _ => pending,
+        };
+        pending - in_static.min(pending).min(STATIC_BUFFER)
+    }
+
+    /// Everything was written: the buffer starts afresh.
+    pub fn clear_sent(&mut self) {
+        self.buf.clear();
+        self.sent = 0;
+        self.list_from = None;
     }
 
     fn header(&mut self, prefix: u8, n: i64) {
@@ -228,6 +264,7 @@ impl Reply {
     /// Starts an array whose length is known only after its elements are written; finish
     /// with [`end_deferred_array`](Self::end_deferred_array).
     pub fn begin_deferred(&mut self) -> usize {
+        self.list_from.get_or_insert(self.buf.len());
         self.buf.len()
     }
 

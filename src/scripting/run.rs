@@ -95,6 +95,8 @@ pub struct RunCtx<'c, 'a> {
     /// Its reply buffer: each command's reply, converted to Lua.
     pub(super) reply: Reply,
     read_only: bool,
+    /// The script declared `allow-oom`: its writes are not refused over maxmemory.
+    allow_oom: bool,
     /// redis.set_repl's flags (REPL_ALL = 3).
     repl: i64,
     /// What the last run function answered, for the bridge to push.
@@ -160,6 +162,8 @@ pub fn invoke(ctx: &mut Ctx, inv: Invocation) {
         client,
         reply: Reply::default(),
         read_only,
+        allow_oom: !inv.flags.contains(ScriptFlags::EVAL_COMPAT_MODE)
+            && inv.flags.contains(ScriptFlags::ALLOW_OOM),
         repl: 3,
         answer: Answer::Nil,
         panic: None,
@@ -231,6 +235,14 @@ fn check_before_run(ctx: &Ctx, inv: &Invocation) -> Result<(), String> {
     }
     if ctx.srv.writes_refused() {
         return Err(MISCONF_SCRIPT.into());
+    }
+    // A script that may write is a deny-oom command (Redis's scriptFlagsToCmdFlags), so
+    // over maxmemory it is refused as one, unless it allows OOM.
+    if ctx.srv.config.maxmemory > 0
+        && ctx.srv.pre_command_oom
+        && !inv.flags.contains(ScriptFlags::ALLOW_OOM)
+    {
+        return Err(crate::server::maxmemory::OOM_ERROR.into());
     }
     if inv.read_only_command {
         return Err("ERR Can not execute a script with write flag using *_ro command.".into());
@@ -472,6 +484,16 @@ fn check_command(rc: &mut RunCtx, argv: &[&[u8]]) -> Result<&'static Command, St
     }
     if !wrote && !rc.ctx.srv.enough_good_replicas() {
         return Err(format!("-{}", crate::dispatch::NOREPLICAS));
+    }
+    // Over maxmemory when the script started, its first deny-oom write is refused (later
+    // ones are not: a script is not stopped half way), as Redis's scriptVerifyOOM.
+    if !wrote
+        && !rc.allow_oom
+        && rc.ctx.srv.config.maxmemory > 0
+        && rc.ctx.srv.pre_command_oom
+        && cmd.flags.contains(CommandFlags::DENYOOM)
+    {
+        return Err(format!("-{}", crate::server::maxmemory::OOM_ERROR));
     }
     if let Some(r) = rc.ctx.srv.scripting.running.as_mut() {
         r.wrote = true;

@@ -224,6 +224,8 @@ pub struct Client {
     pub obuf_soft_since: Option<u64>,
     /// Set while the client's commands run (see [`InFlight`]).
     pub in_flight: Option<InFlight>,
+    /// The memory client eviction last counted for it (0 when it cannot be evicted).
+    pub mem_tracked: usize,
 }
 
 impl Client {
@@ -289,6 +291,7 @@ impl Client {
             script: false,
             watching: Vec::new(),
             in_flight: None,
+            mem_tracked: 0,
             resp: Resp::Two,
             subs: Default::default(),
             tracking: Default::default(),
@@ -325,9 +328,22 @@ impl Client {
     /// the hard limit, or over the soft limit for longer than its seconds. What counts is
     /// what Redis counts, the output beyond its 16 KB static buffer (CLIENT LIST's omem).
     pub fn output_limit_reached(&mut self, limits: &ObufLimits, now_ms: u64) -> bool {
+        let counted = self.reply.limit_counted();
+        self.output_limit_reached_by(counted, limits, now_ms)
+    }
+
+    /// [`Client::output_limit_reached`] for `counted` bytes of output as limits count them
+    /// ([`Reply::limit_counted`]; the reply buffer is lent to the call path while the
+    /// client's commands run).
+    pub fn output_limit_reached_by(
+        &mut self,
+        counted: usize,
+        limits: &ObufLimits,
+        now_ms: u64,
+    ) -> bool {
         let class = if self.subs.any() { 2 } else { 0 };
         let limit = limits.0[class];
-        let used = self.reply.pending().saturating_sub(REPLY_CHUNK) as u64;
+        let used = counted as u64;
         let hard = limit.hard > 0 && used >= limit.hard;
         if limit.soft == 0 || used < limit.soft {
             self.obuf_soft_since = None;
@@ -336,6 +352,45 @@ impl Client {
         let since = *self.obuf_soft_since.get_or_insert(now_ms);
         let over_secs = now_ms.saturating_sub(since) / 1000;
         hard || over_secs as i64 > limit.soft_seconds
+    }
+
+    /// What MULTI and WATCH hold (CLIENT LIST multi-mem, Redis's multiStateMemOverhead):
+    /// the queued arguments, a slot per queued command, and each watched key's entry.
+    pub fn multi_mem(&self) -> usize {
+        let queued = self
+            .tx
+            .as_ref()
+            .map_or(0, |t| t.bytes + t.queued.len() * QUEUED_COMMAND);
+        queued + self.watching.len() * (WATCHED_KEY + LIST_NODE)
+    }
+
+    /// The memory the client holds, as Redis's getClientMemoryUsage counts it (CLIENT LIST
+    /// tot-mem; what maxmemory-clients limits): its query and reply buffers, the arguments
+    /// of the command running, MULTI and WATCH, the entries of its subscriptions, and its
+    /// tracking prefixes. `live`: as for [`Client::info_line`].
+    pub fn memory_usage(&self, live: Option<&Reply>) -> usize {
+        let reply = live.unwrap_or(&self.reply);
+        let (query, argv) = match self.in_flight {
+            Some(f) => (f.qbuf + f.qbuf_free, f.argv_mem),
+            None => (self.input.capacity(), 0),
+        };
+        let subs = self.subs.count(crate::pubsub::Kind::Pattern) * LIST_NODE
+            + (self.subs.count(crate::pubsub::Kind::Channel)
+                + self.subs.count(crate::pubsub::Kind::Shard))
+                * (DICT_ENTRY + 8);
+        let prefixes: usize = self
+            .tracking
+            .prefixes
+            .iter()
+            .map(|p| p.len() + LIST_NODE)
+            .sum();
+        query
+            + argv
+            + reply.buf.capacity()
+            + std::mem::size_of::<Client>()
+            + self.multi_mem()
+            + subs
+            + prefixes
     }
 
     /// The flags letters CLIENT LIST shows.
@@ -395,8 +450,8 @@ impl Client {
         // Redis answers from a 16 KB static buffer (obl) and spills into a list of 16 KB
         // blocks (oll, omem); the same figures from the one pending buffer here.
         let pending = reply.pending();
-        let obl = pending.min(REPLY_CHUNK);
-        let omem = pending - obl;
+        let omem = reply.limit_counted();
+        let obl = pending - omem;
         let oll = omem.div_ceil(REPLY_CHUNK);
         let events = if self.interest.is_writable() {
             "rw"
@@ -405,7 +460,7 @@ impl Client {
         };
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
-             ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} \
+             ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl={} \
              oll={} omem={} tot-mem={} events={} cmd={} user={} redir={} resp={}",
             self.id,
             self.addr,
@@ -423,11 +478,12 @@ impl Client {
             qbuf,
             qbuf_free,
             argv_mem,
+            self.multi_mem(),
             rbs,
             obl,
             oll,
             omem,
-            rbs + argv_mem + reply.buf.capacity() + std::mem::size_of::<Client>(),
+            self.memory_usage(live),
             events,
             self.last_command,
             String::from_utf8_lossy(user),
@@ -443,6 +499,12 @@ impl Client {
 
 /// The size of Redis's static reply buffer and of its reply list's blocks.
 pub(crate) const REPLY_CHUNK: usize = 16 * 1024;
+
+// What Redis counts per item of a client's bookkeeping (its structures' sizes on 64-bit).
+const LIST_NODE: usize = 24;
+const WATCHED_KEY: usize = 24;
+const DICT_ENTRY: usize = 24;
+const QUEUED_COMMAND: usize = 24;
 
 fn raw_fd(stream: &TcpStream) -> i32 {
     use std::os::fd::AsRawFd;

@@ -10,6 +10,7 @@ use mio::Interest;
 use super::client::{BlockReason, Client, InFlight, REPLY_CHUNK};
 use super::ServerState;
 use crate::protocol::parse::{Limits, Parsed};
+use crate::protocol::reply::Reply;
 use crate::store::Store;
 
 /// The most one read takes from a socket.
@@ -27,6 +28,14 @@ const OUTPUT_SHRINK_ABOVE: usize = 1024 * 1024;
 /// PROTO_IOBUF_LEN: the buffer's size is what CLIENT LIST reports (qbuf + qbuf-free) and
 /// what the cron trims ([`Client::resize_query_buffer`]).
 const QUERY_READ_ROOM: usize = 16 * 1024;
+
+/// Below this much pending output (Redis's static reply buffer) no limit can be passed,
+/// so the check after each command costs one comparison.
+const OUTPUT_CHECK_ABOVE: usize = 16 * 1024;
+
+/// Arguments from this size on are read into a buffer made for them (Redis's
+/// PROTO_MBULK_BIG_ARG).
+const BIG_ARG: usize = 32 * 1024;
 
 /// The I/O handlers of the loop: the store and the server state they work on. The loop
 /// uses them, and so does a busy script serving other clients
@@ -116,7 +125,19 @@ impl Io<'_> {
                 Ok(n) => {
                     let room = n.max(QUERY_READ_ROOM);
                     if c.input.capacity() - c.input.len() < room {
-                        c.input.reserve(room);
+                        match c.parser.pending_bulk() {
+                            // A big argument gets a buffer of exactly its size (and CRLF)
+                            // once its header is read, not a doubling one, as Redis's
+                            // non-greedy growth; it counts against the client's memory at
+                            // once (maxmemory-clients). Its size is within
+                            // proto-max-bulk-len, and a client that has not authenticated
+                            // cannot announce more than 16 KB.
+                            Some(len) if len >= BIG_ARG => {
+                                let left = (c.input_pos + len + 2).saturating_sub(c.input.len());
+                                c.input.reserve_exact(left.max(n));
+                            }
+                            _ => c.input.reserve(room),
+                        }
                     }
                     c.input.extend_from_slice(&self.state.read_buf[..n]);
                     c.input_peak = c.input_peak.max(c.input.len());
@@ -162,6 +183,10 @@ impl Io<'_> {
     /// Parses and executes every complete command in the client's input buffer.
     pub(crate) fn process_input(&mut self, key: ClientId) {
         let Io { store, state } = self;
+        // What was read counts at once: a client whose query buffer takes it over
+        // maxmemory-clients may be evicted before its command runs.
+        state.note_client_memory(key);
+        state.evict_clients();
         let Some(c) = state.clients.get_mut(key) else {
             return;
         };
@@ -171,6 +196,10 @@ impl Io<'_> {
         let input = mem::take(&mut c.input);
         let mut parser = mem::take(&mut c.parser);
         let mut reply = mem::take(&mut c.reply);
+        // The hard limit of the client's class, for commands that stop building a reply
+        // once it passes it.
+        let class = if c.subs.any() { 2 } else { 0 };
+        reply.limit = state.config.client_output_buffer_limit.0[class].hard as usize;
         let mut pos = c.input_pos;
         let mut pending = c.has_pending_command;
         // One argv allocation reused for every command of the batch.
@@ -248,6 +277,17 @@ impl Io<'_> {
             pending = false;
             crate::dispatch::execute(store, state, &mut reply, key, &argv);
             spare = recycle(argv);
+            // Past its output limit the client gets nothing more: it is closed before
+            // anything is written (Redis checks as replies are added).
+            if reply.pending() > OUTPUT_CHECK_ABOVE {
+                let now = super::unix_ms();
+                let c = &mut state.clients[key];
+                let limits = &state.config.client_output_buffer_limit;
+                if c.output_limit_reached_by(reply.limit_counted(), limits, now) {
+                    close_over_output_limit(state, key, now, Some(&reply));
+                    break;
+                }
+            }
         }
         drop(spare);
         let c = &mut state.clients[key];
@@ -282,6 +322,8 @@ impl Io<'_> {
             c.close_asap = true;
         }
         queue_write(state, key);
+        state.note_client_memory(key);
+        state.evict_clients();
     }
 
     /// Writes as much pending output as the socket takes.
@@ -290,6 +332,11 @@ impl Io<'_> {
         let Some(c) = state.clients.get_mut(key) else {
             return;
         };
+        if c.close_asap {
+            // Killed, evicted or over its output limit: nothing more is sent.
+            self.close_client(key);
+            return;
+        }
         let Some(stream) = c.stream.as_mut() else {
             // Nobody to send to: the owner of a socketless client reads its buffer.
             return;
@@ -312,12 +359,10 @@ impl Io<'_> {
         }
         let done = c.reply.sent == c.reply.buf.len();
         if done {
-            if c.reply.buf.capacity() > OUTPUT_SHRINK_ABOVE {
+            if c.reply.buf.capacity() > OUTPUT_SHRINK_ABOVE && state.reply_buffer_resizing {
                 c.reply.buf = Vec::new();
-            } else {
-                c.reply.buf.clear();
             }
-            c.reply.sent = 0;
+            c.reply.clear_sent();
         }
         let want = if done {
             Interest::READABLE
@@ -334,17 +379,15 @@ impl Io<'_> {
             && !c.close_asap
             && c.output_limit_reached(&state.config.client_output_buffer_limit, super::unix_ms())
         {
-            log::warn!(
-                "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                c.info_line(super::unix_ms(), None, &state.acl.user(c.user).name)
-            );
-            c.close_asap = true;
-            state.stats.client_obuf_limit_disconnections += 1;
+            close_over_output_limit(state, key, super::unix_ms(), None);
         }
+        let c = &mut state.clients[key];
         if c.close_asap || (done && c.close_after_reply) {
             self.close_client(key);
             return;
         }
+        state.note_client_memory(key);
+        let c = &mut state.clients[key];
         if c.read_paused && c.reply.pending() < OUTPUT_LOW_WATER {
             c.read_paused = false;
             if c.may_have_input || !c.input.is_empty() {
@@ -359,6 +402,7 @@ impl Io<'_> {
         if !state.clients.contains(key) {
             return;
         }
+        state.forget_client_memory(key);
         crate::pubsub::forget(state, key);
         crate::pubsub::tracking::disable(state, key);
         let mut c = state.clients.remove(key);
@@ -384,6 +428,26 @@ impl Io<'_> {
 fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
     v.clear();
     v.into_iter().map(|_| -> &'b [u8] { &[] }).collect()
+}
+
+/// Marks client `key`, whose output passed its class's limit, to be closed without being
+/// written to, with Redis's log line.
+/// `live`: the client's reply buffer while it is lent to the call path.
+pub fn close_over_output_limit(
+    state: &mut ServerState,
+    key: ClientId,
+    now_ms: u64,
+    live: Option<&Reply>,
+) {
+    let c = &mut state.clients[key];
+    log::warn!(
+        "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+        c.info_line(now_ms, live, &state.acl.user(c.user).name)
+    );
+    c.close_asap = true;
+    state.stats.client_obuf_limit_disconnections += 1;
+    state.forget_client_memory(key);
+    queue_write(state, key);
 }
 
 /// Queues a client for the before-sleep write pass if it has output.

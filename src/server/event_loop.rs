@@ -55,6 +55,11 @@ impl Server {
         store.limits = config.encoding_limits();
         let mut state = ServerState::new(config, registry, listeners, now);
         state.poll = Some(poll);
+        state.memory_startup = super::memory::used_memory();
+        crate::store::dict::GROWTH_LIMIT.store(
+            state.config.maxmemory as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         Ok(Server {
             store,
             state,
@@ -115,6 +120,10 @@ impl Server {
             if self.store.now_ms >= self.next_cron_ms {
                 self.cron();
             }
+            // An eviction run that ran out of time goes on (Redis's evictionTimeProc).
+            if self.state.eviction_running {
+                super::maxmemory::perform_evictions(&mut self.store, &mut self.state, None);
+            }
             self.expire_blocked();
             self.resume_clients();
             if let Some(sig) = signals::take() {
@@ -152,7 +161,7 @@ impl Server {
 
     /// The time until the next timer is due.
     fn poll_timeout(&self) -> Duration {
-        if !self.state.reread.is_empty() {
+        if !self.state.reread.is_empty() || self.state.eviction_running {
             return Duration::ZERO;
         }
         let now = self.store.now_ms;
@@ -182,6 +191,7 @@ impl Server {
         if self.state.cron_paused {
             return;
         }
+        self.state.memory_peak = self.state.memory_peak.max(super::memory::used_memory());
         let stats = &mut self.state.stats;
         stats.ops.sample(stats.total_commands, now);
         stats.input_kbps.sample(stats.net_input_bytes, now);
@@ -212,6 +222,26 @@ impl Server {
         for (_, c) in self.state.clients.iter_mut() {
             c.resize_query_buffer(now);
         }
+        // The soft output limit passes with time alone: a client that stopped reading
+        // while nothing more is sent to it is closed once its seconds are up.
+        let limits = &self.state.config.client_output_buffer_limit;
+        let over: Vec<ClientId> = self
+            .state
+            .clients
+            .iter_mut()
+            .filter_map(|(k, c)| {
+                let over =
+                    !c.close_asap && c.reply.pending() > 0 && c.output_limit_reached(limits, now);
+                over.then_some(k)
+            })
+            .collect();
+        for key in over {
+            super::client_io::close_over_output_limit(&mut self.state, key, now, None);
+        }
+        // Buffers shrank or grew outside reads and writes: recount before evicting.
+        if self.state.config.maxmemory_clients != 0 {
+            self.state.clients_mem_stale = true;
+        }
 
         if let Some(p) = self.state.pause {
             if p.until_ms <= now {
@@ -226,7 +256,14 @@ impl Server {
             let budget = Duration::from_micros(period * 1000 / 4);
             self.store.events_wanted = crate::dispatch::events_wanted(&self.state);
             self.store.expiry_paused = self.state.clients_paused(now);
+            let started = std::time::Instant::now();
             crate::store::expire::active_cycle(&mut self.store, budget);
+            self.state.latency.add_sample_if_needed(
+                self.state.config.latency_monitor_threshold,
+                "expire-cycle",
+                started.elapsed().as_millis() as u64,
+                now,
+            );
             crate::dispatch::drain_events(&mut self.store, &mut self.state, None);
             crate::commands::blocking::serve_ready(&mut self.store, &mut self.state);
         }
@@ -263,9 +300,16 @@ impl Server {
         let p = &mut state.persistence;
         if p.scheduled || p.rules_due(&state.config.save.0, &self.store) {
             p.scheduled = false;
-            if let Err(e) =
-                persistence::start_background_save(p, &self.store, dir, &state.config.dbfilename)
-            {
+            let result =
+                persistence::start_background_save(p, &self.store, dir, &state.config.dbfilename);
+            state.latency.add_sample_if_needed(
+                state.config.latency_monitor_threshold,
+                "fork",
+                state.persistence.latest_fork_usec / 1000,
+                self.store.now_ms,
+            );
+            let p = &mut state.persistence;
+            if let Err(e) = result {
                 log::warn!("Can't save in background: fork: {e}");
                 p.last_bgsave_ok = false;
                 p.last_attempt_ms = self.store.now_ms;
@@ -321,6 +365,9 @@ impl Server {
                 self.io().write_client(key);
             }
         }
+        // Client eviction once the output of this iteration is written (the writes
+        // updated each client's figure).
+        self.state.evict_clients();
         let closing: Vec<ClientId> = self
             .state
             .clients

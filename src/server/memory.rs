@@ -1,5 +1,5 @@
 //! Memory: what the allocator and the kernel say the process uses, and giving freed
-//! memory back. INFO reads it today; maxmemory accounting and eviction will build on it.
+//! memory back. INFO, MEMORY and maxmemory read it.
 
 /// Redis's bytesToHuman.
 pub fn human_bytes(n: u64) -> String {
@@ -18,8 +18,14 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-/// Bytes the allocator has handed out and not taken back.
+/// Bytes the allocator has handed out and not taken back: the counting allocator's total
+/// when it is installed (the server binary), else what glibc reports (slower: mallinfo2
+/// walks the heap's bins).
 pub fn used_memory() -> u64 {
+    let counted = super::alloc::used();
+    if counted != 0 {
+        return counted as u64;
+    }
     // SAFETY: mallinfo2 only reads glibc's allocator statistics.
     let mi = unsafe { libc::mallinfo2() };
     (mi.uordblks + mi.hblkhd) as u64
@@ -62,4 +68,106 @@ pub fn total_system_memory() -> u64 {
         })
         .map(|kb| kb * 1024)
         .unwrap_or(0)
+}
+
+/// What used_memory is made of, as Redis's getMemoryOverheadData breaks it down for
+/// MEMORY STATS and INFO memory: the server's own overhead (memory at start, clients,
+/// script caches, the keyspace tables) and the dataset, the rest.
+#[derive(Clone, Debug, Default)]
+pub struct Overhead {
+    pub used: u64,
+    pub peak: u64,
+    /// used_memory once the server had started.
+    pub startup: u64,
+    /// Memory of the normal and pub/sub clients (tot-mem summed).
+    pub clients_normal: u64,
+    /// EVAL's script bodies.
+    pub lua_caches: u64,
+    /// FUNCTION libraries' code.
+    pub functions_caches: u64,
+    /// (db, keyspace table, deadlines table) bytes, for each database with keys.
+    pub dbs: Vec<(usize, u64, u64)>,
+    pub total: u64,
+    pub keys: u64,
+    pub dataset: u64,
+}
+
+impl Overhead {
+    /// The figures now.
+    pub fn measure(store: &crate::store::Store, srv: &super::ServerState) -> Overhead {
+        let used = used_memory();
+        let clients_normal = srv
+            .clients
+            .iter()
+            .filter(|(_, c)| !c.script)
+            .map(|(_, c)| c.memory_usage(None) as u64)
+            .sum();
+        let dbs: Vec<(usize, u64, u64)> = store
+            .dbs()
+            .iter()
+            .enumerate()
+            .filter(|(_, db)| !db.is_empty())
+            .map(|(i, db)| {
+                let (main, expires) = db.overhead_bytes();
+                (i, main as u64, expires as u64)
+            })
+            .collect();
+        let startup = srv.memory_startup;
+        let lua_caches = srv.scripting.scripts_bytes as u64;
+        let functions_caches = srv.scripting.functions_bytes() as u64;
+        let total = startup
+            + clients_normal
+            + lua_caches
+            + functions_caches
+            + dbs.iter().map(|&(_, m, e)| m + e).sum::<u64>();
+        Overhead {
+            used,
+            peak: srv.memory_peak.max(used),
+            startup,
+            clients_normal,
+            lua_caches,
+            functions_caches,
+            dbs,
+            total,
+            keys: store.total_keys() as u64,
+            dataset: used.saturating_sub(total),
+        }
+    }
+
+    /// The dataset's share of what is not startup memory, in percent.
+    pub fn dataset_percentage(&self) -> f64 {
+        let net = self.used.saturating_sub(self.startup);
+        if net == 0 {
+            0.0
+        } else {
+            self.dataset as f64 * 100.0 / net as f64
+        }
+    }
+
+    /// used_memory as a percentage of its peak.
+    pub fn peak_percentage(&self) -> f64 {
+        if self.peak == 0 {
+            0.0
+        } else {
+            self.used as f64 * 100.0 / self.peak as f64
+        }
+    }
+
+    /// Bytes per key of the memory above startup.
+    pub fn bytes_per_key(&self) -> u64 {
+        self.used
+            .saturating_sub(self.startup)
+            .checked_div(self.keys)
+            .unwrap_or(0)
+    }
+}
+
+/// glibc's own figures: (bytes handed out, bytes of its arenas and mappings).
+pub fn allocator_stats() -> (u64, u64) {
+    // SAFETY: mallinfo2 only reads glibc's allocator statistics.
+    let mi = unsafe { libc::mallinfo2() };
+    (
+        (mi.uordblks + mi.hblkhd) as u64,
+        (mi.arena + mi.hblkhd) as u64,
+    )
 }

@@ -1,11 +1,15 @@
 //! The server: state shared by commands, and the event loop that owns it.
 
+pub mod alloc;
 pub mod blocking;
 pub mod busy;
 pub mod client;
+pub mod client_evict;
 pub mod client_io;
 pub mod clients;
 pub mod event_loop;
+pub mod latency;
+pub mod maxmemory;
 pub mod memory;
 pub mod signals;
 pub mod startup;
@@ -83,6 +87,9 @@ pub struct ServerState {
     pub active_expire: bool,
     /// DEBUG PAUSE-CRON: the cron does nothing while set.
     pub cron_paused: bool,
+    /// DEBUG REPLYBUFFER RESIZING: a large reply buffer is freed once written (the default);
+    /// off, it keeps its size (tests measuring client memory need it steady).
+    pub reply_buffer_resizing: bool,
     /// Slab keys of clients in MONITOR mode.
     pub monitors: Vec<ClientId>,
     /// (deadline ms, slab key, client id) of clients blocked with a timeout.
@@ -120,6 +127,22 @@ pub struct ServerState {
     pub process: startup::Process,
     /// ACL users and the ACL log.
     pub acl: crate::acl::Acl,
+    /// The latency monitor's events (LATENCY LATEST / HISTORY ...).
+    pub latency: latency::Monitor,
+    /// An eviction run ran out of time: the loop goes on evicting every iteration.
+    pub eviction_running: bool,
+    /// Whether the server was over maxmemory with nothing to evict when the running
+    /// command started (scripts refuse their first deny-oom write then).
+    pub pre_command_oom: bool,
+    /// Peak of used_memory seen (INFO used_memory_peak).
+    pub memory_peak: u64,
+    /// used_memory once the server had started (INFO used_memory_startup).
+    pub memory_startup: u64,
+    /// The memory of the clients client eviction may close, as last counted.
+    pub clients_mem: usize,
+    /// Every client must be counted again before client eviction trusts `clients_mem`
+    /// (the limit or a client's NO-EVICT changed, the cron's periodic recount).
+    pub clients_mem_stale: bool,
 }
 
 impl ServerState {
@@ -142,6 +165,7 @@ impl ServerState {
             shutdown_requester: None,
             active_expire: true,
             cron_paused: false,
+            reply_buffer_resizing: true,
             monitors: Vec::new(),
             block_deadlines: Default::default(),
             waiters: Default::default(),
@@ -161,6 +185,13 @@ impl ServerState {
             read_buf: vec![0; client_io::READ_SIZE].into_boxed_slice(),
             process: Default::default(),
             acl: crate::acl::Acl::new(config_requirepass.as_bytes()),
+            latency: Default::default(),
+            eviction_running: false,
+            pre_command_oom: false,
+            memory_peak: 0,
+            memory_startup: 0,
+            clients_mem: 0,
+            clients_mem_stale: false,
         }
     }
 

@@ -9,6 +9,9 @@ pub struct CommandStat {
     pub usec: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
+    /// The calls' latency distribution (latency-tracking; LATENCY HISTOGRAM, INFO
+    /// latencystats), made on the first call measured.
+    pub histogram: Option<super::latency::Histogram>,
 }
 
 /// How many samples the instantaneous metrics average over (Redis: 16, one per 100 ms).
@@ -61,9 +64,34 @@ pub struct Stats {
     pub client_qbuf_limit_disconnections: u64,
     /// Clients closed for passing their output buffer limit.
     pub client_obuf_limit_disconnections: u64,
+    /// Clients closed by client eviction (maxmemory-clients).
+    pub evicted_clients: u64,
+    /// Microseconds spent over maxmemory in finished spells (total_eviction_exceeded_time).
+    pub eviction_exceeded_us: u64,
+    /// When the current spell over maxmemory began, if one is under way.
+    pub eviction_exceeded_since: Option<std::time::Instant>,
 }
 
 impl Stats {
+    /// Notes whether the last eviction run left the server over maxmemory, timing the
+    /// spells over it (INFO total_eviction_exceeded_time / current_eviction_exceeded_time).
+    pub fn track_eviction_exceeded(&mut self, over: bool) {
+        match (over, self.eviction_exceeded_since) {
+            (true, None) => self.eviction_exceeded_since = Some(std::time::Instant::now()),
+            (false, Some(since)) => {
+                self.eviction_exceeded_us += since.elapsed().as_micros() as u64;
+                self.eviction_exceeded_since = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// Milliseconds of the current spell over maxmemory (0 when under it).
+    pub fn current_eviction_exceeded_ms(&self) -> u64 {
+        self.eviction_exceeded_since
+            .map_or(0, |s| s.elapsed().as_millis() as u64)
+    }
+
     /// The counters of the command with `id`.
     pub fn command(&mut self, id: usize) -> &mut CommandStat {
         if id >= self.commandstats.len() {

@@ -79,12 +79,22 @@ impl Entry {
 /// A database: the keyspace and, for keys with a time to live, their deadlines in Unix ms.
 /// As in Redis, deadlines live in a second table, so the active expiry cycle samples only
 /// keys that can expire.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Db {
     keys: Dict<Entry>,
     expires: Dict<u64>,
     /// Where the active expiry cycle continues its walk of `expires`.
     pub expire_cursor: u64,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Db {
+            keys: Dict::guarded(),
+            expires: Dict::guarded(),
+            expire_cursor: 0,
+        }
+    }
 }
 
 impl Db {
@@ -96,6 +106,11 @@ impl Db {
     /// Whether the database holds no key.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+
+    /// Bytes of the keyspace's and the deadlines' tables themselves (MEMORY STATS).
+    pub fn overhead_bytes(&self) -> (usize, usize) {
+        (self.keys.overhead_bytes(), self.expires.overhead_bytes())
     }
 
     /// Number of keys with a deadline.
@@ -277,12 +292,105 @@ impl Db {
         self.keys.random(rng).map(|(k, _)| k.to_vec())
     }
 
+    /// Draws `count` keys at random (with replacement, as Redis's sampling may repeat) from
+    /// every key, or with `volatile` from the keys with a deadline, and hands each to `f`
+    /// with its eviction score under `score` (a higher score is a better candidate).
+    pub(super) fn sample_for_eviction(
+        &mut self,
+        rng: &mut Rng,
+        count: usize,
+        volatile: bool,
+        score: Score,
+        mut f: impl FnMut(&[u8], u64),
+    ) {
+        // More draws than keys would only repeat them (and a huge maxmemory-samples would
+        // spin).
+        let size = if volatile {
+            self.expires.len()
+        } else {
+            self.keys.len()
+        };
+        for _ in 0..count.min(size) {
+            if volatile {
+                let Some((key, &deadline)) = self.expires.random(rng) else {
+                    return;
+                };
+                let value = match score {
+                    // The sooner the deadline, the better.
+                    Score::Ttl => u64::MAX - deadline,
+                    _ => match self.keys.get(key) {
+                        Some(e) => e.eviction_score(score),
+                        None => continue,
+                    },
+                };
+                f(key, value);
+            } else {
+                let Some((key, e)) = self.keys.random(rng) else {
+                    return;
+                };
+                f(key, e.eviction_score(score));
+            }
+        }
+    }
+
+    /// A random key, from the keys with a deadline with `volatile`, or None if there is
+    /// none (the random eviction policies).
+    pub(super) fn random_candidate(&mut self, rng: &mut Rng, volatile: bool) -> Option<Vec<u8>> {
+        if volatile {
+            self.expires.random(rng).map(|(k, _)| k.to_vec())
+        } else {
+            self.keys.random(rng).map(|(k, _)| k.to_vec())
+        }
+    }
+
+    /// Whether `key` is present, among the keys with a deadline with `volatile`.
+    pub(super) fn has_candidate(&self, key: &[u8], volatile: bool) -> bool {
+        if volatile {
+            self.expires.contains_key(key)
+        } else {
+            self.keys.contains_key(key)
+        }
+    }
+
     /// Cron housekeeping: shrink sparse tables and move some buckets of ongoing resizes.
     pub(super) fn housekeeping(&mut self, buckets: usize) {
         self.keys.shrink_if_needed();
         self.expires.shrink_if_needed();
         self.keys.rehash(buckets);
         self.expires.rehash(buckets);
+    }
+}
+
+/// How an eviction policy scores a sampled key (Redis's "idle" in the eviction pool).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Score {
+    /// Milliseconds since the last access (the LRU clock has a resolution of one second).
+    Lru { now_ms: u64 },
+    /// 255 minus the access counter after decay.
+    Lfu { now_ms: u64, decay_minutes: u32 },
+    /// `u64::MAX` minus the deadline.
+    Ttl,
+}
+
+impl Entry {
+    fn eviction_score(&self, score: Score) -> u64 {
+        match score {
+            Score::Lru { now_ms } => {
+                let now = lru_clock(now_ms);
+                let idle = if now >= self.lru {
+                    now - self.lru
+                } else {
+                    (LRU_CLOCK_MAX - self.lru) + now
+                };
+                u64::from(idle) * 1000
+            }
+            Score::Lfu {
+                now_ms,
+                decay_minutes,
+            } => 255 - u64::from(self.decayed_freq(now_ms, decay_minutes)),
+            // Only sampled from the deadlines (sample_for_eviction).
+            Score::Ttl => 0,
+        }
     }
 }
 

@@ -151,7 +151,15 @@ pub struct Dict<V> {
     rehash_idx: Option<usize>,
     /// This table's random hash seed.
     seed: u64,
+    /// A keyspace table: it does not grow past [`GROWTH_LIMIT`] (see there).
+    guarded: bool,
 }
+
+/// maxmemory, for the keyspace tables (0: none). A full keyspace table doubles its bucket
+/// array; when that allocation would take the process over the limit it keeps chaining
+/// instead (up to 1.618 entries per bucket, then it grows anyway), so that one insert does
+/// not set off the eviction of many keys, as Redis's dictExpandAllowed.
+pub static GROWTH_LIMIT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl<V> Default for Dict<V> {
     fn default() -> Self {
@@ -177,6 +185,15 @@ impl<V> Dict<V> {
             tables: [Table::empty(), Table::empty()],
             rehash_idx: None,
             seed: random_seed(),
+            guarded: false,
+        }
+    }
+
+    /// An empty keyspace table, whose growth respects [`GROWTH_LIMIT`].
+    pub fn guarded() -> Self {
+        Dict {
+            guarded: true,
+            ..Dict::new()
         }
     }
 
@@ -202,6 +219,13 @@ impl<V> Dict<V> {
     /// Total buckets (both tables), for MEMORY-style accounting and tests.
     pub fn buckets(&self) -> usize {
         self.tables[0].size() + self.tables[1].size()
+    }
+
+    /// Bytes of the table's own structure: its bucket arrays and one node per entry (not
+    /// what the keys and values own): the hashtable overhead MEMORY STATS reports.
+    pub fn overhead_bytes(&self) -> usize {
+        self.buckets() * std::mem::size_of::<Option<Box<Node<V>>>>()
+            + self.len() * std::mem::size_of::<Node<V>>()
     }
 
     /// The value at `key`.
@@ -313,7 +337,15 @@ impl<V> Dict<V> {
         if t0.size() == 0 {
             self.tables[0] = Table::with_size(INITIAL_SIZE);
         } else if t0.used >= t0.size() {
-            self.start_resize((t0.used + 1).next_power_of_two());
+            let size = (t0.used + 1).next_power_of_two();
+            if self.guarded && t0.used * 1000 <= t0.size() * 1618 {
+                let limit = GROWTH_LIMIT.load(std::sync::atomic::Ordering::Relaxed);
+                let bytes = size * std::mem::size_of::<Option<Box<Node<V>>>>();
+                if limit > 0 && (crate::server::alloc::used() + bytes) as u64 > limit {
+                    return;
+                }
+            }
+            self.start_resize(size);
         }
     }
 
@@ -626,6 +658,7 @@ mod tests {
             tables: [Table::empty(), Table::empty()],
             rehash_idx: None,
             seed,
+            guarded: false,
         }
     }
 

@@ -5,6 +5,7 @@ pub mod bytes;
 pub mod db;
 pub mod dict;
 pub mod events;
+pub mod evict;
 pub mod expire;
 pub mod hash;
 pub mod types;
@@ -24,6 +25,8 @@ pub struct KeyspaceStats {
     pub hits: u64,
     pub misses: u64,
     pub expired: u64,
+    /// Keys evicted for maxmemory (INFO evicted_keys).
+    pub evicted: u64,
 }
 
 /// Counts a read lookup as a hit or a miss; a miss is recorded as `keymiss` when anyone
@@ -68,6 +71,8 @@ pub struct Store {
     pub rng: Rng,
     /// The database the active expiry cycle continues with.
     pub expire_next_db: usize,
+    /// maxmemory's eviction pool: the best candidates sampled so far.
+    pub evict_pool: evict::Pool,
     /// Encoding thresholds for collections, from the configuration.
     pub limits: types::Limits,
     /// Who WATCHes which keys (MULTI/EXEC).
@@ -97,6 +102,7 @@ impl Store {
             lfu: None,
             rng: Rng::seeded(),
             expire_next_db: 0,
+            evict_pool: evict::Pool::default(),
             limits: types::Limits::default(),
             watches: watch::Watches::default(),
             libraries: Vec::new(),
