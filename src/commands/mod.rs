@@ -11,6 +11,7 @@ pub mod blocking;
 pub mod client;
 pub mod config;
 pub mod connection;
+pub mod dump;
 pub mod expire;
 pub mod function;
 pub mod geo;

@@ -13,9 +13,9 @@ use super::spec::{
     self, AclCategories, CommandDocs, CommandFlags, CommandMeta, KeySpec, KeySpecFlags,
 };
 use super::{
-    bitfield, bits, blocking, client, config, connection, expire, function, geo, geo_search, hash,
-    hll, introspection, keys, lcs, list, list_move, persistence, pubsub, scripting, server, set,
-    sort, stream, string, tracking, transaction, zset, zset_ops, zset_range, Ctx,
+    bitfield, bits, blocking, client, config, connection, dump, expire, function, geo, geo_search,
+    hash, hll, introspection, keys, lcs, list, list_move, persistence, pubsub, scripting, server,
+    set, sort, stream, string, tracking, transaction, zset, zset_ops, zset_range, Ctx,
 };
 
 /// What the dispatcher treats specially about a command, beyond its Redis flags. Redis
@@ -369,6 +369,11 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("fcall", function::fcall),
     ("fcall_ro", function::fcall_ro),
     ("function|delete", function::delete),
+    ("function|dump", dump::function_dump),
+    ("function|restore", dump::function_restore),
+    ("dump", dump::dump),
+    ("restore", dump::restore),
+    ("restore-asking", dump::restore),
     ("function|flush", function::flush),
     ("function|help", function::help),
     ("function|kill", function::kill),

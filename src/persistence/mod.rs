@@ -6,6 +6,7 @@
 //! the snapshot and fsyncs the directory, so a crash at any moment leaves either the old
 //! snapshot or the new one, never a torn file. A failed save removes its temp file.
 
+pub mod rdb;
 pub mod snapshot;
 pub mod snapshot_stream;
 
