@@ -22,7 +22,7 @@ pub fn save(ctx: &mut Ctx, _argv: &[&[u8]]) {
 pub fn save_now(ctx: &mut Ctx) -> bool {
     let dir = ctx.srv.data_dir();
     let dirty = ctx.store.dirty;
-    let result = persistence::save(ctx.store, dir, &ctx.srv.config.dbfilename);
+    let result = persistence::save(ctx.store, dir, &ctx.srv.config);
     if let Err(e) = &result {
         // The error names the failed step, as Redis's log line does.
         log::warn!("{e}");
@@ -52,7 +52,7 @@ pub fn bgsave(ctx: &mut Ctx, argv: &[&[u8]]) {
         }
         return ctx.out.err("Background save already in progress");
     }
-    match persistence::start_background_save(p, ctx.store, dir, &srv.config.dbfilename) {
+    match persistence::start_background_save(p, ctx.store, dir, &srv.config) {
         Ok(()) => ctx.out.simple("Background saving started"),
         Err(e) => {
             log::warn!("Can't save in background: fork: {e}");

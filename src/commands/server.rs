@@ -233,6 +233,24 @@ pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
         // DEBUG SLEEP stops the whole server, as in Redis.
         std::thread::sleep(std::time::Duration::from_secs_f64(secs));
         ctx.out.ok();
+    } else if is(sub, "object") && argv.len() == 3 {
+        // The key as stored, expired or not (Redis looks in the dict directly).
+        let db = ctx.store.db(ctx.db);
+        let Some(v) = db.get(argv[2]) else {
+            return ctx.out.err("no such key");
+        };
+        let mut body = Vec::new();
+        crate::persistence::rdb::encode::object(&mut body, v, ctx.srv.config.rdbcompression);
+        let now = ctx.store.now_ms;
+        let idle = db.idle_seconds(argv[2], now).unwrap_or(0);
+        let lru = u64::from(crate::store::db::lru_clock(now)).wrapping_sub(idle) & 0xFF_FFFF;
+        let line = format!(
+            "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{lru} lru_seconds_idle:{idle}",
+            v as *const _,
+            v.encoding(),
+            body.len()
+        );
+        ctx.out.simple(&line);
     } else if is(sub, "log") && argv.len() == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(argv[2]));
         ctx.out.ok();

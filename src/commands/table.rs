@@ -14,8 +14,9 @@ use super::spec::{
 };
 use super::{
     bitfield, bits, blocking, client, config, connection, dump, expire, function, geo, geo_search,
-    hash, hll, introspection, keys, lcs, list, list_move, persistence, pubsub, scripting, server,
-    set, sort, stream, string, tracking, transaction, zset, zset_ops, zset_range, Ctx,
+    hash, hll, introspection, keys, lcs, list, list_move, migrate, persistence, pubsub,
+    replication, scripting, server, set, sort, stream, string, tracking, transaction, zset,
+    zset_ops, zset_range, Ctx,
 };
 
 /// What the dispatcher treats specially about a command, beyond its Redis flags. Redis
@@ -374,6 +375,10 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("dump", dump::dump),
     ("restore", dump::restore),
     ("restore-asking", dump::restore),
+    ("migrate", migrate::migrate),
+    ("replconf", replication::replconf),
+    ("sync", replication::sync),
+    ("psync", replication::psync),
     ("function|flush", function::flush),
     ("function|help", function::help),
     ("function|kill", function::kill),

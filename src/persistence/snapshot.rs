@@ -264,6 +264,20 @@ impl<R: Read> Source<R> {
     }
 }
 
+/// Reads as many bytes as `buf` holds, or fewer at the end of the input.
+fn read_up_to(input: &mut impl Read, buf: &mut [u8]) -> usize {
+    let mut got = 0;
+    while got < buf.len() {
+        match input.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    got
+}
+
 /// Reads a collection's elements. The declared count is never used to preallocate: each
 /// element must actually arrive. Duplicates and empty collections are corruption.
 fn read_collection<R: Read>(
@@ -340,6 +354,23 @@ pub fn load(
     store: &mut Store,
     now_ms: u64,
 ) -> Result<Loaded, LoadError> {
+    let mut input = input;
+    let mut magic = [0u8; 5];
+    let got = read_up_to(&mut input, &mut magic);
+    if got == 5 && &magic == b"REDIS" {
+        // A Redis RDB file: its own loader, from the first byte.
+        return super::rdb::file::load(
+            io::Read::chain(&magic[..], input),
+            input_len,
+            store,
+            now_ms,
+        )
+        .map_err(|e| LoadError {
+            offset: e.offset,
+            what: format!("RDB file: {}", e.what),
+        });
+    }
+    let input = io::Read::chain(&magic[..got], input);
     let mut src = Source {
         inner: BufReader::with_capacity(1 << 16, input),
         offset: 0,
@@ -348,12 +379,6 @@ pub fn load(
     let mut header = [0u8; 10];
     src.exact(&mut header)
         .or_else(|_| src.fail("file too short for a snapshot header"))?;
-    if &header[..5] == b"REDIS" {
-        return Err(LoadError {
-            offset: 0,
-            what: "this is a Redis RDB file, not a redust snapshot (redust cannot read RDB)".into(),
-        });
-    }
     if &header[..6] != MAGIC {
         return Err(LoadError {
             offset: 0,
@@ -631,8 +656,8 @@ mod tests {
     #[test]
     fn redis_rdb_and_future_versions_are_named() {
         let mut t = Store::new(16);
-        let err = load(&b"REDIS0010\xfa\x09redis-ver"[..], None, &mut t, 0).unwrap_err();
-        assert!(err.what.contains("Redis RDB file"), "{err}");
+        let err = load(&b"REDIS0011\xfa\x09redis-ver"[..], None, &mut t, 0).unwrap_err();
+        assert!(err.what.contains("RDB format version 11"), "{err}");
         let err = load(&b"REDUST9999\xff\0\0\0\0"[..], None, &mut t, 0).unwrap_err();
         assert!(err.what.contains("newer"), "{err}");
     }

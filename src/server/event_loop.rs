@@ -194,6 +194,9 @@ impl Server {
             }
         }
 
+        // MIGRATE connections unused for 10 s are closed.
+        self.state.migrate.close_idle(now);
+
         // Query buffers give back room they no longer need.
         for (_, c) in self.state.clients.iter_mut() {
             c.resize_query_buffer(now);
@@ -248,9 +251,7 @@ impl Server {
         let p = &mut state.persistence;
         if p.scheduled || p.rules_due(&state.config.save.0, &self.store) {
             p.scheduled = false;
-            if let Err(e) =
-                persistence::start_background_save(p, &self.store, dir, &state.config.dbfilename)
-            {
+            if let Err(e) = persistence::start_background_save(p, &self.store, dir, &state.config) {
                 log::warn!("Can't save in background: fork: {e}");
                 p.last_bgsave_ok = false;
                 p.last_attempt_ms = self.store.now_ms;
@@ -332,7 +333,7 @@ impl Server {
             return true;
         }
         log::info!("Saving the final snapshot before exiting.");
-        match persistence::save(&self.store, dir, &self.state.config.dbfilename) {
+        match persistence::save(&self.store, dir, &self.state.config) {
             Ok(_) => {
                 log::info!("DB saved on disk");
                 true

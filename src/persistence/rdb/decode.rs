@@ -267,7 +267,7 @@ pub fn object<R: Read>(rd: &mut Reader<R>, kind: u8, limits: &Limits) -> Result<
                 l.items.push_back(rd.string()?);
             }
             if l.is_empty() {
-                return bad(rd, "empty list");
+                return rd.fail("empty list");
             }
             Ok(Value::List(Box::new(l)))
         }
@@ -320,7 +320,7 @@ pub fn object<R: Read>(rd: &mut Reader<R>, kind: u8, limits: &Limits) -> Result<
                 return bad(rd, "ziplist");
             };
             if items.is_empty() {
-                return bad(rd, "empty list");
+                return rd.fail("empty list");
             }
             let mut l = List::new();
             l.items.extend(elems_to_vecs(&items));
@@ -394,7 +394,7 @@ pub fn object<R: Read>(rd: &mut Reader<R>, kind: u8, limits: &Limits) -> Result<
                 }
             }
             if l.is_empty() {
-                return bad(rd, "empty list");
+                return rd.fail("empty list");
             }
             Ok(Value::List(Box::new(l)))
         }

@@ -10,7 +10,8 @@ use crate::store::types::zset::ZSet;
 use crate::store::types::Hash;
 use crate::store::{RString, Value};
 
-/// How a quicklist node is cut: Redis's default `list-max-listpack-size -2`, 8 KB.
+/// How a quicklist node is cut: Redis's default `list-max-listpack-size -2`, 8 KB, with its
+/// estimate of 8 bytes of overhead per element (_quicklistNodeAllowInsert).
 const LIST_NODE_BYTES: usize = 8192;
 
 /// Redis's length encoding (rdbSaveLen): 6, 14, 32 or 64 bits.
@@ -118,7 +119,7 @@ pub fn object(out: &mut Vec<u8>, v: &Value, compress: bool) {
             let mut nodes: Vec<Vec<u8>> = Vec::new();
             let mut w = Writer::new();
             for item in &l.items {
-                if !w.is_empty() && w.bytes() + item.len() + 11 > LIST_NODE_BYTES {
+                if !w.is_empty() && w.bytes() + item.len() + 8 > LIST_NODE_BYTES {
                     nodes.push(std::mem::take(&mut w).finish());
                 }
                 w.push(item);

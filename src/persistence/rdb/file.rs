@@ -124,10 +124,24 @@ pub fn load(
             }
             t if types::is_object(t) => {
                 let key = rd.string()?;
-                let value = decode::object(&mut rd, t, &limits).map_err(|e| Error {
-                    offset: e.offset,
-                    what: format!("key '{}': {}", String::from_utf8_lossy(&key), e.what),
-                })?;
+                let value = match decode::object(&mut rd, t, &limits) {
+                    Ok(v) => v,
+                    // Redis 7.0 skips empty collections (older versions could write them).
+                    Err(e) if e.what.starts_with("empty ") => {
+                        log::warn!(
+                            "rdbLoadObject skipping empty key: {}",
+                            String::from_utf8_lossy(&key)
+                        );
+                        deadline = None;
+                        continue;
+                    }
+                    Err(e) => {
+                        return Err(Error {
+                            offset: e.offset,
+                            what: format!("key '{}': {}", String::from_utf8_lossy(&key), e.what),
+                        })
+                    }
+                };
                 if store.db(db).get(&key).is_some() {
                     return Err(Error {
                         offset: at,
