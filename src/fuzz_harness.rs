@@ -155,7 +155,7 @@ pub fn snapshot_load(data: &[u8]) {
         return;
     }
     let mut saved = Vec::new();
-    snapshot::write(&store, &mut saved, 0).expect("writing to a Vec cannot fail");
+    snapshot::write(&store, &mut saved, 0, true).expect("writing to a Vec cannot fail");
     let mut again = Store::new(16);
     snapshot::load(&saved[..], Some(saved.len() as u64), &mut again, 0)
         .expect("a snapshot we wrote must load");

@@ -328,7 +328,8 @@ fn full_disk_keeps_the_old_snapshot_and_a_failed_bgsave_refuses_writes() {
         }
     }
     let _guard = Unmount(&dir);
-    let ours = Server::start_in(&dir, &["--save", "3600 1000000"]);
+    // Uncompressed, so that the filled values overflow the 1 MB disk.
+    let ours = Server::start_in(&dir, &["--save", "3600 1000000", "--rdbcompression", "no"]);
     let mut raw = ours.raw();
     raw.cmd(&[b"SET", b"small", b"data"]);
     assert_eq!(raw.cmd(&[b"SAVE"]), b"+OK\r\n");

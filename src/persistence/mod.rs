@@ -139,7 +139,7 @@ pub fn save(store: &Store, dir: &Path, config: &Config) -> io::Result<u64> {
         let written = if config.snapshot_format == "rdb" {
             rdb::file::write(store, &file, store.now_ms, config.rdbcompression)
         } else {
-            snapshot::write(store, &file, store.now_ms)
+            snapshot::write(store, &file, store.now_ms, config.rdbcompression)
         };
         let written = written.and_then(|bytes| {
             file.sync_all()?;

@@ -15,7 +15,8 @@ pub const MAGIC: &[u8; 6] = b"REDUST";
 /// ...then the format version as four ASCII digits.
 /// Version 2 added the list, hash, set and sorted-set records, version 3 streams and
 /// FUNCTION libraries; older files still load.
-pub const VERSION: u16 = 3;
+/// Version 4 LZF-compresses long strings.
+pub const VERSION: u16 = 4;
 
 /// Record opcodes.
 const OP_SELECT_DB: u8 = 0xFE;
@@ -24,6 +25,8 @@ const OP_RESIZE: u8 = 0xFB;
 const OP_EOF: u8 = 0xFF;
 /// A FUNCTION library's code (Redis's RDB_OPCODE_FUNCTION2 byte).
 const OP_FUNCTION: u8 = 0xF5;
+/// In place of a string's length: an LZF-compressed string follows (version 4).
+const OP_LZF: u8 = 0xC3;
 /// Value types.
 const TYPE_STRING: u8 = 0x00;
 const TYPE_INT: u8 = 0x01;
@@ -67,7 +70,18 @@ pub(super) fn write_len(w: &mut impl Write, n: u64) -> io::Result<()> {
     }
 }
 
-pub(super) fn write_bytes(w: &mut impl Write, b: &[u8]) -> io::Result<()> {
+/// A string: its length then its bytes; or, when `compress` and it is over 20 bytes and
+/// LZF saves at least 4 (Redis's rule for RDB strings), `0xC3 len(compressed)
+/// len(original)` then the LZF bytes (version 4).
+pub(super) fn write_str(w: &mut impl Write, b: &[u8], compress: bool) -> io::Result<()> {
+    if compress && b.len() > 20 {
+        if let Some(c) = super::rdb::lzf::compress(b, b.len() - 4) {
+            w.write_all(&[OP_LZF])?;
+            write_len(w, c.len() as u64)?;
+            write_len(w, b.len() as u64)?;
+            return w.write_all(&c);
+        }
+    }
     write_len(w, b.len() as u64)?;
     w.write_all(b)
 }
@@ -79,7 +93,9 @@ pub(super) fn write_int(w: &mut impl Write, n: i64) -> io::Result<()> {
 
 /// Writes every database of `store` to `out`. Keys already expired at `now_ms` are left
 /// out. Returns the number of bytes written.
-pub fn write(store: &Store, out: impl Write, now_ms: u64) -> io::Result<u64> {
+/// Strings over 20 bytes are LZF-compressed when `compress` (rdbcompression) and it saves
+/// space.
+pub fn write(store: &Store, out: impl Write, now_ms: u64, compress: bool) -> io::Result<u64> {
     let mut w = Checksummed {
         inner: BufWriter::with_capacity(1 << 16, out),
         crc: crc32fast::Hasher::new(),
@@ -89,7 +105,7 @@ pub fn write(store: &Store, out: impl Write, now_ms: u64) -> io::Result<u64> {
     w.write_all(format!("{VERSION:04}").as_bytes())?;
     for code in &store.libraries {
         w.write_all(&[OP_FUNCTION])?;
-        write_bytes(&mut w, code)?;
+        write_str(&mut w, code, compress)?;
     }
     for (index, db) in store.dbs().iter().enumerate() {
         if db.is_empty() {
@@ -108,7 +124,7 @@ pub fn write(store: &Store, out: impl Write, now_ms: u64) -> io::Result<u64> {
                 w.write_all(&[OP_EXPIRE_MS])?;
                 w.write_all(&deadline.to_le_bytes())?;
             }
-            write_value_with_key(&mut w, key, value)?;
+            write_value_with_key(&mut w, key, value, compress)?;
         }
     }
     w.write_all(&[OP_EOF])?;
@@ -121,52 +137,52 @@ pub fn write(store: &Store, out: impl Write, now_ms: u64) -> io::Result<u64> {
 }
 
 /// A record is its type byte, the key, then the value's payload.
-fn write_value_with_key(w: &mut impl Write, key: &[u8], v: &Value) -> io::Result<()> {
+fn write_value_with_key(w: &mut impl Write, key: &[u8], v: &Value, c: bool) -> io::Result<()> {
     match v {
         Value::Str(RString::Int(n)) => {
             w.write_all(&[TYPE_INT])?;
-            write_bytes(w, key)?;
+            write_str(w, key, c)?;
             write_int(w, *n)
         }
         Value::Str(s) => {
             w.write_all(&[TYPE_STRING])?;
-            write_bytes(w, key)?;
-            write_bytes(w, &s.as_bytes())
+            write_str(w, key, c)?;
+            write_str(w, &s.as_bytes(), c)
         }
         Value::List(l) => {
             w.write_all(&[TYPE_LIST])?;
-            write_bytes(w, key)?;
+            write_str(w, key, c)?;
             write_len(w, l.len() as u64)?;
-            l.items.iter().try_for_each(|e| write_bytes(w, e))
+            l.items.iter().try_for_each(|e| write_str(w, e, c))
         }
         Value::Hash(h) => {
             w.write_all(&[TYPE_HASH])?;
-            write_bytes(w, key)?;
+            write_str(w, key, c)?;
             write_len(w, h.len() as u64)?;
             h.iter().try_for_each(|(f, v)| {
-                write_bytes(w, f)?;
-                write_bytes(w, v)
+                write_str(w, f, c)?;
+                write_str(w, v, c)
             })
         }
         Value::Set(s) => {
             w.write_all(&[TYPE_SET])?;
-            write_bytes(w, key)?;
+            write_str(w, key, c)?;
             write_len(w, s.len() as u64)?;
-            s.members().iter().try_for_each(|m| write_bytes(w, m))
+            s.members().iter().try_for_each(|m| write_str(w, m, c))
         }
         Value::ZSet(z) => {
             w.write_all(&[TYPE_ZSET])?;
-            write_bytes(w, key)?;
+            write_str(w, key, c)?;
             write_len(w, z.len() as u64)?;
             z.iter().try_for_each(|(m, score)| {
-                write_bytes(w, m)?;
+                write_str(w, m, c)?;
                 w.write_all(&score.to_bits().to_le_bytes())
             })
         }
         Value::Stream(s) => {
             w.write_all(&[TYPE_STREAM])?;
-            write_bytes(w, key)?;
-            super::snapshot_stream::write_stream(w, s)
+            write_str(w, key, c)?;
+            super::snapshot_stream::write_stream(w, s, c)
         }
     }
 }
@@ -198,6 +214,8 @@ pub(super) struct Source<R: Read> {
     inner: BufReader<R>,
     offset: u64,
     crc: crc32fast::Hasher,
+    /// The file's version has LZF strings (4 and later).
+    lzf: bool,
 }
 
 impl<R: Read> Source<R> {
@@ -230,6 +248,10 @@ impl<R: Read> Source<R> {
 
     pub(super) fn len(&mut self) -> Result<u64, LoadError> {
         let first = self.byte()?;
+        self.len_from(first)
+    }
+
+    fn len_from(&mut self, first: u8) -> Result<u64, LoadError> {
         match first >> 6 {
             0 => Ok(u64::from(first & 0x3f)),
             1 => Ok(u64::from(first & 0x3f) << 8 | u64::from(self.byte()?)),
@@ -250,7 +272,32 @@ impl<R: Read> Source<R> {
     /// A length-prefixed string into `out` (cleared first), read in chunks so that the
     /// declared length is never allocated before the bytes are there.
     pub(super) fn bytes_into(&mut self, out: &mut Vec<u8>) -> Result<(), LoadError> {
-        let n = self.len()?;
+        let first = self.byte()?;
+        if first == OP_LZF && self.lzf {
+            let clen = self.len()?;
+            let ulen = self.len()?;
+            // LZF expands at most 88 times: a larger claim is corruption, refused before
+            // anything is allocated for it.
+            let max = clen.saturating_mul(super::rdb::lzf::MAX_RATIO as u64);
+            if ulen == 0 || ulen > max {
+                return self.fail("invalid compressed string length");
+            }
+            let mut c = Vec::new();
+            self.read_chunks(&mut c, clen)?;
+            return match super::rdb::lzf::decompress(&c, ulen as usize) {
+                Some(v) => {
+                    *out = v;
+                    Ok(())
+                }
+                None => self.fail("invalid compressed string"),
+            };
+        }
+        let n = self.len_from(first)?;
+        self.read_chunks(out, n)
+    }
+
+    /// `n` bytes into `out` (cleared first), in chunks as they arrive.
+    fn read_chunks(&mut self, out: &mut Vec<u8>, n: u64) -> Result<(), LoadError> {
         out.clear();
         let mut left = n;
         while left > 0 {
@@ -375,6 +422,7 @@ pub fn load(
         inner: BufReader::with_capacity(1 << 16, input),
         offset: 0,
         crc: crc32fast::Hasher::new(),
+        lzf: false,
     };
     let mut header = [0u8; 10];
     src.exact(&mut header)
@@ -405,6 +453,7 @@ pub fn load(
             })
         }
     };
+    src.lzf = version >= 4;
     let mut loaded = Loaded::default();
     // Scratch buffers reused for every key and value: the stored copies are made once.
     let (mut key, mut raw) = (Vec::new(), Vec::new());
@@ -558,7 +607,7 @@ mod tests {
 
     fn roundtrip(s: &Store) -> (Store, Loaded) {
         let mut buf = Vec::new();
-        write(s, &mut buf, 10).unwrap();
+        write(s, &mut buf, 10, true).unwrap();
         let mut t = Store::new(16);
         let loaded = load(&buf[..], None, &mut t, 10).unwrap();
         (t, loaded)
@@ -629,7 +678,7 @@ mod tests {
     #[test]
     fn every_flipped_byte_is_refused() {
         let mut buf = Vec::new();
-        write(&small_sample(), &mut buf, 10).unwrap();
+        write(&small_sample(), &mut buf, 10, true).unwrap();
         // Every byte outside the long value, and a stride through it.
         for i in (0..buf.len()).filter(|i| *i < 60 || *i > buf.len() - 80 || i % 997 == 0) {
             let mut bad = buf.clone();
@@ -645,7 +694,7 @@ mod tests {
     #[test]
     fn every_truncation_is_refused() {
         let mut buf = Vec::new();
-        write(&small_sample(), &mut buf, 10).unwrap();
+        write(&small_sample(), &mut buf, 10, true).unwrap();
         for n in (0..buf.len()).filter(|i| *i < 60 || *i > buf.len() - 80 || i % 997 == 0) {
             let mut t = Store::new(16);
             let err = load(&buf[..n], None, &mut t, 10).unwrap_err();
@@ -660,6 +709,46 @@ mod tests {
         assert!(err.what.contains("RDB format version 11"), "{err}");
         let err = load(&b"REDUST9999\xff\0\0\0\0"[..], None, &mut t, 0).unwrap_err();
         assert!(err.what.contains("newer"), "{err}");
+    }
+
+    #[test]
+    fn long_strings_are_compressed_and_version_3_files_still_load() {
+        let mut s = Store::new(16);
+        for i in 0..200 {
+            let v = format!("{i}:").repeat(100);
+            s.load(
+                0,
+                format!("key:{i}").as_bytes(),
+                Value::string(v.as_bytes()),
+                Ttl::Clear,
+                0,
+            );
+        }
+        let (mut small, mut plain) = (Vec::new(), Vec::new());
+        write(&s, &mut small, 0, true).unwrap();
+        write(&s, &mut plain, 0, false).unwrap();
+        assert!(
+            small.len() * 5 < plain.len(),
+            "{} vs {}",
+            small.len(),
+            plain.len()
+        );
+        let mut t = Store::new(16);
+        assert_eq!(load(&small[..], None, &mut t, 0).unwrap().keys, 200);
+        assert_eq!(t.db(0).get(b"key:7"), s.db(0).get(b"key:7"));
+        // The same data as version 3 wrote it (no compression): it loads.
+        plain[6..10].copy_from_slice(b"0003");
+        let body = plain.len() - 4;
+        let crc = crc32fast::hash(&plain[..body]);
+        plain[body..].copy_from_slice(&crc.to_le_bytes());
+        let mut t = Store::new(16);
+        assert_eq!(load(&plain[..], None, &mut t, 0).unwrap().keys, 200);
+        // A version 3 file cannot hold a compressed string.
+        small[6..10].copy_from_slice(b"0003");
+        let body = small.len() - 4;
+        let crc = crc32fast::hash(&small[..body]);
+        small[body..].copy_from_slice(&crc.to_le_bytes());
+        assert!(load(&small[..], None, &mut Store::new(16), 0).is_err());
     }
 
     #[test]
