@@ -254,8 +254,8 @@ pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
     } else if is(sub, "log") && argv.len() == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(argv[2]));
         ctx.out.ok();
-    } else if is(sub, "reload") && argv.len() == 2 {
-        super::persistence::debug_reload(ctx);
+    } else if is(sub, "reload") {
+        super::persistence::debug_reload(ctx, &argv[2..]);
     } else if is(sub, "config-rewrite-force-all") && argv.len() == 2 {
         // Every parameter written, defaults included (Redis's suite checks the file loads).
         match crate::config::rewrite(&ctx.srv.config, crate::config::Force::All) {
