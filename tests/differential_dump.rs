@@ -434,3 +434,23 @@ fn migrate_moves_keys_both_ways() {
         b"-ERR syntax error\r\n"
     );
 }
+
+#[test]
+fn a_redis_server_replica_gets_a_full_sync() {
+    let ours = Server::start(&[]);
+    populate(&ours);
+    let port = ours.port.to_string();
+    let replica = Server::start_redis(&["--replicaof", "127.0.0.1", &port]);
+    let mut r = replica.raw();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !String::from_utf8_lossy(&r.cmd(&[b"INFO", b"replication"]))
+        .contains("master_link_status:up")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replica never synced"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_same_data(&describe(&replica), &describe(&ours));
+}
