@@ -78,6 +78,7 @@ fn full_sync(ctx: &mut Ctx, prefix: Vec<u8>) {
         // SAFETY: as above; the intermediate child exits at once.
         let grandchild = unsafe { libc::fork() };
         if grandchild != 0 {
+            // SAFETY: the intermediate child leaves at once, running nothing of the parent's.
             unsafe { libc::_exit(0) };
         }
         let mut body = Vec::new();
