@@ -14,7 +14,8 @@ Sections (--only takes a comma-separated list of them):
   memory      RSS and INFO used_memory before and after loading --keys keys through
               redis-cli --pipe.
   snapshot    SAVE time, file size, and time from process start until DBSIZE answers the
-              full key count, --rounds rounds.
+              full key count, --rounds rounds; redust in its own format and in Redis's RDB
+              (--snapshot-format rdb).
   bgsave      PING round trips from one client, idle and while BGSAVE of --keys keys runs.
   leaks       RSS after --cycles connect / PING / close cycles, and after FLUSHALL of
               --keys keys, against a fresh server's baseline.
@@ -496,7 +497,10 @@ def section_memory(cfg, tmp):
 
 
 def section_snapshot(cfg, tmp):
+    # redust twice: its own format (the default) and Redis's RDB (snapshot-format rdb).
     servers = make_servers(cfg, tmp)
+    servers.insert(1, Server("redust-rdb", [cfg.redust_bin, "--snapshot-format", "rdb"], tmp,
+                             cfg.server_cpu))
     rounds = {s.name: [] for s in servers}
     for rnd in range(cfg.rounds):
         for s in servers:
@@ -1464,15 +1468,29 @@ def snap_stats(d):
 
 def render_snapshot(d):
     a, b = d["rounds"]["redust"], d["rounds"]["redis"]
-    rows = [[i + 1, f"{x['save_s'] * 1000:.0f} ms", f"{y['save_s'] * 1000:.0f} ms",
-             f"{x['load_s'] * 1000:.0f} ms", f"{y['load_s'] * 1000:.0f} ms",
-             f"{x['size']:,} B", f"{y['size']:,} B"] for i, (x, y) in enumerate(zip(a, b))]
+    # redust writing Redis's RDB format (snapshot-format rdb); absent from older results.
+    r = d["rounds"].get("redust-rdb") or [None] * len(a)
+    na = {"save_s": float("nan"), "load_s": float("nan"), "size": 0}
+    rows = [[i + 1, f"{x['save_s'] * 1000:.0f} ms", f"{(z or na)['save_s'] * 1000:.0f} ms",
+             f"{y['save_s'] * 1000:.0f} ms",
+             f"{x['load_s'] * 1000:.0f} ms", f"{(z or na)['load_s'] * 1000:.0f} ms",
+             f"{y['load_s'] * 1000:.0f} ms",
+             f"{x['size']:,} B", f"{(z or na)['size']:,} B", f"{y['size']:,} B"]
+            for i, (x, z, y) in enumerate(zip(a, r, b))]
     st = snap_stats(d)
-    return (f"{d['keys']:,} keys.\n\n"
-            + table(["round", "redust SAVE", "Redis SAVE", "redust load", "Redis load",
-                     "redust file", "Redis file"], rows)
-            + f"\n\nMedian ratios (lower is better): SAVE {f_ratio(st['save_s'])}, load "
-              f"{f_ratio(st['load_s'])}, file size {f_ratio(st['size'])}.")
+    out = (f"{d['keys']:,} keys.\n\n"
+           + table(["round", "redust SAVE", "redust RDB SAVE", "Redis SAVE", "redust load",
+                    "redust RDB load", "Redis load", "redust file", "redust RDB file",
+                    "Redis file"], rows)
+           + f"\n\nMedian ratios (lower is better): SAVE {f_ratio(st['save_s'])}, load "
+             f"{f_ratio(st['load_s'])}, file size {f_ratio(st['size'])}.")
+    if d["rounds"].get("redust-rdb"):
+        rr = d["rounds"]["redust-rdb"]
+        st2 = {k: ratio_stats([(x[k], y[k]) for x, y in zip(rr, b)])
+               for k in ("save_s", "load_s", "size")}
+        out += (f" redust writing RDB against Redis: SAVE {f_ratio(st2['save_s'])}, load "
+                f"{f_ratio(st2['load_s'])}, file size {f_ratio(st2['size'])}.")
+    return out
 
 
 def render_bgsave(d):

@@ -67,6 +67,11 @@ fn snapshot_load_corpus() {
 }
 
 #[test]
+fn restore_payload_corpus() {
+    replay("restore_payload", redust::fuzz_harness::restore_payload);
+}
+
+#[test]
 fn command_sequence_corpus() {
     replay("command_sequence", redust::fuzz_harness::command_sequence);
 }

@@ -158,11 +158,14 @@ fn bad_files_are_refused_and_left_untouched() {
         raw.cmd(&[b"SET", b"a", b"1"]);
         assert_eq!(raw.cmd(&[b"SAVE"]), b"+OK\r\n");
     }
-    let rdb = std::fs::read(redis_dir.join("dump.rdb")).unwrap();
+    // A Redis RDB file loads (tests/differential_dump.rs); a damaged one is refused.
+    let mut rdb = std::fs::read(redis_dir.join("dump.rdb")).unwrap();
+    let last = rdb.len() - 1;
+    rdb[last] ^= 0x01;
     for (name, bytes, expect) in [
         ("flipped", flipped, "checksum mismatch"),
         ("truncated", truncated, "unexpected end of file"),
-        ("redis rdb", rdb, "Redis RDB file"),
+        ("redis rdb", rdb, "wrong RDB checksum"),
     ] {
         std::fs::write(dir.join("dump.rdb"), &bytes).unwrap();
         let out = start_with_snapshot(&dir);
@@ -325,7 +328,8 @@ fn full_disk_keeps_the_old_snapshot_and_a_failed_bgsave_refuses_writes() {
         }
     }
     let _guard = Unmount(&dir);
-    let ours = Server::start_in(&dir, &["--save", "3600 1000000"]);
+    // Uncompressed, so that the filled values overflow the 1 MB disk.
+    let ours = Server::start_in(&dir, &["--save", "3600 1000000", "--rdbcompression", "no"]);
     let mut raw = ours.raw();
     raw.cmd(&[b"SET", b"small", b"data"]);
     assert_eq!(raw.cmd(&[b"SAVE"]), b"+OK\r\n");

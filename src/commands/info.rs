@@ -301,6 +301,7 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             field(t, "pubsubshard_channels", srv.pubsub.shard_count());
             field(t, "latest_fork_usec", srv.persistence.latest_fork_usec);
             field(t, "total_forks", srv.persistence.total_forks);
+            field(t, "migrate_cached_sockets", srv.migrate.len());
             field(t, "tracking_total_keys", srv.tracking.total_keys());
             field(t, "tracking_total_items", srv.tracking.total_items());
             field(t, "tracking_total_prefixes", srv.tracking.total_prefixes());

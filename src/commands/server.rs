@@ -236,21 +236,28 @@ pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
         std::thread::sleep(std::time::Duration::from_secs_f64(secs));
         ctx.out.ok();
     } else if is(sub, "object") && argv.len() == 3 {
-        // Redis's shape; redust has no object addresses or serialized lengths to show.
-        let Some(encoding) = ctx.store.lookup_peek(ctx.db, argv[2]).map(|v| v.encoding()) else {
+        // The key as stored, expired or not (Redis looks in the dict directly).
+        let db = ctx.store.db(ctx.db);
+        let Some(v) = db.get(argv[2]) else {
             return ctx.out.err("no such key");
         };
-        let idle = ctx.store.db(ctx.db).idle_seconds(argv[2], ctx.store.now_ms);
-        ctx.out.simple(&format!(
-            "Value at:0x0 refcount:1 encoding:{encoding} serializedlength:0 lru:0 \
-             lru_seconds_idle:{}",
-            idle.unwrap_or(0)
-        ));
+        let mut body = Vec::new();
+        crate::persistence::rdb::encode::object(&mut body, v, ctx.srv.config.rdbcompression);
+        let now = ctx.store.now_ms;
+        let idle = db.idle_seconds(argv[2], now).unwrap_or(0);
+        let lru = u64::from(crate::store::db::lru_clock(now)).wrapping_sub(idle) & 0xFF_FFFF;
+        let line = format!(
+            "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{lru} lru_seconds_idle:{idle}",
+            v as *const _,
+            v.encoding(),
+            body.len()
+        );
+        ctx.out.simple(&line);
     } else if is(sub, "log") && argv.len() == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(argv[2]));
         ctx.out.ok();
-    } else if is(sub, "reload") && argv.len() == 2 {
-        super::persistence::debug_reload(ctx);
+    } else if is(sub, "reload") {
+        super::persistence::debug_reload(ctx, &argv[2..]);
     } else if is(sub, "config-rewrite-force-all") && argv.len() == 2 {
         // Every parameter written, defaults included (Redis's suite checks the file loads).
         match crate::config::rewrite(&ctx.srv.config, crate::config::Force::All) {

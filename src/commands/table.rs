@@ -13,10 +13,10 @@ use super::spec::{
     self, AclCategories, CommandDocs, CommandFlags, CommandMeta, KeySpec, KeySpecFlags,
 };
 use super::{
-    acl, bitfield, bits, blocking, client, config, connection, expire, function, geo, geo_search,
-    hash, hll, introspection, keys, latency, lcs, list, list_move, memory, persistence, pubsub,
-    scripting, server, set, sort, stream, string, tracking, transaction, zset, zset_ops,
-    zset_range, Ctx,
+    acl, bitfield, bits, blocking, client, config, connection, dump, expire, function, geo,
+    geo_search, hash, hll, introspection, keys, latency, lcs, list, list_move, memory, migrate,
+    persistence, pubsub, replication, scripting, server, set, sort, stream, string, tracking,
+    transaction, zset, zset_ops, zset_range, Ctx,
 };
 
 /// What the dispatcher treats specially about a command, beyond its Redis flags. Redis
@@ -426,6 +426,15 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("fcall", function::fcall),
     ("fcall_ro", function::fcall_ro),
     ("function|delete", function::delete),
+    ("function|dump", dump::function_dump),
+    ("function|restore", dump::function_restore),
+    ("dump", dump::dump),
+    ("restore", dump::restore),
+    ("restore-asking", dump::restore),
+    ("migrate", migrate::migrate),
+    ("replconf", replication::replconf),
+    ("sync", replication::sync),
+    ("psync", replication::psync),
     ("function|flush", function::flush),
     ("function|help", function::help),
     ("function|kill", function::kill),

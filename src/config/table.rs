@@ -74,6 +74,8 @@ const TLS_AUTH_CLIENTS: Choices = &[("no", 0), ("yes", 1), ("optional", 2)];
 /// `yes` and `relative` are one value; `yes` is what CONFIG GET shows.
 const OOM_SCORE_ADJ: Choices = &[("no", 0), ("yes", 1), ("relative", 1), ("absolute", 2)];
 const ACL_PUBSUB_DEFAULT: Choices = &[("allchannels", 8), ("resetchannels", 0)];
+/// What SAVE / BGSAVE / SHUTDOWN write: redust's own format or Redis's RDB.
+const SNAPSHOT_FORMAT: Choices = &[("redust", 0), ("rdb", 1)];
 const SANITIZE_DUMP_PAYLOAD: Choices = &[("no", 0), ("yes", 1), ("clients", 2)];
 const PROTECTED_ACTION: Choices = &[("no", 0), ("yes", 1), ("local", 2)];
 const CLUSTER_PREFERRED_ENDPOINT_TYPE: Choices =
@@ -185,7 +187,7 @@ config_table! {
     io_threads_do_reads: bool = false, "io-threads-do-reads", Kind::Bool, IMMUTABLE | NO_EFFECT;
     always_show_logo: bool = false, "always-show-logo", Kind::Bool, IMMUTABLE | NO_EFFECT;
     protected_mode: bool = true, "protected-mode", Kind::Bool, NONE;
-    rdbcompression: bool = true, "rdbcompression", Kind::Bool, NO_EFFECT;
+    rdbcompression: bool = true, "rdbcompression", Kind::Bool, NONE;
     rdb_del_sync_files: bool = false, "rdb-del-sync-files", Kind::Bool, NO_EFFECT;
     activerehashing: bool = true, "activerehashing", Kind::Bool, NO_EFFECT;
     stop_writes_on_bgsave_error: bool = true, "stop-writes-on-bgsave-error", Kind::Bool, NONE;
@@ -293,6 +295,10 @@ config_table! {
     oom_score_adj: String = "no".into(), "oom-score-adj", Kind::Enum(OOM_SCORE_ADJ), NO_EFFECT;
     acl_pubsub_default: String = "resetchannels".into(), "acl-pubsub-default",
         Kind::Enum(ACL_PUBSUB_DEFAULT), NONE;
+    // redust's own: the format snapshots are written in (docs/SNAPSHOT.md). Hidden, so
+    // CONFIG GET * lists what Redis lists.
+    snapshot_format: String = "redust".into(), "snapshot-format",
+        Kind::Enum(SNAPSHOT_FORMAT), HIDDEN;
     sanitize_dump_payload: String = "no".into(), "sanitize-dump-payload",
         Kind::Enum(SANITIZE_DUMP_PAYLOAD), NO_EFFECT;
     enable_protected_configs: String = "no".into(), "enable-protected-configs",

@@ -6,6 +6,7 @@
 //! the snapshot and fsyncs the directory, so a crash at any moment leaves either the old
 //! snapshot or the new one, never a torn file. A failed save removes its temp file.
 
+pub mod rdb;
 pub mod snapshot;
 pub mod snapshot_stream;
 
@@ -15,6 +16,7 @@ use std::os::fd::FromRawFd;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::config::Config;
 use crate::store::Store;
 
 /// A running background save.
@@ -115,7 +117,8 @@ pub fn temp_path(dir: &Path, pid: u32) -> PathBuf {
 }
 
 /// Writes the snapshot to `dir/filename` through a temp file. Returns bytes written.
-pub fn save(store: &Store, dir: &Path, filename: &str) -> io::Result<u64> {
+pub fn save(store: &Store, dir: &Path, config: &Config) -> io::Result<u64> {
+    let filename = config.dbfilename.as_str();
     let tmp = temp_path(dir, std::process::id());
     // The errors say which step failed and where, in Redis's words, for the log.
     let root = || {
@@ -133,7 +136,12 @@ pub fn save(store: &Store, dir: &Path, filename: &str) -> io::Result<u64> {
                 format!("Failed opening the temp RDB file {tmp_name} (in server root dir {root}) for saving"),
             )
         })?;
-        let written = snapshot::write(store, &file, store.now_ms).and_then(|bytes| {
+        let written = if config.snapshot_format == "rdb" {
+            rdb::file::write(store, &file, store.now_ms, config.rdbcompression)
+        } else {
+            snapshot::write(store, &file, store.now_ms, config.rdbcompression)
+        };
+        let written = written.and_then(|bytes| {
             file.sync_all()?;
             Ok(bytes)
         });
@@ -159,7 +167,7 @@ pub fn start_background_save(
     p: &mut Persistence,
     store: &Store,
     dir: &Path,
-    filename: &str,
+    config: &Config,
 ) -> io::Result<()> {
     /// The background save's niceness (0 is the server's; 19 the lowest priority).
     const CHILD_NICE: libc::c_int = 10;
@@ -179,7 +187,7 @@ pub fn start_background_save(
             libc::setpriority(libc::PRIO_PROCESS, 0, CHILD_NICE);
         }
         let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| save(store, dir, filename)));
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| save(store, dir, config)));
         // Like Redis, report the memory this child had to copy (pages the parent changed
         // after the fork, or that the child wrote).
         let mut w = report_write;

@@ -15,7 +15,8 @@ pub const MAGIC: &[u8; 6] = b"REDUST";
 /// ...then the format version as four ASCII digits.
 /// Version 2 added the list, hash, set and sorted-set records, version 3 streams and
 /// FUNCTION libraries; older files still load.
-pub const VERSION: u16 = 3;
+/// Version 4 LZF-compresses long strings.
+pub const VERSION: u16 = 4;
 
 /// Record opcodes.
 const OP_SELECT_DB: u8 = 0xFE;
@@ -24,6 +25,8 @@ const OP_RESIZE: u8 = 0xFB;
 const OP_EOF: u8 = 0xFF;
 /// A FUNCTION library's code (Redis's RDB_OPCODE_FUNCTION2 byte).
 const OP_FUNCTION: u8 = 0xF5;
+/// In place of a string's length: an LZF-compressed string follows (version 4).
+const OP_LZF: u8 = 0xC3;
 /// Value types.
 const TYPE_STRING: u8 = 0x00;
 const TYPE_INT: u8 = 0x01;
@@ -67,7 +70,18 @@ pub(super) fn write_len(w: &mut impl Write, n: u64) -> io::Result<()> {
     }
 }
 
-pub(super) fn write_bytes(w: &mut impl Write, b: &[u8]) -> io::Result<()> {
+/// A string: its length then its bytes; or, when `compress` and it is over 20 bytes and
+/// LZF saves at least 4 (Redis's rule for RDB strings), `0xC3 len(compressed)
+/// len(original)` then the LZF bytes (version 4).
+pub(super) fn write_str(w: &mut impl Write, b: &[u8], compress: bool) -> io::Result<()> {
+    if compress && b.len() > 20 {
+        if let Some(c) = super::rdb::lzf::compress(b, b.len() - 4) {
+            w.write_all(&[OP_LZF])?;
+            write_len(w, c.len() as u64)?;
+            write_len(w, b.len() as u64)?;
+            return w.write_all(&c);
+        }
+    }
     write_len(w, b.len() as u64)?;
     w.write_all(b)
 }
@@ -79,7 +93,9 @@ pub(super) fn write_int(w: &mut impl Write, n: i64) -> io::Result<()> {
 
 /// Writes every database of `store` to `out`. Keys already expired at `now_ms` are left
 /// out. Returns the number of bytes written.
-pub fn write(store: &Store, out: impl Write, now_ms: u64) -> io::Result<u64> {
+/// Strings over 20 bytes are LZF-compressed when `compress` (rdbcompression) and it saves
+/// space.
+pub fn write(store: &Store, out: impl Write, now_ms: u64, compress: bool) -> io::Result<u64> {
     let mut w = Checksummed {
         inner: BufWriter::with_capacity(1 << 16, out),
         crc: crc32fast::Hasher::new(),
@@ -89,7 +105,7 @@ pub fn write(store: &Store, out: impl Write, now_ms: u64) -> io::Result<u64> {
     w.write_all(format!("{VERSION:04}").as_bytes())?;
     for code in &store.libraries {
         w.write_all(&[OP_FUNCTION])?;
-        write_bytes(&mut w, code)?;
+        write_str(&mut w, code, compress)?;
     }
     for (index, db) in store.dbs().iter().enumerate() {
         if db.is_empty() {
@@ -108,7 +124,7 @@ pub fn write(store: &Store, out: impl Write, now_ms: u64) -> io::Result<u64> {
                 w.write_all(&[OP_EXPIRE_MS])?;
                 w.write_all(&deadline.to_le_bytes())?;
             }
-            write_value_with_key(&mut w, key, value)?;
+            write_value_with_key(&mut w, key, value, compress)?;
         }
     }
     w.write_all(&[OP_EOF])?;
@@ -121,52 +137,52 @@ pub fn write(store: &Store, out: impl Write, now_ms: u64) -> io::Result<u64> {
 }
 
 /// A record is its type byte, the key, then the value's payload.
-fn write_value_with_key(w: &mut impl Write, key: &[u8], v: &Value) -> io::Result<()> {
+fn write_value_with_key(w: &mut impl Write, key: &[u8], v: &Value, c: bool) -> io::Result<()> {
     match v {
         Value::Str(RString::Int(n)) => {
             w.write_all(&[TYPE_INT])?;
-            write_bytes(w, key)?;
+            write_str(w, key, c)?;
             write_int(w, *n)
         }
         Value::Str(s) => {
             w.write_all(&[TYPE_STRING])?;
-            write_bytes(w, key)?;
-            write_bytes(w, &s.as_bytes())
+            write_str(w, key, c)?;
+            write_str(w, &s.as_bytes(), c)
         }
         Value::List(l) => {
             w.write_all(&[TYPE_LIST])?;
-            write_bytes(w, key)?;
+            write_str(w, key, c)?;
             write_len(w, l.len() as u64)?;
-            l.items.iter().try_for_each(|e| write_bytes(w, e))
+            l.items.iter().try_for_each(|e| write_str(w, e, c))
         }
         Value::Hash(h) => {
             w.write_all(&[TYPE_HASH])?;
-            write_bytes(w, key)?;
+            write_str(w, key, c)?;
             write_len(w, h.len() as u64)?;
             h.iter().try_for_each(|(f, v)| {
-                write_bytes(w, f)?;
-                write_bytes(w, v)
+                write_str(w, f, c)?;
+                write_str(w, v, c)
             })
         }
         Value::Set(s) => {
             w.write_all(&[TYPE_SET])?;
-            write_bytes(w, key)?;
+            write_str(w, key, c)?;
             write_len(w, s.len() as u64)?;
-            s.members().iter().try_for_each(|m| write_bytes(w, m))
+            s.members().iter().try_for_each(|m| write_str(w, m, c))
         }
         Value::ZSet(z) => {
             w.write_all(&[TYPE_ZSET])?;
-            write_bytes(w, key)?;
+            write_str(w, key, c)?;
             write_len(w, z.len() as u64)?;
             z.iter().try_for_each(|(m, score)| {
-                write_bytes(w, m)?;
+                write_str(w, m, c)?;
                 w.write_all(&score.to_bits().to_le_bytes())
             })
         }
         Value::Stream(s) => {
             w.write_all(&[TYPE_STREAM])?;
-            write_bytes(w, key)?;
-            super::snapshot_stream::write_stream(w, s)
+            write_str(w, key, c)?;
+            super::snapshot_stream::write_stream(w, s, c)
         }
     }
 }
@@ -198,6 +214,8 @@ pub(super) struct Source<R: Read> {
     inner: BufReader<R>,
     offset: u64,
     crc: crc32fast::Hasher,
+    /// The file's version has LZF strings (4 and later).
+    lzf: bool,
 }
 
 impl<R: Read> Source<R> {
@@ -230,6 +248,10 @@ impl<R: Read> Source<R> {
 
     pub(super) fn len(&mut self) -> Result<u64, LoadError> {
         let first = self.byte()?;
+        self.len_from(first)
+    }
+
+    fn len_from(&mut self, first: u8) -> Result<u64, LoadError> {
         match first >> 6 {
             0 => Ok(u64::from(first & 0x3f)),
             1 => Ok(u64::from(first & 0x3f) << 8 | u64::from(self.byte()?)),
@@ -250,7 +272,32 @@ impl<R: Read> Source<R> {
     /// A length-prefixed string into `out` (cleared first), read in chunks so that the
     /// declared length is never allocated before the bytes are there.
     pub(super) fn bytes_into(&mut self, out: &mut Vec<u8>) -> Result<(), LoadError> {
-        let n = self.len()?;
+        let first = self.byte()?;
+        if first == OP_LZF && self.lzf {
+            let clen = self.len()?;
+            let ulen = self.len()?;
+            // LZF expands at most 88 times: a larger claim is corruption, refused before
+            // anything is allocated for it.
+            let max = clen.saturating_mul(super::rdb::lzf::MAX_RATIO as u64);
+            if ulen == 0 || ulen > max {
+                return self.fail("invalid compressed string length");
+            }
+            let mut c = Vec::new();
+            self.read_chunks(&mut c, clen)?;
+            return match super::rdb::lzf::decompress(&c, ulen as usize) {
+                Some(v) => {
+                    *out = v;
+                    Ok(())
+                }
+                None => self.fail("invalid compressed string"),
+            };
+        }
+        let n = self.len_from(first)?;
+        self.read_chunks(out, n)
+    }
+
+    /// `n` bytes into `out` (cleared first), in chunks as they arrive.
+    fn read_chunks(&mut self, out: &mut Vec<u8>, n: u64) -> Result<(), LoadError> {
         out.clear();
         let mut left = n;
         while left > 0 {
@@ -262,6 +309,20 @@ impl<R: Read> Source<R> {
         }
         Ok(())
     }
+}
+
+/// Reads as many bytes as `buf` holds, or fewer at the end of the input.
+fn read_up_to(input: &mut impl Read, buf: &mut [u8]) -> usize {
+    let mut got = 0;
+    while got < buf.len() {
+        match input.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    got
 }
 
 /// Reads a collection's elements. The declared count is never used to preallocate: each
@@ -340,20 +401,32 @@ pub fn load(
     store: &mut Store,
     now_ms: u64,
 ) -> Result<Loaded, LoadError> {
+    let mut input = input;
+    let mut magic = [0u8; 5];
+    let got = read_up_to(&mut input, &mut magic);
+    if got == 5 && &magic == b"REDIS" {
+        // A Redis RDB file: its own loader, from the first byte.
+        return super::rdb::file::load(
+            io::Read::chain(&magic[..], input),
+            input_len,
+            store,
+            now_ms,
+        )
+        .map_err(|e| LoadError {
+            offset: e.offset,
+            what: format!("RDB file: {}", e.what),
+        });
+    }
+    let input = io::Read::chain(&magic[..got], input);
     let mut src = Source {
         inner: BufReader::with_capacity(1 << 16, input),
         offset: 0,
         crc: crc32fast::Hasher::new(),
+        lzf: false,
     };
     let mut header = [0u8; 10];
     src.exact(&mut header)
         .or_else(|_| src.fail("file too short for a snapshot header"))?;
-    if &header[..5] == b"REDIS" {
-        return Err(LoadError {
-            offset: 0,
-            what: "this is a Redis RDB file, not a redust snapshot (redust cannot read RDB)".into(),
-        });
-    }
     if &header[..6] != MAGIC {
         return Err(LoadError {
             offset: 0,
@@ -380,6 +453,7 @@ pub fn load(
             })
         }
     };
+    src.lzf = version >= 4;
     let mut loaded = Loaded::default();
     // Scratch buffers reused for every key and value: the stored copies are made once.
     let (mut key, mut raw) = (Vec::new(), Vec::new());
@@ -491,159 +565,5 @@ pub fn load(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample() -> Store {
-        let mut s = Store::new(16);
-        s.load(0, b"plain", Value::string(b"hello"), Ttl::Clear, 0);
-        s.load(0, b"int", Value::string(b"-12345"), Ttl::Clear, 0);
-        s.load(0, b"big", Value::string(&vec![7u8; 100_000]), Ttl::Clear, 0);
-        s.load(
-            0,
-            b"\x00bin\xff",
-            Value::string(b"\r\n\x00"),
-            Ttl::At(u64::MAX / 2),
-            0,
-        );
-        s.load(3, b"other-db", Value::string(b"x"), Ttl::Clear, 0);
-        s.load(0, b"gone", Value::string(b"x"), Ttl::At(5), 0);
-        s
-    }
-
-    /// Every record kind, small enough to corrupt at each byte (the 32-bit length form
-    /// included: one 20 KB value).
-    fn small_sample() -> Store {
-        let mut s = Store::new(16);
-        s.load(0, b"plain", Value::string(b"hello"), Ttl::Clear, 0);
-        s.load(0, b"int", Value::string(b"-12345"), Ttl::Clear, 0);
-        s.load(0, b"mid", Value::string(&vec![7u8; 20_000]), Ttl::Clear, 0);
-        s.load(
-            0,
-            b"\x00bin",
-            Value::string(b"\r\n"),
-            Ttl::At(u64::MAX / 2),
-            0,
-        );
-        s.load(3, b"other-db", Value::string(b"x"), Ttl::Clear, 0);
-        let stream = crate::persistence::snapshot_stream::tests::sample_stream();
-        s.load(2, b"stream", Value::Stream(Box::new(stream)), Ttl::Clear, 0);
-        s
-    }
-
-    fn roundtrip(s: &Store) -> (Store, Loaded) {
-        let mut buf = Vec::new();
-        write(s, &mut buf, 10).unwrap();
-        let mut t = Store::new(16);
-        let loaded = load(&buf[..], None, &mut t, 10).unwrap();
-        (t, loaded)
-    }
-
-    #[test]
-    fn round_trip_keeps_values_encodings_and_deadlines() {
-        let s = sample();
-        let (t, loaded) = roundtrip(&s);
-        assert_eq!(loaded.keys, 5);
-        for (i, db) in s.dbs().iter().enumerate() {
-            for (k, v) in db.entries() {
-                if k == b"gone" {
-                    assert!(t.db(i).get(k).is_none());
-                    continue;
-                }
-                assert_eq!(t.db(i).get(k), Some(v), "{k:?}");
-                assert_eq!(t.db(i).deadline(k), db.deadline(k));
-            }
-        }
-        assert_eq!(t.db(0).get(b"int").unwrap().encoding(), "int");
-    }
-
-    #[test]
-    fn collections_round_trip_with_their_encodings() {
-        let limits = crate::store::types::Limits::default();
-        let mut s = Store::new(16);
-        let mut l = List::new();
-        l.items
-            .extend([b"a".to_vec(), b"".to_vec(), b"\x00\xff".to_vec()]);
-        s.load(0, b"list", Value::List(Box::new(l)), Ttl::Clear, 0);
-        let mut small = Hash::default();
-        small.insert(b"f", b"v", &limits);
-        s.load(
-            0,
-            b"hash",
-            Value::Hash(Box::new(small)),
-            Ttl::At(u64::MAX / 2),
-            0,
-        );
-        let mut big = Hash::default();
-        for i in 0..600 {
-            big.insert(format!("f{i}").as_bytes(), b"v", &limits);
-        }
-        s.load(0, b"bighash", Value::Hash(Box::new(big)), Ttl::Clear, 0);
-        let mut ints = Set::default();
-        ints.insert(b"1", &limits);
-        ints.insert(b"-7", &limits);
-        s.load(0, b"ints", Value::Set(Box::new(ints)), Ttl::Clear, 0);
-        let mut words = Set::default();
-        words.insert(b"x", &limits);
-        s.load(1, b"words", Value::Set(Box::new(words)), Ttl::Clear, 0);
-        let mut z = ZSet::default();
-        z.insert(b"m", 1.5, &limits);
-        z.insert(b"n", f64::NEG_INFINITY, &limits);
-        s.load(1, b"z", Value::ZSet(Box::new(z)), Ttl::Clear, 0);
-        let (t, loaded) = roundtrip(&s);
-        assert_eq!(loaded.keys, 6);
-        for (i, db) in s.dbs().iter().enumerate() {
-            for (k, v) in db.entries() {
-                let got = t.db(i).get(k).unwrap();
-                assert_eq!(got, v, "{k:?}");
-                assert_eq!(got.encoding(), v.encoding(), "{k:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn every_flipped_byte_is_refused() {
-        let mut buf = Vec::new();
-        write(&small_sample(), &mut buf, 10).unwrap();
-        // Every byte outside the long value, and a stride through it.
-        for i in (0..buf.len()).filter(|i| *i < 60 || *i > buf.len() - 80 || i % 997 == 0) {
-            let mut bad = buf.clone();
-            bad[i] ^= 0x20;
-            let mut t = Store::new(16);
-            assert!(
-                load(&bad[..], None, &mut t, 10).is_err(),
-                "flip at {i} accepted"
-            );
-        }
-    }
-
-    #[test]
-    fn every_truncation_is_refused() {
-        let mut buf = Vec::new();
-        write(&small_sample(), &mut buf, 10).unwrap();
-        for n in (0..buf.len()).filter(|i| *i < 60 || *i > buf.len() - 80 || i % 997 == 0) {
-            let mut t = Store::new(16);
-            let err = load(&buf[..n], None, &mut t, 10).unwrap_err();
-            assert!(err.offset <= n as u64, "{err}");
-        }
-    }
-
-    #[test]
-    fn redis_rdb_and_future_versions_are_named() {
-        let mut t = Store::new(16);
-        let err = load(&b"REDIS0010\xfa\x09redis-ver"[..], None, &mut t, 0).unwrap_err();
-        assert!(err.what.contains("Redis RDB file"), "{err}");
-        let err = load(&b"REDUST9999\xff\0\0\0\0"[..], None, &mut t, 0).unwrap_err();
-        assert!(err.what.contains("newer"), "{err}");
-    }
-
-    #[test]
-    fn huge_declared_lengths_allocate_nothing() {
-        // SELECT 0, then a string key claiming 2^63 bytes, then nothing.
-        let mut f = b"REDUST0001\xfe\x00\x00\x81".to_vec();
-        f.extend_from_slice(&(1u64 << 63).to_be_bytes());
-        let mut t = Store::new(16);
-        let err = load(&f[..], None, &mut t, 0).unwrap_err();
-        assert!(err.what.contains("truncated"), "{err}");
-    }
-}
+#[path = "snapshot_tests.rs"]
+mod tests;

@@ -8,7 +8,7 @@
 
 use std::io::{self, Read, Write};
 
-use super::snapshot::{write_bytes, write_int, write_len, LoadError, Source};
+use super::snapshot::{write_int, write_len, write_str, LoadError, Source};
 use crate::store::types::stream::{Group, Nack, Stream, StreamId, INVALID_ENTRIES_READ};
 use crate::store::Value;
 
@@ -18,7 +18,7 @@ fn write_id(w: &mut impl Write, id: StreamId) -> io::Result<()> {
 }
 
 /// Writes a stream's payload (after the record type and key).
-pub(super) fn write_stream(w: &mut impl Write, s: &Stream) -> io::Result<()> {
+pub(super) fn write_stream(w: &mut impl Write, s: &Stream, c: bool) -> io::Result<()> {
     write_len(w, s.node_count() as u64)?;
     for (master, node) in s.nodes() {
         let offsets = node.offsets(master);
@@ -29,8 +29,8 @@ pub(super) fn write_stream(w: &mut impl Write, s: &Stream) -> io::Result<()> {
             w.write_all(&[u8::from(e.deleted)])?;
             write_len(w, e.len() as u64)?;
             for (f, v) in e.fields() {
-                write_bytes(w, f)?;
-                write_bytes(w, v)?;
+                write_str(w, f, c)?;
+                write_str(w, v, c)?;
             }
         }
     }
@@ -39,20 +39,20 @@ pub(super) fn write_stream(w: &mut impl Write, s: &Stream) -> io::Result<()> {
     write_len(w, s.entries_added)?;
     write_len(w, s.groups.len() as u64)?;
     for (name, g) in &s.groups {
-        write_bytes(w, name)?;
+        write_str(w, name, c)?;
         write_id(w, g.last_id)?;
         write_int(w, g.entries_read)?;
         write_len(w, g.consumers.len() as u64)?;
-        for (cname, c) in &g.consumers {
-            write_bytes(w, cname)?;
-            write_len(w, c.seen_time)?;
+        for (cname, consumer) in &g.consumers {
+            write_str(w, cname, c)?;
+            write_len(w, consumer.seen_time)?;
         }
         write_len(w, g.pel.len() as u64)?;
         for (id, nack) in &g.pel {
             write_id(w, *id)?;
             write_len(w, nack.delivery_time)?;
             write_len(w, nack.delivery_count)?;
-            write_bytes(w, &nack.consumer)?;
+            write_str(w, &nack.consumer, c)?;
         }
     }
     Ok(())
@@ -195,7 +195,7 @@ pub(super) mod tests {
         let s = sample_stream();
         store.load(1, b"s", Value::Stream(Box::new(s.clone())), Ttl::Clear, 0);
         let mut buf = Vec::new();
-        super::super::snapshot::write(&store, &mut buf, 0).unwrap();
+        super::super::snapshot::write(&store, &mut buf, 0, true).unwrap();
         let mut back = Store::new(4);
         super::super::snapshot::load(&buf[..], None, &mut back, 0).unwrap();
         let Some(Value::Stream(t)) = back.db(1).get(b"s") else {

@@ -334,6 +334,13 @@ impl Functions {
         true
     }
 
+    /// The name a library's code declares in its `#!` line, if it reads.
+    pub fn library_name(code: &[u8]) -> Option<String> {
+        metadata(code)
+            .ok()
+            .map(|md| String::from_utf8_lossy(&md.name).into_owned())
+    }
+
     /// The code of every library, as the snapshot saves it.
     pub fn codes(&self) -> Vec<Vec<u8>> {
         self.libraries.values().map(|l| l.code.clone()).collect()

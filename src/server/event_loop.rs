@@ -218,6 +218,9 @@ impl Server {
             }
         }
 
+        // MIGRATE connections unused for 10 s are closed.
+        self.state.migrate.close_idle(now);
+
         // Query buffers give back room they no longer need.
         for (_, c) in self.state.clients.iter_mut() {
             c.resize_query_buffer(now);
@@ -300,8 +303,7 @@ impl Server {
         let p = &mut state.persistence;
         if p.scheduled || p.rules_due(&state.config.save.0, &self.store) {
             p.scheduled = false;
-            let result =
-                persistence::start_background_save(p, &self.store, dir, &state.config.dbfilename);
+            let result = persistence::start_background_save(p, &self.store, dir, &state.config);
             state.latency.add_sample_if_needed(
                 state.config.latency_monitor_threshold,
                 "fork",
@@ -394,7 +396,7 @@ impl Server {
             return true;
         }
         log::info!("Saving the final snapshot before exiting.");
-        match persistence::save(&self.store, dir, &self.state.config.dbfilename) {
+        match persistence::save(&self.store, dir, &self.state.config) {
             Ok(_) => {
                 log::info!("DB saved on disk");
                 true

@@ -115,6 +115,8 @@ pub struct ServerState {
     pub tracking: crate::pubsub::tracking::Tracking,
     /// Lua scripting: the engine, the script cache.
     pub scripting: crate::scripting::Scripting,
+    /// MIGRATE's cached connections to target servers.
+    pub migrate: crate::commands::migrate::Cache,
     /// The loop's poll (None for a server without sockets: tests, the fuzz harness). It
     /// lives here so that a busy script can serve other clients while it runs.
     pub poll: Option<mio::Poll>,
@@ -181,6 +183,7 @@ impl ServerState {
             pubsub: Default::default(),
             tracking: Default::default(),
             scripting: Default::default(),
+            migrate: Default::default(),
             poll: None,
             read_buf: vec![0; client_io::READ_SIZE].into_boxed_slice(),
             process: Default::default(),

@@ -152,6 +152,29 @@ impl Db {
         Some(u64::from(idle))
     }
 
+    /// Sets the access history RESTORE's IDLETIME / FREQ give (objectSetLRUOrLFU): under an
+    /// LFU policy the counter, else the last access `idle` seconds ago.
+    pub fn set_access(&mut self, key: &[u8], idle: Option<u64>, freq: Option<u8>, access: Access) {
+        let Some(e) = self.keys.get_mut(key) else {
+            return;
+        };
+        if access.lfu.is_some() {
+            if let Some(f) = freq {
+                e.freq = f;
+                e.freq_minutes = minutes(access.now_ms);
+            }
+        } else if let Some(idle) = idle {
+            let now = u64::from(lru_clock(access.now_ms));
+            let max = u64::from(LRU_CLOCK_MAX);
+            e.lru = if idle <= now {
+                now - idle
+            } else {
+                // Redis wraps around the 24-bit clock the same way.
+                (max - (idle - now) % max) % max
+            } as u32;
+        }
+    }
+
     /// The key's LFU counter after decay (OBJECT FREQ).
     pub fn frequency(&self, key: &[u8], now_ms: u64, decay_minutes: u32) -> Option<u8> {
         self.keys

@@ -452,6 +452,12 @@ impl Store {
         self.dbs[db].insert_at(key, value, ttl, now_ms);
     }
 
+    /// Sets a key's access history (RESTORE IDLETIME / FREQ).
+    pub fn set_access(&mut self, db: usize, key: &[u8], idle: Option<u64>, freq: Option<u8>) {
+        let access = self.access();
+        self.dbs[db].set_access(key, idle, freq, access);
+    }
+
     /// Prepares `db` for `keys` keys, `expires` with a deadline (snapshot loading).
     pub fn reserve(&mut self, db: usize, keys: usize, expires: usize) {
         self.dbs[db].reserve(keys, expires);

@@ -194,8 +194,9 @@ impl Node {
         pos
     }
 
-    /// The master fields.
-    fn master_fields(&self) -> impl Iterator<Item = &[u8]> {
+    /// The master fields (the first entry's field names; RDB writes them in the node's
+    /// master entry).
+    pub fn master_fields(&self) -> impl Iterator<Item = &[u8]> {
         let mut pos = 0;
         let n = get_varint(&self.data, &mut pos);
         let data = &self.data;

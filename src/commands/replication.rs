@@ -1,0 +1,126 @@
+//! REPLCONF, SYNC and PSYNC: enough of the replication handshake for `redis-cli --rdb` to
+//! fetch an RDB snapshot, and for a redis-server replica (REPLICAOF) to load one. The RDB is
+//! produced by a forked child, as BGSAVE's is, and written by that child straight to the
+//! client's socket; no command stream follows (redust has no replication backlog), so a
+//! replica holds the data as of its sync.
+
+use std::os::fd::AsRawFd;
+
+use super::{is, Ctx};
+use crate::persistence::rdb;
+
+/// REPLCONF option value ...
+pub fn replconf(ctx: &mut Ctx, argv: &[&[u8]]) {
+    if argv.len().is_multiple_of(2) {
+        return ctx.syntax_error();
+    }
+    for pair in argv[1..].chunks(2) {
+        let opt = pair[0];
+        if is(opt, "ack") || is(opt, "fack") || is(opt, "getack") {
+            // Acknowledgements get no reply.
+            return;
+        }
+        let known = [
+            "listening-port",
+            "ip-address",
+            "capa",
+            "rdb-only",
+            "rdb-filter-only",
+        ];
+        if !known.iter().any(|k| is(opt, k)) {
+            return ctx.out.err(&format!(
+                "Unrecognized REPLCONF option: {}",
+                String::from_utf8_lossy(opt)
+            ));
+        }
+    }
+    ctx.out.ok();
+}
+
+/// SYNC
+pub fn sync(ctx: &mut Ctx, _argv: &[&[u8]]) {
+    full_sync(ctx, Vec::new());
+}
+
+/// PSYNC replicationid offset: always a full resynchronisation.
+pub fn psync(ctx: &mut Ctx, _argv: &[&[u8]]) {
+    let id: String = (0..40)
+        .map(|_| char::from(b"0123456789abcdef"[(ctx.store.rng.next_u64() % 16) as usize]))
+        .collect();
+    full_sync(ctx, format!("+FULLRESYNC {id} 0\r\n").into_bytes());
+}
+
+/// Forks a child that writes `prefix`, then the RDB as a `$<len>` bulk, to the caller's
+/// socket. The child forks again and exits at once, so the parent reaps it immediately
+/// and the grandchild (owned by init once it finishes) never needs reaping.
+fn full_sync(ctx: &mut Ctx, prefix: Vec<u8>) {
+    let Some(fd) = ctx
+        .srv
+        .clients
+        .get(ctx.caller)
+        .and_then(|c| c.stream.as_ref())
+        .map(|s| s.as_raw_fd())
+    else {
+        return ctx.out.err("SYNC needs a connection");
+    };
+    // Replies not yet sent (earlier commands of the same read) go first, from the child.
+    let mut head = ctx.out.buf.split_off(ctx.out.sent);
+    head.extend_from_slice(&prefix);
+    let compress = ctx.srv.config.rdbcompression;
+    let store = &*ctx.store;
+    // SAFETY: fork in a single-threaded process; the child only writes to a socket it
+    // inherited and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return ctx.out.err("Unable to perform background save");
+    }
+    if pid == 0 {
+        // SAFETY: as above; the intermediate child exits at once.
+        let grandchild = unsafe { libc::fork() };
+        if grandchild != 0 {
+            // SAFETY: the intermediate child leaves at once, running nothing of the parent's.
+            unsafe { libc::_exit(0) };
+        }
+        let mut body = Vec::new();
+        let ok = rdb::file::write(store, &mut body, store.now_ms, compress).is_ok();
+        if ok {
+            head.extend_from_slice(format!("${}\r\n", body.len()).as_bytes());
+            write_all(fd, &head);
+            write_all(fd, &body);
+        }
+        // SAFETY: leave without running the parent's destructors or atexit handlers.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for the intermediate child, which exits right after forking.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    ctx.srv.persistence.total_forks += 1;
+    log::info!("Replica (or redis-cli --rdb) asked for a full synchronization: sending an RDB");
+}
+
+/// Writes everything to a non-blocking socket, waiting with poll while it is full.
+fn write_all(fd: i32, mut data: &[u8]) {
+    while !data.is_empty() {
+        // SAFETY: `data` is a valid buffer for its length; fd is the inherited socket.
+        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+        if n > 0 {
+            data = &data[n as usize..];
+            continue;
+        }
+        let err = std::io::Error::last_os_error();
+        match err.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted => {
+                let mut p = libc::pollfd {
+                    fd,
+                    events: libc::POLLOUT,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd; waits up to a minute for room.
+                if unsafe { libc::poll(&mut p, 1, 60_000) } <= 0 {
+                    return;
+                }
+            }
+            _ => return,
+        }
+    }
+}
