@@ -375,7 +375,7 @@ fn run(
         ..
     } = ctx;
     let nanos = started.elapsed().as_nanos() as u64;
-    let failed = !out.error_codes.is_empty();
+    let failed = !out.error_codes.is_empty() || std::mem::take(&mut out.failed_uncounted);
     srv.stats.count_errors(&mut out.error_codes);
     Ran {
         db,

@@ -37,6 +37,10 @@ pub struct Reply {
     /// Error codes (`ERR`, `WRONGTYPE`, ...) of the error replies written since the dispatcher
     /// last looked; they feed INFO errorstats.
     pub error_codes: Vec<String>,
+    /// An error reply was written that errorstats must not count (a script's error from a
+    /// command that counted it already) but that still fails the command (Redis's
+    /// ERR_REPLY_FLAG_NO_STATS_UPDATE).
+    pub failed_uncounted: bool,
     /// Spans of `buf` written as pushes (pub/sub frames) during the current command: CLIENT
     /// REPLY OFF / SKIP drop the command's reply but not these, as Redis's CLIENT_PUSHING.
     pub push_spans: Vec<(usize, usize)>,

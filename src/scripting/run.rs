@@ -220,10 +220,15 @@ pub fn invoke(ctx: &mut Ctx, inv: Invocation) {
     }
 }
 
-/// Forgets the last `n` error codes of `out` (errors counted already).
+/// Forgets the last `n` error codes of `out` (errors counted already), still failing the
+/// command.
 fn uncount(out: &mut Reply, n: usize) {
     let keep = out.error_codes.len().saturating_sub(n);
     out.error_codes.truncate(keep);
+    // The command still failed (afterErrorReply counts it for the command itself).
+    if n > 0 {
+        out.failed_uncounted = true;
+    }
 }
 
 /// scriptPrepareForRun's refusals.
