@@ -1454,9 +1454,11 @@ def render_memory(d):
         [f"used_memory, {d['keys']:,} keys", f_mb(a["used"]), f_mb(b["used"]), ""],
         ["redis-cli --pipe load time", f"{a['load_pipe_s']:.2f} s", f"{b['load_pipe_s']:.2f} s",
          f"{a['load_pipe_s'] / b['load_pipe_s']:.2f}"],
-        [f"redis-cli --pipe, {d['keys']:,} ECHOs (bulk replies)", f"{a['echo_pipe_s']:.2f} s",
-         f"{b['echo_pipe_s']:.2f} s", f"{a['echo_pipe_s'] / b['echo_pipe_s']:.2f}"],
     ]
+    if "echo_pipe_s" in a and "echo_pipe_s" in b:
+        rows.append([f"redis-cli --pipe, {d['keys']:,} ECHOs (bulk replies)",
+                     f"{a['echo_pipe_s']:.2f} s", f"{b['echo_pipe_s']:.2f} s",
+                     f"{a['echo_pipe_s'] / b['echo_pipe_s']:.2f}"])
     return table(["", "redust", "Redis", "ratio (lower is better)"], rows)
 
 

@@ -734,7 +734,7 @@ pub fn lookup_name(name: &[u8]) -> Option<&'static Command> {
 /// The command (or subcommand) argv calls, and whether it is a subcommand. A container
 /// called with an unknown subcommand gives None.
 pub fn lookup(argv: &[&[u8]]) -> Option<(&'static Command, bool)> {
-    let cmd = lookup_name(argv[0])?;
+    let cmd = lookup_name(argv.first()?)?;
     if cmd.subcommands.is_empty() || argv.len() < 2 {
         return Some((cmd, false));
     }

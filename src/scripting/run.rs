@@ -153,8 +153,13 @@ pub fn invoke(ctx: &mut Ctx, inv: Invocation) {
         killed: false,
         timed_out: false,
         caller: ctx.caller,
-        // Filled when the script turns busy: only then can anyone look at it.
-        command: Vec::new(),
+        // Needed while the script runs only by client tracking (the keys its caller named)
+        // and, once the script turns busy, by FUNCTION STATS (filled then).
+        command: if ctx.srv.clients[ctx.caller].tracking.on {
+            inv.command.iter().map(|a| a.to_vec()).collect()
+        } else {
+            Vec::new()
+        },
         swept: false,
     });
     let mut rc = RunCtx {
@@ -344,7 +349,9 @@ pub(super) fn check_interrupt(rc: &mut RunCtx) -> bool {
     };
     if !r.timed_out && r.started.elapsed().as_millis() as i64 >= threshold {
         r.timed_out = true;
-        r.command = rc.command.iter().map(|a| a.to_vec()).collect();
+        if r.command.is_empty() {
+            r.command = rc.command.iter().map(|a| a.to_vec()).collect();
+        }
         log::warn!(
             "Slow script detected: still in execution after {} milliseconds. You can try killing the script using the {} command. Script name is: {}.",
             r.started.elapsed().as_millis(),
