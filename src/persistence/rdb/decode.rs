@@ -132,7 +132,10 @@ impl<R: Read> Reader<R> {
             Err(3) => {
                 let clen = self.length()?;
                 let ulen = self.length()?;
-                if ulen == 0 || ulen > clen.saturating_mul(lzf::MAX_RATIO as u64) + 64 {
+                let most = clen
+                    .saturating_mul(lzf::MAX_RATIO as u64)
+                    .saturating_add(64);
+                if ulen == 0 || ulen > most {
                     return self.fail("invalid LZF string length");
                 }
                 let c = self.raw(clen)?;
