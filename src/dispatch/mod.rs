@@ -231,6 +231,7 @@ pub fn call(
     // ... and is measured for the latency histogram and monitor then (call_served).
     let measured = blocked.is_none();
     srv.stats.total_commands += 1;
+    let tracking = srv.config.latency_tracking;
     let stat = srv.stats.command(cmd.id);
     stat.calls += 1;
     stat.usec += micros;
@@ -238,7 +239,10 @@ pub fn call(
         stat.failed_calls += 1;
     }
     if measured {
-        record_latency(srv, cmd, nanos, store.now_ms);
+        if tracking {
+            stat.record_latency(nanos);
+        }
+        monitor_latency(srv, cmd, nanos, store.now_ms);
     }
     // Secrets the handler redacted (AUTH's password ...) show as `(redacted)` in the slow
     // log and MONITOR, as in Redis.
@@ -306,18 +310,10 @@ pub fn call(
     }
 }
 
-/// Feeds a call's duration to its command's latency histogram (latency-tracking) and,
-/// past latency-monitor-threshold, to the latency monitor's `command` or `fast-command`
-/// event.
+/// Feeds a call's duration, past latency-monitor-threshold, to the latency monitor's
+/// `command` or `fast-command` event.
 #[inline]
-fn record_latency(srv: &mut ServerState, cmd: &Command, nanos: u64, now_ms: u64) {
-    if srv.config.latency_tracking {
-        srv.stats
-            .command(cmd.id)
-            .histogram
-            .get_or_insert_with(Default::default)
-            .record(nanos);
-    }
+fn monitor_latency(srv: &mut ServerState, cmd: &Command, nanos: u64, now_ms: u64) {
     let threshold = srv.config.latency_monitor_threshold;
     if threshold > 0 {
         let event = if cmd.flags.contains(CommandFlags::FAST) {
@@ -418,17 +414,21 @@ pub fn call_served(
         ..
     } = run(store, srv, out, served.client, served.db, serve);
     let micros = nanos / 1000;
+    let tracking = srv.config.latency_tracking;
+    let stat = srv.stats.command(served.command);
+    stat.usec += micros;
+    if failed {
+        stat.failed_calls += 1;
+    }
+    if tracking {
+        stat.record_latency(nanos);
+    }
     if let Some(cmd) = table::table()
         .names
         .get(served.command)
         .and_then(|n| table::lookup_full(n.as_bytes()))
     {
-        record_latency(srv, cmd, nanos, store.now_ms);
-    }
-    let stat = srv.stats.command(served.command);
-    stat.usec += micros;
-    if failed {
-        stat.failed_calls += 1;
+        monitor_latency(srv, cmd, nanos, store.now_ms);
     }
     if srv.clients[served.client].reply_mode == ReplyMode::Off {
         drop_reply(out, reply_start);

@@ -30,10 +30,16 @@ fn evictable(c: &super::Client) -> bool {
 
 impl ServerState {
     /// Counts client `key`'s memory again (its buffers in place), for client eviction.
+    /// Without maxmemory-clients this is one comparison, inlined into the I/O path.
+    #[inline(always)]
     pub fn note_client_memory(&mut self, key: ClientId) {
-        if self.config.maxmemory_clients == 0 {
-            return;
+        if self.config.maxmemory_clients != 0 {
+            self.recount_client_memory(key);
         }
+    }
+
+    #[inline(never)]
+    fn recount_client_memory(&mut self, key: ClientId) {
         let Some(c) = self.clients.get_mut(key) else {
             return;
         };
@@ -56,8 +62,15 @@ impl ServerState {
 
     /// Closes the largest evictable clients while together they hold the limit or more
     /// (they are marked to close, and are closed before the loop sleeps). Returns whether
-    /// any was.
+    /// any was. Without maxmemory-clients this is one comparison, inlined into the I/O
+    /// path (the eviction itself is out of line: its frame would cost every caller).
+    #[inline(always)]
     pub fn evict_clients(&mut self) -> bool {
+        self.config.maxmemory_clients != 0 && self.evict_clients_over_limit()
+    }
+
+    #[inline(never)]
+    fn evict_clients_over_limit(&mut self) -> bool {
         let limit = limit(&self.config);
         if limit == 0 || (self.clients_mem < limit && !self.clients_mem_stale) {
             return false;

@@ -33,6 +33,10 @@ const QUERY_READ_ROOM: usize = 16 * 1024;
 /// so the check after each command costs one comparison.
 const OUTPUT_CHECK_ABOVE: usize = 16 * 1024;
 
+/// The most arguments the argv allocation kept between batches holds (a command with more
+/// allocates its own).
+const SPARE_ARGV_MAX: usize = 256;
+
 /// Arguments from this size on are read into a buffer made for them (Redis's
 /// PROTO_MBULK_BIG_ARG).
 const BIG_ARG: usize = 32 * 1024;
@@ -202,8 +206,8 @@ impl Io<'_> {
         reply.limit = state.config.client_output_buffer_limit.0[class].hard as usize;
         let mut pos = c.input_pos;
         let mut pending = c.has_pending_command;
-        // One argv allocation reused for every command of the batch.
-        let mut spare: Vec<&[u8]> = Vec::new();
+        // One argv allocation reused for every command of the batch, and the next batch's.
+        let mut spare: Vec<&[u8]> = recycle(mem::take(&mut state.spare_argv));
         loop {
             let c = &mut state.clients[key];
             if c.blocked.is_some() || c.close_after_reply || c.close_asap {
@@ -289,7 +293,9 @@ impl Io<'_> {
                 }
             }
         }
-        drop(spare);
+        if spare.capacity() <= SPARE_ARGV_MAX {
+            state.spare_argv = recycle(spare);
+        }
         let c = &mut state.clients[key];
         let mut input = input;
         // Bytes before the command in progress are no longer needed.

@@ -145,6 +145,9 @@ pub struct ServerState {
     /// Every client must be counted again before client eviction trusts `clients_mem`
     /// (the limit or a client's NO-EVICT changed, the cron's periodic recount).
     pub clients_mem_stale: bool,
+    /// The argv allocation command batches reuse (empty between them), so that a read of
+    /// one command does not allocate one.
+    pub spare_argv: Vec<&'static [u8]>,
 }
 
 impl ServerState {
@@ -195,6 +198,7 @@ impl ServerState {
             memory_startup: 0,
             clients_mem: 0,
             clients_mem_stale: false,
+            spare_argv: Vec::new(),
         }
     }
 

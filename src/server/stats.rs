@@ -14,6 +14,17 @@ pub struct CommandStat {
     pub histogram: Option<super::latency::Histogram>,
 }
 
+impl CommandStat {
+    /// Feeds one call's duration to the latency histogram (latency-tracking), making it on
+    /// the first call measured.
+    #[inline]
+    pub fn record_latency(&mut self, nanos: u64) {
+        self.histogram
+            .get_or_insert_with(Default::default)
+            .record(nanos);
+    }
+}
+
 /// How many samples the instantaneous metrics average over (Redis: 16, one per 100 ms).
 const SAMPLES: usize = 16;
 
@@ -93,6 +104,7 @@ impl Stats {
     }
 
     /// The counters of the command with `id`.
+    #[inline]
     pub fn command(&mut self, id: usize) -> &mut CommandStat {
         if id >= self.commandstats.len() {
             self.commandstats.resize(id + 1, CommandStat::default());
