@@ -213,6 +213,7 @@ impl Db {
     /// Stores `value` at `key` as a command's write: a new key starts with the access time
     /// of `access`, an existing one is touched as a lookup would (one hash lookup for both).
     /// Returns whether the key is new.
+    #[inline]
     pub(super) fn store_touched(
         &mut self,
         key: &[u8],

@@ -79,6 +79,37 @@ impl<V> Table<V> {
         None
     }
 
+    /// How far down its chain `key` is, if present: with [`Table::nth_mut`], a lookup for
+    /// writing compares keys once (returning the `&mut` from inside the search loop is
+    /// what the borrow checker refuses).
+    #[inline]
+    fn position(&self, hash: u64, key: &[u8]) -> Option<usize> {
+        if self.buckets.is_empty() {
+            return None;
+        }
+        let mut cur = self.buckets[self.bucket_of(hash)].as_deref();
+        let mut depth = 0;
+        while let Some(n) = cur {
+            if &*n.key == key {
+                return Some(depth);
+            }
+            depth += 1;
+            cur = n.next.as_deref();
+        }
+        None
+    }
+
+    /// The node `depth` links down the chain of `hash`, which [`Table::position`] found.
+    #[inline]
+    fn nth_mut(&mut self, hash: u64, depth: usize) -> &mut Node<V> {
+        let b = self.bucket_of(hash);
+        let mut node = self.buckets[b].as_deref_mut().expect("position found it");
+        for _ in 0..depth {
+            node = node.next.as_deref_mut().expect("position found it");
+        }
+        node
+    }
+
     fn find_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut Node<V>> {
         if self.buckets.is_empty() {
             return None;
@@ -247,8 +278,8 @@ impl<V> Dict<V> {
         }
         self.rehash_step();
         let h = self.hash(key);
-        if self.tables[0].find(h, key).is_some() {
-            return self.tables[0].find_mut(h, key).map(|n| &mut n.value);
+        if let Some(depth) = self.tables[0].position(h, key) {
+            return Some(&mut self.tables[0].nth_mut(h, depth).value);
         }
         self.tables[1].find_mut(h, key).map(|n| &mut n.value)
     }
@@ -283,9 +314,10 @@ impl<V> Dict<V> {
     pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> (&mut V, bool) {
         self.rehash_step();
         let h = self.hash(key);
-        if let Some(t) = (0..2).find(|&t| self.tables[t].find(h, key).is_some()) {
-            let node = self.tables[t].find_mut(h, key).expect("just found");
-            return (&mut node.value, false);
+        for t in 0..2 {
+            if let Some(depth) = self.tables[t].position(h, key) {
+                return (&mut self.tables[t].nth_mut(h, depth).value, false);
+            }
         }
         self.expand_if_needed();
         let target = usize::from(self.is_rehashing());
@@ -337,16 +369,26 @@ impl<V> Dict<V> {
         if t0.size() == 0 {
             self.tables[0] = Table::with_size(INITIAL_SIZE);
         } else if t0.used >= t0.size() {
-            let size = (t0.used + 1).next_power_of_two();
-            if self.guarded && t0.used * 1000 <= t0.size() * 1618 {
-                let limit = GROWTH_LIMIT.load(std::sync::atomic::Ordering::Relaxed);
-                let bytes = size * std::mem::size_of::<Option<Box<Node<V>>>>();
-                if limit > 0 && (crate::server::alloc::used() + bytes) as u64 > limit {
-                    return;
-                }
-            }
-            self.start_resize(size);
+            self.grow();
         }
+    }
+
+    /// Doubles a full table, unless it is a keyspace table whose growth would pass
+    /// [`GROWTH_LIMIT`] (out of line: it runs once per doubling, and inlined its body
+    /// kept every insert from being inlined).
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let t0 = &self.tables[0];
+        let size = (t0.used + 1).next_power_of_two();
+        if self.guarded && t0.used * 1000 <= t0.size() * 1618 {
+            let limit = GROWTH_LIMIT.load(std::sync::atomic::Ordering::Relaxed);
+            let bytes = size * std::mem::size_of::<Option<Box<Node<V>>>>();
+            if limit > 0 && (crate::server::alloc::used() + bytes) as u64 > limit {
+                return;
+            }
+        }
+        self.start_resize(size);
     }
 
     fn start_resize(&mut self, size: usize) {
