@@ -332,7 +332,7 @@ const POOL: &[&str] = &[
 /// The commands the sequence fuzzer draws from, as argv prefixes (`client|list` is
 /// `CLIENT LIST`), in a fixed order so that seed files keep their meaning.
 pub fn fuzzable_commands() -> Vec<Vec<&'static str>> {
-    let mut names: Vec<&str> = commands::table::HANDLERS
+    let mut names: Vec<&str> = commands::handlers::HANDLERS
         .iter()
         .map(|(n, _)| *n)
         .filter(|n| !EXCLUDED.contains(n))

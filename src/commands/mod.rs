@@ -18,6 +18,7 @@ pub mod function;
 pub mod geo;
 pub mod geo_search;
 pub mod getkeys;
+pub mod handlers;
 pub mod hash;
 pub mod hll;
 pub mod info;

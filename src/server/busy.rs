@@ -2,7 +2,7 @@
 //! processEventsWhileBlocked): the script's hook calls [`serve_while_busy`] every so
 //! often, which polls the sockets once without waiting, accepts connections, reads and
 //! answers commands (dispatch refuses all but the few Redis allows with `-BUSY`, see
-//! `dispatch::check_call`), and writes replies. The script's caller is left alone: its
+//! `dispatch::checks::check_call`), and writes replies. The script's caller is left alone: its
 //! buffers are in use by the running command.
 
 use std::time::Duration;
