@@ -93,3 +93,40 @@ fn script_kill_and_busy_replies() {
         "SHUTDOWN NOSAVE stops a busy server"
     );
 }
+
+/// A client whose pipeline is longer than one read (64 KB) yields its turn after each
+/// read so its replies go out first; while a script is busy its later reads must still
+/// come, or a SCRIPT KILL at the end of its pipeline would never be seen.
+#[test]
+fn script_kill_behind_a_long_pipeline() {
+    use std::io::{Read, Write};
+    let server = Server::start(&["--busy-reply-threshold", "50"]);
+    let mut other = Raw::connect(server.port);
+    let mut runner = Raw::connect(server.port);
+    runner.send_cmd(&[b"EVAL", b"while true do end", b"0"]);
+    assert_eq!(wait_busy(&mut other), BUSY_EVAL);
+
+    let pings = 20_000;
+    let mut pipeline = b"*1\r\n$4\r\nPING\r\n".repeat(pings);
+    pipeline.extend_from_slice(b"*2\r\n$6\r\nSCRIPT\r\n$4\r\nKILL\r\n");
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let sender = std::thread::spawn(move || writer.write_all(&pipeline).unwrap());
+    let expected = BUSY_EVAL.len() * pings + "+OK\r\n".len();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 65536];
+    while got.len() < expected {
+        let n = stream
+            .read(&mut buf)
+            .expect("every reply, then SCRIPT KILL's");
+        assert!(n > 0, "closed after {} bytes", got.len());
+        got.extend_from_slice(&buf[..n]);
+    }
+    sender.join().unwrap();
+    assert!(got.starts_with(BUSY_EVAL.as_bytes()));
+    assert!(got.ends_with(b"+OK\r\n"), "{}", got.len());
+    assert!(String::from_utf8_lossy(&runner.reply()).contains("Script killed by user"));
+}

@@ -45,6 +45,15 @@ pub fn serve_while_busy(store: &mut Store, state: &mut ServerState) {
             io.accept(index);
         }
     }
+    // Readers that yielded with bytes left in their socket (see `ServerState::reread`),
+    // as the loop does: a SCRIPT KILL queued behind their pipeline must reach us.
+    for key in std::mem::take(&mut io.state.reread) {
+        if key == caller {
+            io.state.reread.push(key);
+        } else if io.state.clients.get(key).is_some_and(|c| c.may_have_input) {
+            io.read_client(key);
+        }
+    }
     for event in events.iter() {
         let Some(key) = ClientId::from_token(event.token()) else {
             io.accept(event.token().0);
