@@ -6,16 +6,6 @@ mod common;
 use common::diff::{case, run};
 use common::{encode_words, Raw, Server};
 
-fn info_u64(conn: &mut Raw, field: &str) -> u64 {
-    let info = conn.cmd_str(&["INFO", "everything"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("no {field} in INFO"))
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 fn names(conn: &mut Raw) -> String {
     conn.cmd_str(&["CLIENT", "LIST"])
 }
@@ -50,7 +40,7 @@ fn a_client_whose_query_buffer_passes_maxmemory_clients_is_evicted() {
     big.send(&vec![b'x'; 300_000]);
     assert!(eventually(|| !names(&mut admin).contains("name=big")));
     assert!(names(&mut admin).contains("name=kept"));
-    assert_eq!(info_u64(&mut admin, "evicted_clients"), 1);
+    assert_eq!(admin.info_u64("evicted_clients"), 1);
     assert!(big.closed_within(5000));
 }
 

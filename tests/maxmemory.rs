@@ -7,17 +7,6 @@ mod common;
 use common::diff::{case, run};
 use common::{encode_words, Raw, Server};
 
-/// An INFO field as a number.
-fn info_u64(conn: &mut Raw, field: &str) -> u64 {
-    let info = conn.cmd_str(&["INFO", "everything"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("no {field} in INFO"))
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 const OOM: &str = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
 
 /// With maxmemory at 1 byte Redis is deterministic: every key the policy may evict goes,
@@ -110,7 +99,7 @@ fn limited(policy: &str, headroom: u64) -> (Server, Raw) {
     ] {
         conn.cmd_str(cmd);
     }
-    let used = info_u64(&mut conn, "used_memory");
+    let used = conn.info_u64("used_memory");
     let limit = (used + headroom).to_string();
     assert_eq!(
         conn.cmd_str(&["CONFIG", "SET", "maxmemory", &limit]),
@@ -131,7 +120,7 @@ fn volatile_policies_evict_only_keys_with_a_ttl_then_refuse() {
         // 2 MB of 1 KB values, every other one volatile: the limit is passed four times.
         let errors = fill(&mut conn, 2000, 1000, |i| i % 2 == 1);
         // Every key without a TTL written before the limit is still there...
-        let evicted = info_u64(&mut conn, "evicted_keys");
+        let evicted = conn.info_u64("evicted_keys");
         assert!(evicted > 0, "{policy}: nothing evicted");
         for i in (0..2000).step_by(2) {
             let key = format!("key:{i}");
@@ -145,7 +134,7 @@ fn volatile_policies_evict_only_keys_with_a_ttl_then_refuse() {
         // Once no volatile key is left, writes are refused with Redis's error.
         assert!(!errors.is_empty(), "{policy}: never refused");
         assert!(errors.iter().all(|e| e == OOM), "{policy}: {errors:?}");
-        assert!(info_u64(&mut conn, "used_memory") < info_u64(&mut conn, "maxmemory") + 4096);
+        assert!(conn.info_u64("used_memory") < conn.info_u64("maxmemory") + 4096);
     }
 }
 
@@ -155,12 +144,12 @@ fn allkeys_policies_hold_the_limit() {
         let (_server, mut conn) = limited(policy, 512 * 1024);
         let errors = fill(&mut conn, 3000, 1000, |_| false);
         assert!(errors.is_empty(), "{policy}: {errors:?}");
-        let used = info_u64(&mut conn, "used_memory");
-        let max = info_u64(&mut conn, "maxmemory");
+        let used = conn.info_u64("used_memory");
+        let max = conn.info_u64("maxmemory");
         assert!(used <= max + 4096, "{policy}: {used} > {max}");
         let dbsize: u64 = conn.cmd_str(&["DBSIZE"])[1..].trim().parse().unwrap();
         assert!(dbsize < 3000 && dbsize > 100, "{policy}: {dbsize}");
-        assert_eq!(info_u64(&mut conn, "evicted_keys"), 3000 - dbsize);
+        assert_eq!(conn.info_u64("evicted_keys"), 3000 - dbsize);
     }
 }
 
@@ -177,7 +166,7 @@ fn noeviction_refuses_writes_but_serves_reads_and_deletes() {
         conn.cmd_str(&["GET", "key:0"]),
         format!("$1000\r\n{}\r\n", "v".repeat(1000))
     );
-    assert_eq!(info_u64(&mut conn, "evicted_keys"), 0);
+    assert_eq!(conn.info_u64("evicted_keys"), 0);
     // Deleting makes room again.
     for i in 0..1000 {
         conn.cmd_str(&["DEL", &format!("key:{i}")]);
@@ -205,7 +194,7 @@ fn allkeys_lru_keeps_recently_used_keys() {
     for i in 0..50 {
         conn.cmd_str(&["SET", &format!("hot:{i}"), &value]);
     }
-    let used = info_u64(&mut conn, "used_memory");
+    let used = conn.info_u64("used_memory");
     conn.cmd_str(&["CONFIG", "SET", "maxmemory", &used.to_string()]);
     for i in 0..200 {
         assert_eq!(
@@ -213,7 +202,7 @@ fn allkeys_lru_keeps_recently_used_keys() {
             "+OK\r\n"
         );
     }
-    assert!(info_u64(&mut conn, "evicted_keys") >= 150);
+    assert!(conn.info_u64("evicted_keys") >= 150);
     for i in 0..50 {
         assert_eq!(
             conn.cmd_str(&["EXISTS", &format!("hot:{i}")]),
@@ -241,13 +230,13 @@ fn fifty_megabytes_hold_while_two_hundred_are_written() {
             assert_eq!(conn.reply(), b"+OK\r\n");
         }
         if batch % 50 == 0 {
-            highest = highest.max(info_u64(&mut conn, "used_memory"));
+            highest = highest.max(conn.info_u64("used_memory"));
         }
     }
-    let used = info_u64(&mut conn, "used_memory");
+    let used = conn.info_u64("used_memory");
     assert!(highest <= limit + 1024 * 1024, "{highest}");
     assert!(used > limit * 9 / 10, "{used}");
-    assert!(info_u64(&mut conn, "evicted_keys") > 100_000);
+    assert!(conn.info_u64("evicted_keys") > 100_000);
 }
 
 /// An evicted key is a change like any other: a WATCHing transaction fails, a tracking
@@ -282,5 +271,5 @@ fn eviction_invalidates_watch_tracking_and_notifies() {
         msg.contains("__keyevent@0__:evicted") && msg.ends_with("$1\r\nk\r\n"),
         "{msg}"
     );
-    assert_eq!(info_u64(&mut admin, "evicted_keys"), 1);
+    assert_eq!(admin.info_u64("evicted_keys"), 1);
 }

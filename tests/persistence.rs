@@ -26,14 +26,6 @@ fn fill(raw: &mut Raw, n: usize, prefix: &str, value_len: usize) {
     }
 }
 
-fn info_field(raw: &mut Raw, field: &str) -> String {
-    let info = raw.cmd_str(&["INFO", "all"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("no {field} in INFO"))
-        .to_string()
-}
-
 fn start_with_snapshot(dir: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_redust"))
         .args(["--port", "0", "--save", "", "--dir"])
@@ -56,7 +48,7 @@ fn save_then_restart_restores_everything() {
         raw.cmd(&[b"SELECT", b"5"]);
         raw.cmd(&[b"SET", b"in5", b"y"]);
         assert_eq!(raw.cmd(&[b"SAVE"]), b"+OK\r\n");
-        assert_eq!(info_field(&mut raw, "rdb_changes_since_last_save"), "0");
+        assert_eq!(raw.info_field("rdb_changes_since_last_save"), "0");
     }
     std::thread::sleep(Duration::from_millis(400));
     let ours = Server::start_in(&dir, &[]);
@@ -193,7 +185,7 @@ fn save_rules_fire_by_themselves() {
     raw.cmd(&[b"SET", b"a", b"1"]);
     let before = raw.cmd_str(&["LASTSAVE"]);
     let started = Instant::now();
-    while info_field(&mut raw, "rdb_saves") == "0" {
+    while raw.info_field("rdb_saves") == "0" {
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "no save happened"
@@ -202,8 +194,8 @@ fn save_rules_fire_by_themselves() {
     }
     assert!(dir.join("dump.rdb").exists());
     assert_ne!(raw.cmd_str(&["LASTSAVE"]), before);
-    assert_eq!(info_field(&mut raw, "rdb_last_bgsave_status"), "ok");
-    assert_eq!(info_field(&mut raw, "rdb_changes_since_last_save"), "0");
+    assert_eq!(raw.info_field("rdb_last_bgsave_status"), "ok");
+    assert_eq!(raw.info_field("rdb_changes_since_last_save"), "0");
 }
 
 #[test]
@@ -241,7 +233,7 @@ fn bgsave_reports_progress_and_refuses_overlap() {
     assert_eq!(raw.cmd_str(&["BGSAVE"]), "+Background saving started\r\n");
     let second = raw.cmd_str(&["BGSAVE"]);
     let mut expected_saves = 1;
-    if info_field(&mut raw, "rdb_bgsave_in_progress") == "1" {
+    if raw.info_field("rdb_bgsave_in_progress") == "1" {
         assert_eq!(second, "-ERR Background save already in progress\r\n");
         assert_eq!(
             raw.cmd_str(&["BGSAVE", "SCHEDULE"]),
@@ -250,16 +242,16 @@ fn bgsave_reports_progress_and_refuses_overlap() {
         expected_saves = 2;
     }
     let started = Instant::now();
-    while info_field(&mut raw, "rdb_saves").parse::<u32>().unwrap() < expected_saves
-        || info_field(&mut raw, "rdb_bgsave_in_progress") == "1"
+    while raw.info_field("rdb_saves").parse::<u32>().unwrap() < expected_saves
+        || raw.info_field("rdb_bgsave_in_progress") == "1"
     {
         assert!(started.elapsed() < Duration::from_secs(30));
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(info_field(&mut raw, "rdb_last_bgsave_status"), "ok");
-    assert_ne!(info_field(&mut raw, "latest_fork_usec"), "0");
+    assert_eq!(raw.info_field("rdb_last_bgsave_status"), "ok");
+    assert_ne!(raw.info_field("latest_fork_usec"), "0");
     // The child reports the memory it had to copy, as Redis's does.
-    let cow: u64 = info_field(&mut raw, "rdb_last_cow_size").parse().unwrap();
+    let cow: u64 = raw.info_field("rdb_last_cow_size").parse().unwrap();
     assert!(cow > 0, "rdb_last_cow_size {cow}");
     // No temp files left behind.
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
@@ -299,11 +291,11 @@ fn a_killed_child_leaves_no_temp_file_and_the_old_snapshot_loads() {
             .status()
             .unwrap();
         let started = Instant::now();
-        while info_field(&mut raw, "rdb_bgsave_in_progress") == "1" {
+        while raw.info_field("rdb_bgsave_in_progress") == "1" {
             assert!(started.elapsed() < Duration::from_secs(10));
             std::thread::sleep(Duration::from_millis(20));
         }
-        assert_eq!(info_field(&mut raw, "rdb_last_bgsave_status"), "err");
+        assert_eq!(raw.info_field("rdb_last_bgsave_status"), "err");
         assert!(!dir.join(format!("temp-{}.rdb", child[0])).exists());
     }
     let ours = Server::start_in(&dir, &[]);
@@ -343,16 +335,16 @@ fn full_disk_keeps_the_old_snapshot_and_a_failed_bgsave_refuses_writes() {
         .collect();
     assert_eq!(names, ["dump.rdb"], "temp file left behind");
     // The SAVE's caller got the error: as in Redis, writes go on.
-    assert_eq!(info_field(&mut raw, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(raw.info_field("rdb_last_bgsave_status"), "ok");
     assert_eq!(raw.cmd(&[b"SET", b"x", b"0"]), b"+OK\r\n");
     // A background save fails the same way, and nobody was told: writes are refused.
     assert_eq!(raw.cmd_str(&["BGSAVE"]), "+Background saving started\r\n");
     let started = Instant::now();
-    while info_field(&mut raw, "rdb_bgsave_in_progress") == "1" {
+    while raw.info_field("rdb_bgsave_in_progress") == "1" {
         assert!(started.elapsed() < Duration::from_secs(10));
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(info_field(&mut raw, "rdb_last_bgsave_status"), "err");
+    assert_eq!(raw.info_field("rdb_last_bgsave_status"), "err");
     assert_eq!(std::fs::read(dir.join("dump.rdb")).unwrap(), snapshot);
     let refused = raw.cmd_str(&["SET", "x", "1"]);
     assert!(refused.starts_with("-MISCONF "), "{refused}");
@@ -383,7 +375,7 @@ fn parent_keeps_answering_during_a_million_key_bgsave() {
     }
     assert_eq!(raw.cmd_str(&["BGSAVE"]), "+Background saving started\r\n");
     let mut during = Vec::new();
-    while info_field(&mut raw, "rdb_bgsave_in_progress") == "1" {
+    while raw.info_field("rdb_bgsave_in_progress") == "1" {
         for _ in 0..50 {
             let t = Instant::now();
             assert_eq!(raw.cmd(&[b"PING"]), b"+PONG\r\n");
@@ -401,7 +393,7 @@ fn parent_keeps_answering_during_a_million_key_bgsave() {
         p99 < Duration::from_millis(50),
         "p99 PING during BGSAVE {p99:?}"
     );
-    assert_eq!(info_field(&mut raw, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(raw.info_field("rdb_last_bgsave_status"), "ok");
 }
 
 /// Plays the MISCONF story on one server whose snapshot path `dir/isdir` is a directory,
@@ -418,21 +410,21 @@ fn failing_saves_transcript(server: &Server) -> Vec<String> {
     run(&mut raw, &["SET", "a", "1"]);
     // A failed SAVE answers an error, but writes (and PING) are still accepted.
     run(&mut raw, &["SAVE"]);
-    let status = info_field(&mut raw, "rdb_last_bgsave_status");
+    let status = raw.info_field("rdb_last_bgsave_status");
     run(&mut raw, &["SET", "b", "2"]);
     run(&mut raw, &["PING"]);
-    let dirty = info_field(&mut raw, "rdb_changes_since_last_save");
+    let dirty = raw.info_field("rdb_changes_since_last_save");
     // A failed background save is what turns MISCONF on.
     run(&mut raw, &["BGSAVE"]);
     let started = Instant::now();
-    while info_field(&mut raw, "rdb_bgsave_in_progress") == "1" {
+    while raw.info_field("rdb_bgsave_in_progress") == "1" {
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "BGSAVE never ended"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let bg_status = info_field(&mut raw, "rdb_last_bgsave_status");
+    let bg_status = raw.info_field("rdb_last_bgsave_status");
     run(&mut raw, &["SET", "c", "3"]);
     run(&mut raw, &["PING"]);
     run(&mut raw, &["GET", "a"]);
@@ -442,10 +434,10 @@ fn failing_saves_transcript(server: &Server) -> Vec<String> {
     // ...and a SAVE that works clears it.
     std::fs::remove_dir(&target).unwrap();
     run(&mut raw, &["SAVE"]);
-    let after = info_field(&mut raw, "rdb_last_bgsave_status");
+    let after = raw.info_field("rdb_last_bgsave_status");
     run(&mut raw, &["SET", "c", "3"]);
     run(&mut raw, &["PING"]);
-    let dirty_after = info_field(&mut raw, "rdb_changes_since_last_save");
+    let dirty_after = raw.info_field("rdb_changes_since_last_save");
     out.extend([
         format!("status after SAVE: {status}"),
         format!("dirty after SAVE: {dirty}"),

@@ -209,6 +209,31 @@ pub struct Loaded {
     pub expired: u64,
 }
 
+impl Loaded {
+    /// Stores a key read from a file, or counts it as expired if its deadline has passed
+    /// (both formats load the same way).
+    pub(super) fn store(
+        &mut self,
+        store: &mut Store,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        deadline: Option<u64>,
+        now_ms: u64,
+    ) {
+        let ttl = match deadline {
+            Some(d) if d <= now_ms => {
+                self.expired += 1;
+                return;
+            }
+            Some(d) => Ttl::At(d),
+            None => Ttl::Clear,
+        };
+        store.load(db, key, value, ttl, now_ms);
+        self.keys += 1;
+    }
+}
+
 /// A reader that counts bytes and keeps the CRC-32 of what it returned.
 pub(super) struct Source<R: Read> {
     inner: BufReader<R>,
@@ -514,16 +539,7 @@ pub fn load(
                     TYPE_STREAM => super::snapshot_stream::read_stream(&mut src)?,
                     _ => read_collection(&mut src, op, &store.limits)?,
                 };
-                let ttl = match deadline.take() {
-                    Some(d) if d <= now_ms => {
-                        loaded.expired += 1;
-                        continue;
-                    }
-                    Some(d) => Ttl::At(d),
-                    None => Ttl::Clear,
-                };
-                store.load(index, &key, value, ttl, now_ms);
-                loaded.keys += 1;
+                loaded.store(store, index, &key, value, deadline.take(), now_ms);
             }
             other => {
                 return Err(LoadError {

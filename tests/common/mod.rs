@@ -295,6 +295,23 @@ impl Raw {
         String::from_utf8_lossy(&self.cmd(&args)).into_owned()
     }
 
+    /// The value of an INFO field (from INFO everything); panics if there is none.
+    pub fn info_field(&mut self, field: &str) -> String {
+        let info = self.cmd_str(&["INFO", "everything"]);
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")))
+            .unwrap_or_else(|| panic!("no {field} in INFO"))
+            .trim()
+            .to_string()
+    }
+
+    /// An INFO field as a number.
+    pub fn info_u64(&mut self, field: &str) -> u64 {
+        let v = self.info_field(field);
+        v.parse()
+            .unwrap_or_else(|_| panic!("INFO {field} is not a number: {v}"))
+    }
+
     /// Reads one complete RESP reply (raw bytes).
     pub fn reply(&mut self) -> Vec<u8> {
         loop {

@@ -11,7 +11,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use super::decode::{self, Error, Reader};
 use super::{encode, types, RDB_VERSION};
 use crate::persistence::snapshot::Loaded;
-use crate::store::{Store, Ttl};
+use crate::store::Store;
 
 pub const OP_FUNCTION2: u8 = 245;
 pub const OP_FUNCTION: u8 = 246;
@@ -148,16 +148,7 @@ pub fn load(
                         what: format!("duplicate key '{}'", String::from_utf8_lossy(&key)),
                     });
                 }
-                let ttl = match deadline.take() {
-                    Some(d) if d <= now_ms => {
-                        loaded.expired += 1;
-                        continue;
-                    }
-                    Some(d) => Ttl::At(d),
-                    None => Ttl::Clear,
-                };
-                store.load(db, &key, value, ttl, now_ms);
-                loaded.keys += 1;
+                loaded.store(store, db, &key, value, deadline.take(), now_ms);
             }
             other => {
                 return Err(Error {

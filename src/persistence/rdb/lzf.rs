@@ -66,6 +66,20 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     TABLE.with(|t| compress_with(&mut t.borrow_mut(), input, out_len))
 }
 
+/// Copies one literal byte to `out[op]`; a run of MAX_LIT literals is closed (its length
+/// written in the header byte before it) and room is left for the next run's header.
+#[inline(always)]
+fn copy_literal(out: &mut [u8], op: &mut usize, lit: &mut usize, byte: u8) {
+    *lit += 1;
+    out[*op] = byte;
+    *op += 1;
+    if *lit == MAX_LIT {
+        out[*op - *lit - 1] = (*lit - 1) as u8;
+        *lit = 0;
+        *op += 1;
+    }
+}
+
 fn compress_with(table: &mut Table, input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     table.start();
     let in_end = input.len();
@@ -146,15 +160,8 @@ fn compress_with(table: &mut Table, input: &[u8], out_len: usize) -> Option<Vec<
                 if op >= out_end {
                     return None;
                 }
-                lit += 1;
-                out[op] = input[ip];
-                op += 1;
+                copy_literal(&mut out, &mut op, &mut lit, input[ip]);
                 ip += 1;
-                if lit == MAX_LIT {
-                    out[op - lit - 1] = (lit - 1) as u8;
-                    lit = 0;
-                    op += 1;
-                }
             }
         }
     }
@@ -162,15 +169,8 @@ fn compress_with(table: &mut Table, input: &[u8], out_len: usize) -> Option<Vec<
         return None;
     }
     while ip < in_end {
-        lit += 1;
-        out[op] = input[ip];
-        op += 1;
+        copy_literal(&mut out, &mut op, &mut lit, input[ip]);
         ip += 1;
-        if lit == MAX_LIT {
-            out[op - lit - 1] = (lit - 1) as u8;
-            lit = 0;
-            op += 1;
-        }
     }
     out[op - lit - 1] = (lit as u8).wrapping_sub(1);
     op -= usize::from(lit == 0);
