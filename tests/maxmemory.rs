@@ -273,3 +273,32 @@ fn eviction_invalidates_watch_tracking_and_notifies() {
     );
     assert_eq!(admin.info_u64("evicted_keys"), 1);
 }
+
+/// Tracking invalidations for evicted keys fill the tracking clients' output buffers; once
+/// written, that room is given back, so it does not set off more eviction (Redis's
+/// "client tracking don't cause eviction feedback loop").
+#[test]
+fn tracking_invalidations_do_not_feed_eviction() {
+    let server = Server::start(&[]);
+    let mut conn = server.raw();
+    conn.cmd_str(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    conn.cmd_str(&["CONFIG", "SET", "maxmemory-eviction-tenacity", "100"]);
+    let mut trackers: Vec<Raw> = (0..10).map(|_| server.raw()).collect();
+    for t in &mut trackers {
+        t.cmd_str(&["HELLO", "3"]);
+        t.cmd_str(&["CLIENT", "TRACKING", "on"]);
+    }
+    for j in 0..300 {
+        let key = format!("{j}{}", "x".repeat(1000));
+        conn.cmd_str(&["SET", &key, "x"]);
+        for t in &mut trackers {
+            t.cmd_str(&["GET", &key]);
+        }
+    }
+    let used = conn.info_u64("used_memory");
+    conn.cmd_str(&["CONFIG", "SET", "maxmemory", &(used - 40_000).to_string()]);
+    let evicted = conn.info_u64("evicted_keys");
+    let dbsize: u64 = conn.cmd_str(&["DBSIZE"])[1..].trim().parse().unwrap();
+    assert!((200..300).contains(&dbsize), "dbsize {dbsize}");
+    assert!((10..=50).contains(&evicted), "evicted {evicted}");
+}

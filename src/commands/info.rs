@@ -306,6 +306,8 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             field(t, "tracking_total_items", srv.tracking.total_items());
             field(t, "tracking_total_prefixes", srv.tracking.total_prefixes());
             field(t, "total_error_replies", s.total_error_replies);
+            field(t, "reply_buffer_shrinks", s.reply_buffer_shrinks);
+            field(t, "reply_buffer_expands", s.reply_buffer_expands);
             field(
                 t,
                 "client_query_buffer_limit_disconnections",

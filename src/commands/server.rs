@@ -276,11 +276,16 @@ pub fn debug(ctx: &mut Ctx, argv: &[&[u8]]) {
             // Read with atoi, as Redis.
             ctx.srv.reply_buffer_resizing = super::getkeys::atoi(argv[3]) != 0;
         } else if is(argv[2], "peak-reset-time") {
-            // redust's reply buffers are not trimmed on a timer, so only the value's
-            // syntax matters.
-            if !is(argv[3], "never") && !is(argv[3], "reset") && parse_i64(argv[3]).is_none() {
-                return ctx.out.err("value is not an integer or out of range");
-            }
+            ctx.srv.reply_buffer_peak_reset_ms = if is(argv[3], "never") {
+                -1
+            } else if is(argv[3], "reset") {
+                crate::server::REPLY_BUFFER_PEAK_RESET_MS
+            } else {
+                match parse_i64(argv[3]) {
+                    Some(ms) => ms,
+                    None => return ctx.out.err("value is not an integer or out of range"),
+                }
+            };
         } else {
             return super::subcommand_syntax_error(ctx.out, "DEBUG", sub);
         }

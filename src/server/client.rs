@@ -213,6 +213,14 @@ pub struct Client {
     pub watching: Vec<WatchedKey>,
     /// The largest the query buffer's content got since the cron last looked.
     pub input_peak: usize,
+    /// The reply buffer kept between replies, Redis's static reply buffer (CLIENT LIST
+    /// rbs): 16 KB at first, resized by the cron to what the client uses
+    /// ([`Client::resize_reply_buffer`]); a buffer that grew past it shrinks back to it
+    /// once written.
+    pub reply_size: usize,
+    /// The most of `reply_size` that output filled since the peak was last reset (rbp).
+    pub reply_peak: usize,
+    pub reply_peak_reset_ms: u64,
     /// The protocol the client speaks (HELLO), known even while its reply buffer is lent
     /// to the call path.
     pub resp: Resp,
@@ -260,7 +268,10 @@ impl Client {
             input_pos: 0,
             parser: RequestParser::new(),
             has_pending_command: false,
-            reply: Reply::default(),
+            reply: Reply {
+                buf: Vec::with_capacity(REPLY_CHUNK),
+                ..Reply::default()
+            },
             db: 0,
             name: Vec::new(),
             lib_name: Vec::new(),
@@ -297,6 +308,9 @@ impl Client {
             tracking: Default::default(),
             obuf_soft_since: None,
             input_peak: 0,
+            reply_size: REPLY_CHUNK,
+            reply_peak: 0,
+            reply_peak_reset_ms: now_ms,
         }
     }
 
@@ -321,6 +335,36 @@ impl Client {
             }
         }
         self.input_peak = self.input.len();
+    }
+
+    /// Resizes the reply buffer kept between replies from the cron, as Redis's
+    /// clientsCronResizeOutputBuffer: halved (to its peak, at least 1 KB) when less than
+    /// half of it was used, doubled (up to 16 KB) when output filled it; the peak is reset
+    /// every `peak_reset_ms` (negative: never). Returns the resize made, for INFO's
+    /// reply_buffer_shrinks / expands.
+    pub fn resize_reply_buffer(&mut self, now_ms: u64, peak_reset_ms: i64) -> Option<Resize> {
+        const MIN: usize = 1024;
+        let in_buffer = self.reply.pending().min(self.reply_size);
+        self.reply_peak = self.reply_peak.max(in_buffer);
+        let resize = if self.reply_size / 2 >= MIN && self.reply_peak < self.reply_size / 2 {
+            self.reply_size = MIN.max(self.reply_peak + 1);
+            Some(Resize::Shrink)
+        } else if self.reply_size * 2 < REPLY_CHUNK * 2 && self.reply_peak == self.reply_size {
+            self.reply_size = REPLY_CHUNK.min(self.reply_size * 2);
+            Some(Resize::Expand)
+        } else {
+            None
+        };
+        if peak_reset_ms >= 0
+            && now_ms.saturating_sub(self.reply_peak_reset_ms) >= peak_reset_ms as u64
+        {
+            self.reply_peak = in_buffer;
+            self.reply_peak_reset_ms = now_ms;
+        }
+        if resize.is_some() && self.reply.buf.is_empty() {
+            self.reply.buf = Vec::with_capacity(self.reply_size);
+        }
+        resize
     }
 
     /// Whether the client's unsent output broke the limit of its class (pubsub if it
@@ -438,13 +482,12 @@ impl Client {
     /// LIST), which is then not in `self.reply`.
     pub fn info_line(&self, now_ms: u64, live: Option<&Reply>, user: &[u8]) -> String {
         let reply = live.unwrap_or(&self.reply);
-        let (qbuf, qbuf_free, argv_mem, rbs) = match self.in_flight {
-            Some(f) => (f.qbuf, f.qbuf_free, f.argv_mem, f.qbuf + f.qbuf_free),
+        let (qbuf, qbuf_free, argv_mem) = match self.in_flight {
+            Some(f) => (f.qbuf, f.qbuf_free, f.argv_mem),
             None => (
                 self.input.len().saturating_sub(self.input_pos),
                 self.input.capacity() - self.input.len(),
                 0,
-                self.input.capacity(),
             ),
         };
         // Redis answers from a 16 KB static buffer (obl) and spills into a list of 16 KB
@@ -460,7 +503,7 @@ impl Client {
         };
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
-             ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl={} \
+             ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} \
              oll={} omem={} tot-mem={} events={} cmd={} user={} redir={} resp={}",
             self.id,
             self.addr,
@@ -479,7 +522,8 @@ impl Client {
             qbuf_free,
             argv_mem,
             self.multi_mem(),
-            rbs,
+            self.reply_size,
+            self.reply_peak,
             obl,
             oll,
             omem,
@@ -495,6 +539,13 @@ impl Client {
             reply.resp.number(),
         )
     }
+}
+
+/// What [`Client::resize_reply_buffer`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resize {
+    Shrink,
+    Expand,
 }
 
 /// The size of Redis's static reply buffer and of its reply list's blocks.

@@ -22,8 +22,6 @@ const OUTPUT_HIGH_WATER: usize = 32 * 1024 * 1024;
 const UNAUTH_OUTPUT_LIMIT: usize = 1024;
 /// Resume reading once the backlog is below this.
 const OUTPUT_LOW_WATER: usize = 4 * 1024 * 1024;
-/// An output buffer larger than this is freed once fully written.
-const OUTPUT_SHRINK_ABOVE: usize = 1024 * 1024;
 /// The room made in a client's query buffer before each read, as Redis's
 /// PROTO_IOBUF_LEN: the buffer's size is what CLIENT LIST reports (qbuf + qbuf-free) and
 /// what the cron trims ([`Client::resize_query_buffer`]).
@@ -347,6 +345,7 @@ impl Io<'_> {
             // Nobody to send to: the owner of a socketless client reads its buffer.
             return;
         };
+        c.reply_peak = c.reply_peak.max(c.reply.buf.len().min(c.reply_size));
         while c.reply.sent < c.reply.buf.len() {
             match stream.write(&c.reply.buf[c.reply.sent..]) {
                 Ok(0) => break,
@@ -365,10 +364,14 @@ impl Io<'_> {
         }
         let done = c.reply.sent == c.reply.buf.len();
         if done {
-            if c.reply.buf.capacity() > OUTPUT_SHRINK_ABOVE && state.reply_buffer_resizing {
-                c.reply.buf = Vec::new();
-            }
+            // A buffer that grew past the one kept between replies (Redis's static reply
+            // buffer) shrinks back once written, as Redis frees its reply list once sent.
+            // Kept, the room a burst took would count against maxmemory until the client
+            // closed: the tracking invalidations an eviction sends would set off more.
             c.reply.clear_sent();
+            if c.reply.buf.capacity() > c.reply_size {
+                c.reply.buf.shrink_to(c.reply_size);
+            }
         }
         let want = if done {
             Interest::READABLE

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use mio::{Events, Poll};
 
+use super::client::Resize;
 use super::client_io::queue_write;
 use super::client_io::Io;
 use super::signals;
@@ -222,8 +223,19 @@ impl Server {
         self.state.migrate.close_idle(now);
 
         // Query buffers give back room they no longer need.
+        // Reply buffers kept between replies follow what each client uses.
+        let resizing = self.state.reply_buffer_resizing;
+        let peak_reset = self.state.reply_buffer_peak_reset_ms;
+        let stats = &mut self.state.stats;
         for (_, c) in self.state.clients.iter_mut() {
             c.resize_query_buffer(now);
+            if resizing {
+                match c.resize_reply_buffer(now, peak_reset) {
+                    Some(Resize::Shrink) => stats.reply_buffer_shrinks += 1,
+                    Some(Resize::Expand) => stats.reply_buffer_expands += 1,
+                    None => {}
+                }
+            }
         }
         // The soft output limit passes with time alone: a client that stopped reading
         // while nothing more is sent to it is closed once its seconds are up.

@@ -64,6 +64,9 @@ pub enum ShutdownRequest {
     NoSave,
 }
 
+/// Redis's default reply buffer peak reset time (DEBUG REPLYBUFFER PEAK-RESET-TIME RESET).
+pub const REPLY_BUFFER_PEAK_RESET_MS: i64 = 5000;
+
 /// Everything commands may touch besides the keyspace.
 #[derive(Debug)]
 pub struct ServerState {
@@ -87,9 +90,13 @@ pub struct ServerState {
     pub active_expire: bool,
     /// DEBUG PAUSE-CRON: the cron does nothing while set.
     pub cron_paused: bool,
-    /// DEBUG REPLYBUFFER RESIZING: a large reply buffer is freed once written (the default);
-    /// off, it keeps its size (tests measuring client memory need it steady).
+    /// DEBUG REPLYBUFFER RESIZING: the cron resizes the reply buffers kept between
+    /// replies (the default); off, they keep their size (tests measuring client memory
+    /// need it steady).
     pub reply_buffer_resizing: bool,
+    /// DEBUG REPLYBUFFER PEAK-RESET-TIME: how often a reply buffer's peak use is
+    /// forgotten, in ms (negative: never).
+    pub reply_buffer_peak_reset_ms: i64,
     /// Slab keys of clients in MONITOR mode.
     pub monitors: Vec<ClientId>,
     /// (deadline ms, slab key, client id) of clients blocked with a timeout.
@@ -171,6 +178,7 @@ impl ServerState {
             active_expire: true,
             cron_paused: false,
             reply_buffer_resizing: true,
+            reply_buffer_peak_reset_ms: REPLY_BUFFER_PEAK_RESET_MS,
             monitors: Vec::new(),
             block_deadlines: Default::default(),
             waiters: Default::default(),

@@ -77,6 +77,9 @@ pub struct Stats {
     pub client_obuf_limit_disconnections: u64,
     /// Clients closed by client eviction (maxmemory-clients).
     pub evicted_clients: u64,
+    /// Reply buffers the cron shrank / grew (reply_buffer_shrinks / _expands).
+    pub reply_buffer_shrinks: u64,
+    pub reply_buffer_expands: u64,
     /// Microseconds spent over maxmemory in finished spells (total_eviction_exceeded_time).
     pub eviction_exceeded_us: u64,
     /// When the current spell over maxmemory began, if one is under way.
