@@ -435,8 +435,11 @@ fn migrate_moves_keys_both_ways() {
     );
 }
 
+/// A redis-server replica of redust: a full sync, then the command stream (writes in
+/// several databases, a transaction, a script's effects, expiry, eviction), until its
+/// dataset is redust's.
 #[test]
-fn a_redis_server_replica_gets_a_full_sync() {
+fn a_redis_server_replica_gets_a_full_sync_and_the_stream() {
     let ours = Server::start(&[]);
     populate(&ours);
     let port = ours.port.to_string();
@@ -453,4 +456,60 @@ fn a_redis_server_replica_gets_a_full_sync() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert_same_data(&describe(&replica), &describe(&ours));
+
+    let mut o = ours.raw();
+    o.cmd_str(&["SET", "after-sync", "1"]);
+    o.cmd_str(&["SELECT", "5"]);
+    o.cmd_str(&["RPUSH", "list", "a", "b", "c"]);
+    o.cmd_str(&["MULTI"]);
+    o.cmd_str(&["INCR", "counter"]);
+    o.cmd_str(&["SADD", "set", "x", "y"]);
+    o.cmd_str(&["EXEC"]);
+    o.cmd_str(&[
+        "EVAL",
+        "redis.call('set', KEYS[1], ARGV[1]) redis.call('lpop', 'list')",
+        "1",
+        "scripted",
+        "v",
+    ]);
+    o.cmd_str(&["SET", "short", "v", "PX", "50"]);
+    o.cmd_str(&["SELECT", "0"]);
+    o.cmd_str(&["DEL", "str"]);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // The expired key is deleted (and DEL propagated) once touched.
+    o.cmd_str(&["SELECT", "5"]);
+    assert_eq!(o.cmd_str(&["GET", "short"]), "$-1\r\n");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (theirs, mine) = (describe(&replica), describe(&ours));
+        if theirs == mine {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replica never caught up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Database 5 as well (describe reads database 0).
+    let mut r5 = replica.raw();
+    r5.cmd_str(&["SELECT", "5"]);
+    for (cmd, want) in [
+        (
+            &["LRANGE", "list", "0", "-1"][..],
+            "*2\r\n$1\r\nb\r\n$1\r\nc\r\n",
+        ),
+        (&["GET", "counter"][..], "$1\r\n1\r\n"),
+        (&["SCARD", "set"][..], ":2\r\n"),
+        (&["GET", "scripted"][..], "$1\r\nv\r\n"),
+        (&["EXISTS", "short"][..], ":0\r\n"),
+    ] {
+        assert_eq!(r5.cmd_str(cmd), want, "{cmd:?}");
+    }
+    let info = o.cmd_str(&["INFO", "replication"]);
+    assert!(
+        info.contains("connected_slaves:1\r\nslave0:ip=127.0.0.1,port="),
+        "{info}"
+    );
+    assert!(info.contains(",state=online,"), "{info}");
 }

@@ -213,11 +213,11 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
                 format!("{:.2}", ratio(rss, used)),
             );
             field(t, "mem_fragmentation_bytes", rss as i64 - used as i64);
-            // Memory maxmemory does not count (replication and AOF buffers): none here.
-            field(t, "mem_not_counted_for_evict", 0);
+            // Memory maxmemory does not count: the replicas' output buffers (no AOF).
+            field(t, "mem_not_counted_for_evict", o.not_counted_for_evict);
             field(t, "mem_replication_backlog", 0);
-            field(t, "mem_total_replication_buffers", 0);
-            field(t, "mem_clients_slaves", 0);
+            field(t, "mem_total_replication_buffers", o.not_counted_for_evict);
+            field(t, "mem_clients_slaves", o.clients_slaves);
             field(t, "mem_clients_normal", o.clients_normal);
             field(t, "mem_cluster_links", 0);
             field(t, "mem_aof_buffer", 0);
@@ -317,7 +317,23 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
         "replication" => {
             t.push_str("# Replication\r\n");
             field(t, "role", "master");
-            field(t, "connected_slaves", 0);
+            field(t, "connected_slaves", srv.replicas.len());
+            for (i, &key) in srv.replicas.iter().enumerate() {
+                let Some(c) = srv.clients.get(key) else {
+                    continue;
+                };
+                let syncing = c.replica.as_ref().is_some_and(|r| r.sync_child.is_some());
+                field(
+                    t,
+                    &format!("slave{i}"),
+                    format!(
+                        "ip={},port={},state={},offset=0,lag=0",
+                        c.addr.ip(),
+                        c.repl_port,
+                        if syncing { "wait_bgsave" } else { "online" }
+                    ),
+                );
+            }
             field(t, "master_failover_state", "no-failover");
             field(t, "master_replid", &srv.run_id);
             field(

@@ -114,7 +114,7 @@ pub fn stats(ctx: &mut Ctx, _argv: &[&[u8]]) {
     pair(out, "total.allocated", o.used);
     pair(out, "startup.allocated", o.startup);
     pair(out, "replication.backlog", 0);
-    pair(out, "clients.slaves", 0);
+    pair(out, "clients.slaves", o.clients_slaves);
     pair(out, "clients.normal", o.clients_normal);
     pair(out, "cluster.links", 0);
     pair(out, "aof.buffer", 0);

@@ -1,8 +1,8 @@
-//! REPLCONF, SYNC and PSYNC: enough of the replication handshake for `redis-cli --rdb` to
-//! fetch an RDB snapshot, and for a redis-server replica (REPLICAOF) to load one. The RDB is
-//! produced by a forked child, as BGSAVE's is, and written by that child straight to the
-//! client's socket; no command stream follows (redust has no replication backlog), so a
-//! replica holds the data as of its sync.
+//! REPLCONF, SYNC and PSYNC: the master's side of replication, for `redis-cli --rdb` and
+//! for redis-server replicas (REPLICAOF). The RDB is produced by a forked child, as BGSAVE's
+//! is, and written by that child straight to the client's socket; the command stream
+//! follows once the child is done ([`crate::server::replicas`]). There is no replication
+//! backlog: every sync is a full one.
 
 use std::os::fd::AsRawFd;
 
@@ -16,6 +16,15 @@ pub fn replconf(ctx: &mut Ctx, argv: &[&[u8]]) {
     }
     for pair in argv[1..].chunks(2) {
         let opt = pair[0];
+        if is(opt, "listening-port") {
+            let port = std::str::from_utf8(pair[1])
+                .ok()
+                .and_then(|p| p.parse().ok());
+            let Some(port) = port else {
+                return ctx.out.err("value is not an integer or out of range");
+            };
+            ctx.srv.clients[ctx.caller].repl_port = port;
+        }
         if is(opt, "ack") || is(opt, "fack") || is(opt, "getack") {
             // Acknowledgements get no reply.
             return;
@@ -51,9 +60,12 @@ pub fn psync(ctx: &mut Ctx, _argv: &[&[u8]]) {
 }
 
 /// Forks a child that writes `prefix`, then the RDB as a `$<len>` bulk, to the caller's
-/// socket. The child forks again and exits at once, so the parent reaps it immediately
-/// and the grandchild (owned by init once it finishes) never needs reaping.
+/// socket; the caller becomes a replica, whose stream waits for the child to exit.
 fn full_sync(ctx: &mut Ctx, prefix: Vec<u8>) {
+    if ctx.srv.clients[ctx.caller].replica.is_some() {
+        // Already a replica: ignored, as Redis.
+        return;
+    }
     let Some(fd) = ctx
         .srv
         .clients
@@ -75,12 +87,6 @@ fn full_sync(ctx: &mut Ctx, prefix: Vec<u8>) {
         return ctx.out.err("Unable to perform background save");
     }
     if pid == 0 {
-        // SAFETY: as above; the intermediate child exits at once.
-        let grandchild = unsafe { libc::fork() };
-        if grandchild != 0 {
-            // SAFETY: the intermediate child leaves at once, running nothing of the parent's.
-            unsafe { libc::_exit(0) };
-        }
         let mut body = Vec::new();
         let ok = rdb::file::write(store, &mut body, store.now_ms, compress).is_ok();
         if ok {
@@ -91,9 +97,7 @@ fn full_sync(ctx: &mut Ctx, prefix: Vec<u8>) {
         // SAFETY: leave without running the parent's destructors or atexit handlers.
         unsafe { libc::_exit(if ok { 0 } else { 1 }) };
     }
-    let mut status = 0;
-    // SAFETY: waits for the intermediate child, which exits right after forking.
-    unsafe { libc::waitpid(pid, &mut status, 0) };
+    ctx.srv.attach_replica(ctx.caller, pid);
     ctx.srv.persistence.total_forks += 1;
     log::info!("Replica (or redis-cli --rdb) asked for a full synchronization: sending an RDB");
 }

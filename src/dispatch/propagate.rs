@@ -9,8 +9,9 @@
 //! top-level call (EXEC, a write that also expired keys) are wrapped in MULTI / EXEC, so they
 //! apply atomically.
 //!
-//! Nothing consumes the stream yet; it is recorded only while [`Propagation::start`] has
-//! switched it on (the tests replay it into an empty server and compare the datasets).
+//! The stream is recorded only while [`Propagation::start`] has switched it on: while
+//! replicas are attached, which receive it ([`crate::server::replicas`]), and in tests,
+//! which replay it into an empty server and compare the datasets.
 
 /// One propagated command and the database it applies to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +37,11 @@ impl Propagation {
     /// Starts recording (nothing is recorded otherwise, so the request path pays nothing).
     pub fn start(&mut self) {
         self.log.get_or_insert_with(Vec::new);
+    }
+
+    /// Stops recording, forgetting what was not taken.
+    pub fn stop(&mut self) {
+        self.log = None;
     }
 
     /// Whether the stream is being recorded.

@@ -221,6 +221,10 @@ pub struct Client {
     /// The most of `reply_size` that output filled since the peak was last reset (rbp).
     pub reply_peak: usize,
     pub reply_peak_reset_ms: u64,
+    /// Set once the client is a replica (SYNC / PSYNC).
+    pub replica: Option<super::replicas::Replica>,
+    /// The port its server listens on, as a replica says with REPLCONF listening-port.
+    pub repl_port: u16,
     /// The protocol the client speaks (HELLO), known even while its reply buffer is lent
     /// to the call path.
     pub resp: Resp,
@@ -311,6 +315,8 @@ impl Client {
             reply_size: REPLY_CHUNK,
             reply_peak: 0,
             reply_peak_reset_ms: now_ms,
+            replica: None,
+            repl_port: 0,
         }
     }
 
@@ -385,8 +391,7 @@ impl Client {
         limits: &ObufLimits,
         now_ms: u64,
     ) -> bool {
-        let class = if self.subs.any() { 2 } else { 0 };
-        let limit = limits.0[class];
+        let limit = limits.0[self.output_class()];
         let used = counted as u64;
         let hard = limit.hard > 0 && used >= limit.hard;
         if limit.soft == 0 || used < limit.soft {
@@ -396,6 +401,18 @@ impl Client {
         let since = *self.obuf_soft_since.get_or_insert(now_ms);
         let over_secs = now_ms.saturating_sub(since) / 1000;
         hard || over_secs as i64 > limit.soft_seconds
+    }
+
+    /// The client-output-buffer-limit class that applies: normal (0), replica (1) or
+    /// pubsub (2), as Redis's getClientType.
+    pub fn output_class(&self) -> usize {
+        if self.replica.is_some() && !self.monitor {
+            1
+        } else if self.subs.any() {
+            2
+        } else {
+            0
+        }
     }
 
     /// What MULTI and WATCH hold (CLIENT LIST multi-mem, Redis's multiStateMemOverhead):
@@ -442,6 +459,8 @@ impl Client {
         let mut f = String::new();
         if self.monitor {
             f.push('O');
+        } else if self.replica.is_some() {
+            f.push('S');
         }
         if self.subs.any() {
             f.push('P');

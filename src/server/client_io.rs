@@ -200,8 +200,7 @@ impl Io<'_> {
         let mut reply = mem::take(&mut c.reply);
         // The hard limit of the client's class, for commands that stop building a reply
         // once it passes it.
-        let class = if c.subs.any() { 2 } else { 0 };
-        reply.limit = state.config.client_output_buffer_limit.0[class].hard as usize;
+        reply.limit = state.config.client_output_buffer_limit.0[c.output_class()].hard as usize;
         let mut pos = c.input_pos;
         let mut pending = c.has_pending_command;
         // One argv allocation reused for every command of the batch, and the next batch's.
@@ -345,6 +344,10 @@ impl Io<'_> {
             // Nobody to send to: the owner of a socketless client reads its buffer.
             return;
         };
+        if c.replica.as_ref().is_some_and(|r| r.sync_child.is_some()) {
+            // A child is writing the RDB to this socket: the rest waits for it.
+            return;
+        }
         c.reply_peak = c.reply_peak.max(c.reply.buf.len().min(c.reply_size));
         while c.reply.sent < c.reply.buf.len() {
             match stream.write(&c.reply.buf[c.reply.sent..]) {
@@ -415,6 +418,9 @@ impl Io<'_> {
         crate::pubsub::forget(state, key);
         crate::pubsub::tracking::disable(state, key);
         let mut c = state.clients.remove(key);
+        if let Some(replica) = c.replica.take() {
+            state.detach_replica(key, replica);
+        }
         if let Some(stream) = c.stream.as_mut() {
             let _ = state.registry.deregister(stream);
         }

@@ -121,6 +121,9 @@ impl Server {
             if self.store.now_ms >= self.next_cron_ms {
                 self.cron();
             }
+            if !self.state.replicas.is_empty() {
+                self.state.reap_sync_children();
+            }
             // An eviction run that ran out of time goes on (Redis's evictionTimeProc).
             if self.state.eviction_running {
                 super::maxmemory::perform_evictions(&mut self.store, &mut self.state, None);
@@ -193,6 +196,7 @@ impl Server {
             return;
         }
         self.state.memory_peak = self.state.memory_peak.max(super::memory::used_memory());
+        self.state.ping_replicas(now);
         let stats = &mut self.state.stats;
         stats.ops.sample(stats.total_commands, now);
         stats.input_kbps.sample(stats.net_input_bytes, now);
@@ -370,6 +374,10 @@ impl Server {
     /// Before waiting again: send BCAST invalidations, write pending replies, close clients
     /// marked for closing.
     fn before_sleep(&mut self) {
+        // Replicas get what this iteration's commands propagated.
+        if !self.state.replicas.is_empty() {
+            self.state.feed_replicas();
+        }
         // BCAST clients get the keys changed under their prefixes in this iteration.
         crate::pubsub::tracking::broadcast(&mut self.state);
         let pending = mem::take(&mut self.state.pending_writes);

@@ -21,8 +21,8 @@ pub fn over_limit(srv: &ServerState) -> Option<u64> {
     if max == 0 {
         return None;
     }
-    // Redis leaves replication and AOF buffers out; redust has neither.
-    let used = used_memory();
+    // Redis leaves the replicas' output buffers out (and AOF's, which redust has not).
+    let used = used_memory().saturating_sub(srv.replica_output_bytes() as u64);
     (used > max).then(|| used - max)
 }
 

@@ -81,6 +81,10 @@ pub struct Overhead {
     pub startup: u64,
     /// Memory of the normal and pub/sub clients (tot-mem summed).
     pub clients_normal: u64,
+    /// Memory of the replicas' connections.
+    pub clients_slaves: u64,
+    /// What maxmemory does not count: the replicas' output buffers.
+    pub not_counted_for_evict: u64,
     /// EVAL's script bodies.
     pub lua_caches: u64,
     /// FUNCTION libraries' code.
@@ -96,12 +100,15 @@ impl Overhead {
     /// The figures now.
     pub fn measure(store: &crate::store::Store, srv: &super::ServerState) -> Overhead {
         let used = used_memory();
-        let clients_normal = srv
-            .clients
-            .iter()
-            .filter(|(_, c)| !c.script)
-            .map(|(_, c)| c.memory_usage(None) as u64)
-            .sum();
+        let (mut clients_normal, mut clients_slaves) = (0, 0);
+        for (_, c) in srv.clients.iter().filter(|(_, c)| !c.script) {
+            let mem = c.memory_usage(None) as u64;
+            if c.replica.is_some() {
+                clients_slaves += mem;
+            } else {
+                clients_normal += mem;
+            }
+        }
         let dbs: Vec<(usize, u64, u64)> = store
             .dbs()
             .iter()
@@ -117,6 +124,7 @@ impl Overhead {
         let functions_caches = srv.scripting.functions_bytes() as u64;
         let total = startup
             + clients_normal
+            + clients_slaves
             + lua_caches
             + functions_caches
             + dbs.iter().map(|&(_, m, e)| m + e).sum::<u64>();
@@ -125,6 +133,8 @@ impl Overhead {
             peak: srv.memory_peak.max(used),
             startup,
             clients_normal,
+            clients_slaves,
+            not_counted_for_evict: srv.replica_output_bytes() as u64,
             lua_caches,
             functions_caches,
             dbs,

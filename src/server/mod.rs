@@ -11,6 +11,7 @@ pub mod event_loop;
 pub mod latency;
 pub mod maxmemory;
 pub mod memory;
+pub mod replicas;
 pub mod signals;
 pub mod startup;
 pub mod stats;
@@ -155,6 +156,10 @@ pub struct ServerState {
     /// The argv allocation command batches reuse (empty between them), so that a read of
     /// one command does not allocate one.
     pub spare_argv: Vec<&'static [u8]>,
+    /// Clients that are replicas of this server (see [`replicas`]).
+    pub replicas: Vec<ClientId>,
+    /// When replicas were last sent a PING.
+    pub replica_pinged_ms: u64,
 }
 
 impl ServerState {
@@ -207,6 +212,8 @@ impl ServerState {
             clients_mem: 0,
             clients_mem_stale: false,
             spare_argv: Vec::new(),
+            replicas: Vec::new(),
+            replica_pinged_ms: 0,
         }
     }
 
