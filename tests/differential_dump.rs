@@ -506,6 +506,15 @@ fn a_redis_server_replica_gets_a_full_sync_and_the_stream() {
     ] {
         assert_eq!(r5.cmd_str(cmd), want, "{cmd:?}");
     }
+    // The replica acknowledges the stream every second: one good replica, not two.
+    o.cmd_str(&["CONFIG", "SET", "min-replicas-to-write", "1"]);
+    assert_eq!(o.cmd_str(&["SET", "guarded", "1"]), "+OK\r\n");
+    o.cmd_str(&["CONFIG", "SET", "min-replicas-to-write", "2"]);
+    assert_eq!(
+        o.cmd_str(&["SET", "guarded", "2"]),
+        "-NOREPLICAS Not enough good replicas to write.\r\n"
+    );
+    o.cmd_str(&["CONFIG", "SET", "min-replicas-to-write", "0"]);
     let info = o.cmd_str(&["INFO", "replication"]);
     assert!(
         info.contains("connected_slaves:1\r\nslave0:ip=127.0.0.1,port="),

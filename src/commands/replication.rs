@@ -27,6 +27,10 @@ pub fn replconf(ctx: &mut Ctx, argv: &[&[u8]]) {
         }
         if is(opt, "ack") || is(opt, "fack") || is(opt, "getack") {
             // Acknowledgements get no reply.
+            let now = ctx.store.now_ms;
+            if let Some(r) = ctx.srv.clients[ctx.caller].replica.as_mut() {
+                r.ack_ms = now;
+            }
             return;
         }
         let known = [

@@ -366,7 +366,7 @@ config_table! {
     repl_timeout: i64 = 60, "repl-timeout",
         num(Form::Integer, Bounds::Signed(1, INT_MAX)), NO_EFFECT;
     repl_ping_replica_period: i64 = 10, "repl-ping-replica-period" | "repl-ping-slave-period",
-        num(Form::Integer, Bounds::Signed(1, INT_MAX)), NO_EFFECT;
+        num(Form::Integer, Bounds::Signed(1, INT_MAX)), NONE;
     list_compress_depth: i64 = 0, "list-compress-depth",
         num(Form::Integer, Bounds::Signed(0, INT_MAX)), NO_EFFECT;
     rdb_key_save_delay: i64 = 0, "rdb-key-save-delay",
@@ -377,9 +377,9 @@ config_table! {
         num(Form::Integer, Bounds::Signed(1, 10)), NO_EFFECT;
     hz: i64 = 10, "hz", num(Form::Integer, Bounds::Signed(0, INT_MAX)), NONE;
     min_replicas_to_write: i64 = 0, "min-replicas-to-write" | "min-slaves-to-write",
-        num(Form::Integer, Bounds::Signed(0, INT_MAX)), NO_EFFECT;
+        num(Form::Integer, Bounds::Signed(0, INT_MAX)), NONE;
     min_replicas_max_lag: i64 = 10, "min-replicas-max-lag" | "min-slaves-max-lag",
-        num(Form::Integer, Bounds::Signed(0, INT_MAX)), NO_EFFECT;
+        num(Form::Integer, Bounds::Signed(0, INT_MAX)), NONE;
     watchdog_period: i64 = 0, "watchdog-period",
         num(Form::Integer, Bounds::Signed(0, INT_MAX)), HIDDEN | NO_EFFECT;
     shutdown_timeout: i64 = 10, "shutdown-timeout",

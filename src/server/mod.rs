@@ -339,9 +339,12 @@ impl ServerState {
     }
 
     /// Whether `min-replicas-to-write` lets writes through (checkGoodReplicasStatus):
-    /// redust is never a replica and has no replicas, so only when the option is off.
+    /// enough replicas acknowledged the stream lately.
     pub fn enough_good_replicas(&self) -> bool {
-        self.config.min_replicas_to_write <= 0 || self.config.min_replicas_max_lag <= 0
+        let wanted = self.config.min_replicas_to_write;
+        wanted <= 0
+            || self.config.min_replicas_max_lag <= 0
+            || self.good_replicas(unix_ms()) >= wanted as usize
     }
 
     /// Whether new connections must authenticate: the default user has a password or is

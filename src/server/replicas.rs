@@ -22,6 +22,9 @@ pub struct Replica {
     pub sync_child: Option<libc::pid_t>,
     /// The database the stream last selected for it.
     pub db: Option<usize>,
+    /// When it last acknowledged the stream (REPLCONF ACK): its lag, for
+    /// min-replicas-to-write.
+    pub ack_ms: u64,
 }
 
 impl ServerState {
@@ -31,6 +34,7 @@ impl ServerState {
         c.replica = Some(Replica {
             sync_child: Some(pid),
             db: None,
+            ack_ms: c.last_interaction_ms,
         });
         self.replicas.push(key);
         self.propagation.start();
@@ -128,6 +132,17 @@ impl ServerState {
                 queue_write(self, key);
             }
         }
+    }
+
+    /// Replicas that are online and acknowledged the stream within
+    /// `min-replicas-max-lag` seconds (Redis's repl_good_slaves_count).
+    pub fn good_replicas(&self, now_ms: u64) -> usize {
+        let max_lag_ms = self.config.min_replicas_max_lag.max(0) as u64 * 1000;
+        self.replicas
+            .iter()
+            .filter_map(|&k| self.clients.get(k)?.replica.as_ref())
+            .filter(|r| r.sync_child.is_none() && now_ms.saturating_sub(r.ack_ms) <= max_lag_ms)
+            .count()
     }
 
     /// The bytes replicas hold in output buffers, which maxmemory does not count (Redis's
