@@ -134,7 +134,11 @@ fn volatile_policies_evict_only_keys_with_a_ttl_then_refuse() {
         // Once no volatile key is left, writes are refused with Redis's error.
         assert!(!errors.is_empty(), "{policy}: never refused");
         assert!(errors.iter().all(|e| e == OOM), "{policy}: {errors:?}");
-        assert!(conn.info_u64("used_memory") < conn.info_u64("maxmemory") + 4096);
+        // Past the limit by at most what cannot be evicted: the keyspace table may still
+        // double once its chains reach 1.618 keys a bucket (16 KB at 2,048 buckets), as
+        // Redis's dictExpandAllowed lets it.
+        let (used, max) = (conn.info_u64("used_memory"), conn.info_u64("maxmemory"));
+        assert!(used < max + 16384 + 4096, "{policy}: {used} > {max}");
     }
 }
 

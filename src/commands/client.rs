@@ -3,7 +3,7 @@
 use super::connection::valid_client_name;
 use super::{is, Ctx};
 use crate::protocol::parse::parse_i64;
-use crate::server::client::ReplyMode;
+use crate::server::client::{ClientKind, ReplyMode};
 use crate::server::{ClientId, Pause, PauseMode};
 
 /// CLIENT ID
@@ -70,31 +70,27 @@ pub fn info(ctx: &mut Ctx, _argv: &[&[u8]]) {
     ctx.out.verbatim("txt", line.as_bytes());
 }
 
-/// Parses a client type (CLIENT LIST / KILL TYPE). Every client here is "normal"; the
-/// other types exist in Redis but never match. None after replying Redis's error.
-fn client_type_is_normal(ctx: &mut Ctx, t: &[u8]) -> Option<bool> {
-    match t.to_ascii_lowercase().as_slice() {
-        b"normal" => Some(true),
-        b"master" | b"replica" | b"slave" | b"pubsub" => Some(false),
-        _ => {
-            let mut msg = b"ERR Unknown client type '".to_vec();
-            msg.extend_from_slice(t);
-            msg.push(b'\'');
-            ctx.out.error_bytes(&msg);
-            None
-        }
+/// Parses a client type (CLIENT LIST / KILL TYPE); None after replying Redis's error.
+fn client_kind(ctx: &mut Ctx, t: &[u8]) -> Option<ClientKind> {
+    let kind = ClientKind::parse(t);
+    if kind.is_none() {
+        let mut msg = b"ERR Unknown client type '".to_vec();
+        msg.extend_from_slice(t);
+        msg.push(b'\'');
+        ctx.out.error_bytes(&msg);
     }
+    kind
 }
 
 /// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]]
 pub fn list(ctx: &mut Ctx, argv: &[&[u8]]) {
     let mut ids: Option<Vec<u64>> = None;
-    let mut only_normal: Option<bool> = None;
+    let mut only_kind: Option<ClientKind> = None;
     if argv.len() == 4 && is(argv[2], "type") {
-        let Some(normal) = client_type_is_normal(ctx, argv[3]) else {
+        let Some(kind) = client_kind(ctx, argv[3]) else {
             return;
         };
-        only_normal = Some(normal);
+        only_kind = Some(kind);
     } else if argv.len() >= 4 && is(argv[2], "id") {
         let mut v = Vec::new();
         for a in &argv[3..] {
@@ -116,7 +112,7 @@ pub fn list(ctx: &mut Ctx, argv: &[&[u8]]) {
     let mut clients: Vec<_> = ctx.srv.clients.iter().collect();
     clients.sort_by_key(|(_, c)| c.id);
     for (key, c) in clients {
-        if only_normal == Some(false) {
+        if only_kind.is_some_and(|k| c.kind() != k) {
             continue;
         }
         if ids.as_ref().is_some_and(|ids| !ids.contains(&c.id)) {
@@ -156,7 +152,7 @@ pub fn kill(ctx: &mut Ctx, argv: &[&[u8]]) {
     let mut addr: Option<&[u8]> = None;
     let mut user: Option<crate::acl::UserId> = None;
     let mut laddr: Option<&[u8]> = None;
-    let mut normal_only: Option<bool> = None;
+    let mut only_kind: Option<ClientKind> = None;
     let mut skipme = true;
     for pair in argv[2..].chunks(2) {
         let (opt, val) = (pair[0], pair[1]);
@@ -169,10 +165,10 @@ pub fn kill(ctx: &mut Ctx, argv: &[&[u8]]) {
                 }
             }
         } else if is(opt, "type") {
-            let Some(normal) = client_type_is_normal(ctx, val) else {
+            let Some(kind) = client_kind(ctx, val) else {
                 return;
             };
-            normal_only = Some(normal);
+            only_kind = Some(kind);
         } else if is(opt, "addr") {
             addr = Some(val);
         } else if is(opt, "laddr") {
@@ -206,7 +202,7 @@ pub fn kill(ctx: &mut Ctx, argv: &[&[u8]]) {
             id.is_none_or(|i| c.id == i)
                 && addr.is_none_or(|a| c.addr.to_string().as_bytes() == a)
                 && laddr.is_none_or(|a| c.local_addr.to_string().as_bytes() == a)
-                && normal_only != Some(false)
+                && only_kind.is_none_or(|k| c.kind() == k)
                 && user.is_none_or(|u| c.user == u)
                 && !(skipme && *k == me)
         })

@@ -316,7 +316,39 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
         }
         "replication" => {
             t.push_str("# Replication\r\n");
-            field(t, "role", "master");
+            match srv.master.as_ref() {
+                None => field(t, "role", "master"),
+                Some(link) => {
+                    let now = crate::server::unix_ms();
+                    let master = link.client.and_then(|k| srv.clients.get(k));
+                    field(t, "role", "slave");
+                    field(t, "master_host", &link.host);
+                    field(t, "master_port", link.port);
+                    field(
+                        t,
+                        "master_link_status",
+                        if master.is_some() { "up" } else { "down" },
+                    );
+                    let last_io = master.map_or(-1, |c| {
+                        (now.saturating_sub(c.last_interaction_ms) / 1000) as i64
+                    });
+                    field(t, "master_last_io_seconds_ago", last_io);
+                    field(t, "master_sync_in_progress", u8::from(link.syncing()));
+                    field(t, "slave_read_repl_offset", link.offset);
+                    field(t, "slave_repl_offset", link.offset);
+                    if master.is_none() {
+                        let down = now.saturating_sub(link.down_since_ms) / 1000;
+                        field(t, "master_link_down_since_seconds", down);
+                    }
+                    field(t, "slave_priority", srv.config.replica_priority);
+                    field(t, "slave_read_only", u8::from(srv.config.replica_read_only));
+                    field(
+                        t,
+                        "replica_announced",
+                        u8::from(srv.config.replica_announced),
+                    );
+                }
+            }
             field(t, "connected_slaves", srv.replicas.len());
             for (i, &key) in srv.replicas.iter().enumerate() {
                 let Some(c) = srv.clients.get(key) else {

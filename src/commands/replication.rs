@@ -132,3 +132,78 @@ fn write_all(fd: i32, mut data: &[u8]) {
         }
     }
 }
+
+/// REPLICAOF host port | NO ONE (and SLAVEOF): replicate a master, or stop.
+pub fn replicaof(ctx: &mut Ctx, argv: &[&[u8]]) {
+    if is(argv[1], "no") && is(argv[2], "one") {
+        ctx.srv.drop_master_link();
+        return ctx.out.ok();
+    }
+    if ctx.srv.clients[ctx.caller].replica.is_some() {
+        return ctx
+            .out
+            .err("Command is not valid when client is a replica.");
+    }
+    let port = crate::protocol::parse::parse_i64(argv[2]).filter(|p| (0..=65535).contains(p));
+    let Some(port) = port else {
+        return ctx.out.err("Invalid master port");
+    };
+    let host = String::from_utf8_lossy(argv[1]).into_owned();
+    if let Some(link) = ctx.srv.master.as_ref() {
+        if link.host.eq_ignore_ascii_case(&host) && link.port == port as u16 {
+            log::info!(
+                "REPLICAOF would result into synchronization with the master we are already \
+                 connected with. No operation performed."
+            );
+            return ctx.out.simple("OK Already connected to specified master");
+        }
+    }
+    // Replicas of this server must sync again from the new dataset.
+    for &key in &ctx.srv.replicas {
+        if let Some(c) = ctx.srv.clients.get_mut(key) {
+            c.close_asap = true;
+        }
+    }
+    let now = ctx.store.now_ms;
+    ctx.srv.replicate(host, port as u16, now);
+    ctx.out.ok();
+}
+
+/// ROLE: master with its replicas, or replica with its master's link state.
+pub fn role(ctx: &mut Ctx, _argv: &[&[u8]]) {
+    if let Some(link) = ctx.srv.master.as_ref() {
+        let state = if link.is_up() {
+            "connected"
+        } else if link.syncing() {
+            "sync"
+        } else {
+            "connect"
+        };
+        let (host, port, offset) = (link.host.clone(), link.port, link.offset);
+        ctx.out.array(5);
+        ctx.out.bulk(b"slave");
+        ctx.out.bulk(host.as_bytes());
+        ctx.out.int(i64::from(port));
+        ctx.out.bulk(state.as_bytes());
+        ctx.out.int(offset as i64);
+        return;
+    }
+    let replicas: Vec<(String, u16)> = ctx
+        .srv
+        .replicas
+        .iter()
+        .filter_map(|&k| ctx.srv.clients.get(k))
+        .filter(|c| c.replica.as_ref().is_some_and(|r| r.sync_child.is_none()))
+        .map(|c| (c.addr.ip().to_string(), c.repl_port))
+        .collect();
+    ctx.out.array(3);
+    ctx.out.bulk(b"master");
+    ctx.out.int(0);
+    ctx.out.array(replicas.len());
+    for (ip, port) in replicas {
+        ctx.out.array(3);
+        ctx.out.bulk(ip.as_bytes());
+        ctx.out.bulk(port.to_string().as_bytes());
+        ctx.out.bulk(b"0");
+    }
+}

@@ -215,9 +215,9 @@ config_table! {
         Kind::Bool, NO_EFFECT;
     replica_serve_stale_data: bool = true, "replica-serve-stale-data" | "slave-serve-stale-data",
         Kind::Bool, NO_EFFECT;
-    replica_read_only: bool = true, "replica-read-only" | "slave-read-only", Kind::Bool, NO_EFFECT;
+    replica_read_only: bool = true, "replica-read-only" | "slave-read-only", Kind::Bool, NONE;
     replica_ignore_maxmemory: bool = true, "replica-ignore-maxmemory" | "slave-ignore-maxmemory",
-        Kind::Bool, NO_EFFECT;
+        Kind::Bool, NONE;
     jemalloc_bg_thread: bool = true, "jemalloc-bg-thread", Kind::Bool, NO_EFFECT;
     activedefrag: bool = false, "activedefrag", Kind::Bool, NO_EFFECT, check_defrag;
     syslog_enabled: bool = false, "syslog-enabled", Kind::Bool, IMMUTABLE | NO_EFFECT;
@@ -247,7 +247,7 @@ config_table! {
     replica_announce_ip: String = String::new(), "replica-announce-ip" | "slave-announce-ip",
         Kind::Str(Empty::IsNull), NO_EFFECT;
     masteruser: String = String::new(), "masteruser",
-        Kind::Str(Empty::IsNull), SENSITIVE | NO_EFFECT;
+        Kind::Str(Empty::IsNull), SENSITIVE;
     cluster_announce_ip: String = String::new(), "cluster-announce-ip",
         Kind::Str(Empty::IsNull), NO_EFFECT;
     cluster_config_file: String = "nodes.conf".into(), "cluster-config-file",
@@ -278,7 +278,7 @@ config_table! {
         Kind::Str(Empty::IsNull), NO_EFFECT;
     logfile: String = String::new(), "logfile", Kind::Str(Empty::Allowed), IMMUTABLE;
     masterauth: String = String::new(), "masterauth",
-        Kind::Str(Empty::IsNull), SENSITIVE | NO_EFFECT;
+        Kind::Str(Empty::IsNull), SENSITIVE;
     requirepass: String = String::new(), "requirepass", Kind::Str(Empty::IsNull), SENSITIVE;
 
     // Enumerations; shutdown-on-* take several flags.
@@ -364,7 +364,7 @@ config_table! {
     cluster_announce_tls_port: i64 = 0, "cluster-announce-tls-port",
         num(Form::Integer, Bounds::Signed(0, 65535)), NO_EFFECT;
     repl_timeout: i64 = 60, "repl-timeout",
-        num(Form::Integer, Bounds::Signed(1, INT_MAX)), NO_EFFECT;
+        num(Form::Integer, Bounds::Signed(1, INT_MAX)), NONE;
     repl_ping_replica_period: i64 = 10, "repl-ping-replica-period" | "repl-ping-slave-period",
         num(Form::Integer, Bounds::Signed(1, INT_MAX)), NONE;
     list_compress_depth: i64 = 0, "list-compress-depth",
@@ -501,7 +501,7 @@ config_table! {
     bind: BindAddrs = BindAddrs(vec!["127.0.0.1".into(), "-::1".into()]), "bind",
         Kind::Special(Special::Bind), NONE;
     replicaof: ReplicaOf = ReplicaOf(None), "replicaof" | "slaveof",
-        Kind::Special(Special::ReplicaOf), IMMUTABLE | NO_EFFECT;
+        Kind::Special(Special::ReplicaOf), IMMUTABLE;
     latency_tracking_info_percentiles: Percentiles = Percentiles::default(),
         "latency-tracking-info-percentiles", Kind::Special(Special::LatencyPercentiles), NONE;
 }

@@ -116,6 +116,13 @@ pub(super) fn check_late(srv: &ServerState, key: ClientId, cmd: &Command) -> Opt
         return Some(NOREPLICAS.into());
     }
     let c = &srv.clients[key];
+    if srv.master.is_some()
+        && srv.config.replica_read_only
+        && cmd.flags.contains(CommandFlags::WRITE)
+        && !c.master
+    {
+        return Some(crate::server::master_link::READONLY.into());
+    }
     if c.resp == Resp::Two && c.subs.any() && !cmd.traits.contains(Traits::ALLOWED_SUBSCRIBED) {
         return Some(format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \

@@ -358,7 +358,7 @@ fn run(
     handler: impl FnOnce(&mut Ctx),
 ) -> Ran {
     store.events_wanted = events_wanted(srv);
-    store.expiry_paused = srv.clients_paused(store.now_ms);
+    store.expiry_paused = srv.expiry_held(store.now_ms);
     let started = Instant::now();
     let mut ctx = Ctx {
         store,

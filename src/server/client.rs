@@ -225,6 +225,9 @@ pub struct Client {
     pub replica: Option<super::replicas::Replica>,
     /// The port its server listens on, as a replica says with REPLCONF listening-port.
     pub repl_port: u16,
+    /// The link to the master this server replicates (REPLICAOF): its commands are
+    /// applied without replies.
+    pub master: bool,
     /// The protocol the client speaks (HELLO), known even while its reply buffer is lent
     /// to the call path.
     pub resp: Resp,
@@ -317,6 +320,7 @@ impl Client {
             reply_peak_reset_ms: now_ms,
             replica: None,
             repl_port: 0,
+            master: false,
         }
     }
 
@@ -403,15 +407,26 @@ impl Client {
         hard || over_secs as i64 > limit.soft_seconds
     }
 
-    /// The client-output-buffer-limit class that applies: normal (0), replica (1) or
-    /// pubsub (2), as Redis's getClientType.
-    pub fn output_class(&self) -> usize {
-        if self.replica.is_some() && !self.monitor {
-            1
+    /// What kind of client this is, as Redis's getClientType.
+    pub fn kind(&self) -> ClientKind {
+        if self.master {
+            ClientKind::Master
+        } else if self.replica.is_some() && !self.monitor {
+            ClientKind::Replica
         } else if self.subs.any() {
-            2
+            ClientKind::Pubsub
         } else {
-            0
+            ClientKind::Normal
+        }
+    }
+
+    /// The client-output-buffer-limit class that applies: normal (0, masters too),
+    /// replica (1) or pubsub (2).
+    pub fn output_class(&self) -> usize {
+        match self.kind() {
+            ClientKind::Normal | ClientKind::Master => 0,
+            ClientKind::Replica => 1,
+            ClientKind::Pubsub => 2,
         }
     }
 
@@ -461,6 +476,9 @@ impl Client {
             f.push('O');
         } else if self.replica.is_some() {
             f.push('S');
+        }
+        if self.master {
+            f.push('M');
         }
         if self.subs.any() {
             f.push('P');
@@ -557,6 +575,29 @@ impl Client {
             },
             reply.resp.number(),
         )
+    }
+}
+
+/// The kinds of client CLIENT LIST / KILL TYPE select.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientKind {
+    Normal,
+    /// The link to this replica's master.
+    Master,
+    Replica,
+    Pubsub,
+}
+
+impl ClientKind {
+    /// The kind a CLIENT LIST / KILL TYPE argument names.
+    pub fn parse(name: &[u8]) -> Option<ClientKind> {
+        match name.to_ascii_lowercase().as_slice() {
+            b"normal" => Some(ClientKind::Normal),
+            b"master" => Some(ClientKind::Master),
+            b"replica" | b"slave" => Some(ClientKind::Replica),
+            b"pubsub" => Some(ClientKind::Pubsub),
+            _ => None,
+        }
     }
 }
 

@@ -25,7 +25,7 @@ pub fn limit(config: &Config) -> usize {
 /// Whether client eviction may close `c`: a normal or pub/sub connection without
 /// CLIENT NO-EVICT, not already being closed.
 fn evictable(c: &super::Client) -> bool {
-    c.stream.is_some() && !c.no_evict && !c.monitor && !c.script && !c.close_asap
+    c.stream.is_some() && !c.no_evict && !c.monitor && !c.script && !c.close_asap && !c.master
 }
 
 impl ServerState {

@@ -145,6 +145,11 @@ impl Io<'_> {
                     c.input_peak = c.input_peak.max(c.input.len());
                     c.last_interaction_ms = self.store.now_ms;
                     self.state.stats.net_input_bytes += n as u64;
+                    if c.master {
+                        if let Some(link) = self.state.master.as_mut() {
+                            link.offset += n as u64;
+                        }
+                    }
                     // A short read emptied the socket: bytes that arrive later raise a new
                     // readiness edge, so asking again now would only cost an EAGAIN read.
                     // (Not once the peer closed: that edge came with this data and the

@@ -57,6 +57,9 @@ impl Server {
         let mut state = ServerState::new(config, registry, listeners, now);
         state.poll = Some(poll);
         state.memory_startup = super::memory::used_memory();
+        if let Some((host, port)) = state.config.replicaof.0.clone() {
+            state.replicate(host, port, now);
+        }
         crate::store::dict::GROWTH_LIMIT.store(
             state.config.maxmemory as u64,
             std::sync::atomic::Ordering::Relaxed,
@@ -197,6 +200,9 @@ impl Server {
         }
         self.state.memory_peak = self.state.memory_peak.max(super::memory::used_memory());
         self.state.ping_replicas(now);
+        if self.state.master.is_some() {
+            self.state.master_link_step(&mut self.store, now);
+        }
         let stats = &mut self.state.stats;
         stats.ops.sample(stats.total_commands, now);
         stats.input_kbps.sample(stats.net_input_bytes, now);
@@ -274,7 +280,7 @@ impl Server {
         if self.state.active_expire {
             let budget = Duration::from_micros(period * 1000 / 4);
             self.store.events_wanted = crate::dispatch::events_wanted(&self.state);
-            self.store.expiry_paused = self.state.clients_paused(now);
+            self.store.expiry_paused = self.state.expiry_held(now);
             let started = std::time::Instant::now();
             crate::store::expire::active_cycle(&mut self.store, budget);
             self.state.latency.add_sample_if_needed(

@@ -36,7 +36,8 @@ pub fn perform_evictions(
     srv: &mut ServerState,
     mut caller: Option<(ClientId, &mut Reply)>,
 ) -> Outcome {
-    if srv.config.maxmemory == 0 || !safe_to_evict(store, srv) {
+    let ignored = srv.master.is_some() && srv.config.replica_ignore_maxmemory;
+    if srv.config.maxmemory == 0 || ignored || !safe_to_evict(store, srv) {
         return Outcome::Done;
     }
     let outcome = match over_limit(srv) {

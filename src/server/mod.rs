@@ -9,6 +9,7 @@ pub mod client_io;
 pub mod clients;
 pub mod event_loop;
 pub mod latency;
+pub mod master_link;
 pub mod maxmemory;
 pub mod memory;
 pub mod replicas;
@@ -160,6 +161,8 @@ pub struct ServerState {
     pub replicas: Vec<ClientId>,
     /// When replicas were last sent a PING.
     pub replica_pinged_ms: u64,
+    /// The master this server replicates (REPLICAOF), if any.
+    pub master: Option<master_link::MasterLink>,
 }
 
 impl ServerState {
@@ -214,6 +217,7 @@ impl ServerState {
             spare_argv: Vec::new(),
             replicas: Vec::new(),
             replica_pinged_ms: 0,
+            master: None,
         }
     }
 
@@ -336,6 +340,12 @@ impl ServerState {
         self.config.stop_writes_on_bgsave_error
             && !self.config.save.0.is_empty()
             && !self.persistence.last_bgsave_ok
+    }
+
+    /// Whether keys must not be deleted on expiry now: while clients are paused, and on a
+    /// replica, whose master's DELs delete them (an expired key only reads as missing).
+    pub fn expiry_held(&self, now_ms: u64) -> bool {
+        self.master.is_some() || self.clients_paused(now_ms)
     }
 
     /// Whether `min-replicas-to-write` lets writes through (checkGoodReplicasStatus):

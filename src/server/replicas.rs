@@ -145,13 +145,13 @@ impl ServerState {
             .count()
     }
 
-    /// The bytes replicas hold in output buffers, which maxmemory does not count (Redis's
-    /// freeMemoryGetNotCountedMemory).
+    /// The bytes replicas' output buffers hold from the allocator, which maxmemory does
+    /// not count (Redis's freeMemoryGetNotCountedMemory).
     pub fn replica_output_bytes(&self) -> usize {
         self.replicas
             .iter()
             .filter_map(|&k| self.clients.get(k))
-            .map(|c| c.reply.pending())
+            .map(|c| c.reply.buf.capacity())
             .sum()
     }
 }
