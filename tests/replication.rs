@@ -108,3 +108,72 @@ fn a_lost_link_is_synced_again() {
     assert!(eventually(|| r.cmd_str(&["GET", "k"]) == "$1\r\n2\r\n"));
     assert!(link_up(&mut r));
 }
+
+/// Attaches to `port` as a replica (SYNC) and returns the socket, past the RDB.
+fn attach(port: u16) -> std::net::TcpStream {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"SYNC\r\n").unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let len: usize = loop {
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        if let Some(n) = line.trim_end().strip_prefix('$') {
+            break n.parse().unwrap();
+        }
+    };
+    let mut rdb = vec![0; len];
+    r.read_exact(&mut rdb).unwrap();
+    assert!(r.buffer().is_empty(), "nothing follows the RDB yet");
+    s
+}
+
+/// What the stream carries until it goes quiet.
+fn drain(s: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    s.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = s.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The stream a replica receives, byte for byte as redis-server sends it: SELECT, the
+/// rewrites Redis makes (GETDEL as DEL, relative expiries as absolute ones are checked
+/// elsewhere), MULTI/EXEC around a transaction, nothing for reads or failed writes.
+#[test]
+fn the_stream_is_redis_s() {
+    let ours = Server::start(&[]);
+    let redis = Server::start_redis(&[]);
+    let mut streams = Vec::new();
+    for server in [&ours, &redis] {
+        let mut c = server.raw();
+        c.cmd_str(&["CONFIG", "SET", "repl-ping-replica-period", "3600"]);
+        let mut s = attach(server.port);
+        for cmd in [
+            &["SET", "k", "v"][..],
+            &["GET", "k"],
+            &["GETDEL", "k"],
+            &["GETDEL", "k"],
+            &["INCR", "not-a-number-yet"],
+            &["SET", "s", "x"],
+            &["INCR", "s"],
+            &["SELECT", "2"],
+            &["MULTI"],
+            &["RPUSH", "l", "a"],
+            &["LPOP", "l"],
+            &["EXEC"],
+            &["FLUSHDB"],
+        ] {
+            c.cmd_str(cmd);
+        }
+        streams.push(drain(&mut s));
+    }
+    assert_eq!(streams[0], streams[1]);
+}

@@ -245,6 +245,13 @@ pub fn getdel(ctx: &mut Ctx, argv: &[&[u8]]) {
         None => ctx.out.null(),
         Some(b) => {
             ctx.store.delete(ctx.db, argv[1]);
+            // Replicas delete it: as DEL, or UNLINK under lazyfree-lazy-user-del.
+            let del: &[u8] = if ctx.srv.config.lazyfree_lazy_user_del {
+                b"UNLINK"
+            } else {
+                b"DEL"
+            };
+            ctx.rewrite_argv(&[del, argv[1]]);
             ctx.out.bulk(&b);
         }
     }

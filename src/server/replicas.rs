@@ -36,6 +36,10 @@ impl ServerState {
             db: None,
             ack_ms: c.last_interaction_ms,
         });
+        if self.replicas.is_empty() {
+            // The first PING comes a whole period after the first replica.
+            self.replica_pinged_ms = c.last_interaction_ms;
+        }
         self.replicas.push(key);
         self.propagation.start();
     }
