@@ -169,6 +169,7 @@ fn the_stream_is_redis_s() {
             &["RPUSH", "l", "a"],
             &["LPOP", "l"],
             &["EXEC"],
+            &["PUBLISH", "channel", "message"],
             &["FLUSHDB"],
         ] {
             c.cmd_str(cmd);
@@ -176,4 +177,29 @@ fn the_stream_is_redis_s() {
         streams.push(drain(&mut s));
     }
     assert_eq!(streams[0], streams[1]);
+}
+
+/// A replica whose link is down serves only stale-safe commands when
+/// replica-serve-stale-data is no, and refuses an EXEC of others.
+#[test]
+fn a_stale_replica_can_refuse_reads() {
+    let replica = Server::start(&["--replica-serve-stale-data", "no"]);
+    let mut r = replica.raw();
+    let mut admin = replica.raw();
+    r.cmd_str(&["MULTI"]);
+    r.cmd_str(&["GET", "k"]);
+    // Nothing listens on port 1: the link stays down.
+    assert_eq!(admin.cmd_str(&["REPLICAOF", "127.0.0.1", "1"]), "+OK\r\n");
+    assert_eq!(
+        r.cmd_str(&["EXEC"]),
+        "-EXECABORT Transaction discarded because of: MASTERDOWN Link with MASTER is down and \
+         replica-serve-stale-data is set to 'no'.\r\n"
+    );
+    assert_eq!(
+        r.cmd_str(&["GET", "k"]),
+        "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n"
+    );
+    assert_eq!(r.info_field("master_link_status"), "down");
+    assert_eq!(admin.cmd_str(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    assert_eq!(r.cmd_str(&["GET", "k"]), "$-1\r\n");
 }

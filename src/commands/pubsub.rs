@@ -84,6 +84,11 @@ fn publish_generic(ctx: &mut Ctx, argv: &[&[u8]], kind: Kind) {
     };
     let n = pubsub::publish(&mut outputs, kind, argv[1], argv[2]);
     ctx.out.int(n as i64);
+    // Replicas' subscribers hear it too: propagated although nothing was written, as
+    // Redis outside cluster mode.
+    if ctx.srv.propagation.is_on() {
+        ctx.rewrite_argv(argv);
+    }
 }
 
 /// PUBLISH channel message

@@ -69,9 +69,10 @@ fn watched_key_changed(ctx: &mut Ctx) -> bool {
     }
     let now = ctx.now_ms();
     let c = &ctx.srv.clients[ctx.caller];
-    c.watching
-        .iter()
-        .any(|w| !w.expired && ctx.store.db(w.db).is_expired(&w.key, now))
+    let watches = &ctx.store.watches;
+    c.watching.iter().any(|w| {
+        !watches.watched_expired(id, w.db, &w.key) && ctx.store.db(w.db).is_expired(&w.key, now)
+    })
 }
 
 /// Forgets every key the calling client watches.
@@ -100,9 +101,8 @@ pub fn watch(ctx: &mut Ctx, argv: &[&[u8]]) {
         c.watching.push(WatchedKey {
             db,
             key: key.to_vec(),
-            expired,
         });
-        ctx.store.watches.watch(c.id, db, key);
+        ctx.store.watches.watch(c.id, db, key, expired);
     }
     ctx.out.ok();
 }

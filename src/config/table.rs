@@ -214,7 +214,7 @@ config_table! {
     replica_lazy_flush: bool = false, "replica-lazy-flush" | "slave-lazy-flush",
         Kind::Bool, NO_EFFECT;
     replica_serve_stale_data: bool = true, "replica-serve-stale-data" | "slave-serve-stale-data",
-        Kind::Bool, NO_EFFECT;
+        Kind::Bool, NONE;
     replica_read_only: bool = true, "replica-read-only" | "slave-read-only", Kind::Bool, NONE;
     replica_ignore_maxmemory: bool = true, "replica-ignore-maxmemory" | "slave-ignore-maxmemory",
         Kind::Bool, NONE;

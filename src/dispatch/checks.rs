@@ -17,7 +17,7 @@ pub(super) fn check_call(
     cmd: &Command,
     argv: &[&[u8]],
 ) -> Option<String> {
-    check_early(srv, key, cmd, argv).or_else(|| check_late(srv, key, cmd))
+    check_early(srv, key, cmd, argv).or_else(|| check_late(srv, key, cmd, true))
 }
 
 /// What the ACL check decided.
@@ -101,27 +101,46 @@ pub(super) fn check_early(
 
 /// Busy scripts, MISCONF, subscribed mode: the checks Redis makes after ACL's.
 #[inline(always)]
-pub(super) fn check_late(srv: &ServerState, key: ClientId, cmd: &Command) -> Option<String> {
+pub(super) fn check_late(
+    srv: &ServerState,
+    key: ClientId,
+    cmd: &Command,
+    top_level: bool,
+) -> Option<String> {
     if let Some(r) = srv.scripting.running.as_ref() {
         if r.timed_out && !cmd.flags.contains(CommandFlags::ALLOW_BUSY) {
             return Some(crate::scripting::run::busy_error(r.kind).into());
         }
     }
-    let refused_on_misconf =
-        cmd.flags.contains(CommandFlags::WRITE) || cmd.traits.contains(Traits::REFUSED_ON_MISCONF);
-    if refused_on_misconf && srv.writes_refused() {
+    // An EXEC writes if its queue does (Redis's is_write_command).
+    if srv.writes_refused()
+        && (cmd.traits.contains(Traits::REFUSED_ON_MISCONF) || writes(srv, key, cmd))
+    {
         return Some(MISCONF.into());
     }
-    if cmd.flags.contains(CommandFlags::WRITE) && !srv.enough_good_replicas() {
+    if !srv.enough_good_replicas() && writes(srv, key, cmd) {
         return Some(NOREPLICAS.into());
     }
     let c = &srv.clients[key];
-    if srv.master.is_some()
+    // A replica's normal clients may not write: checked for what they send, not again for
+    // the commands EXEC runs, as Redis's processCommand.
+    if top_level
+        && srv.master.is_some()
         && srv.config.replica_read_only
-        && cmd.flags.contains(CommandFlags::WRITE)
         && !c.master
+        && writes(srv, key, cmd)
     {
         return Some(crate::server::master_link::READONLY.into());
+    }
+    // A replica whose link is down answers only what may run on stale data, when
+    // replica-serve-stale-data says so (an EXEC: if all it queued may).
+    if top_level
+        && srv.master.as_ref().is_some_and(|l| !l.is_up())
+        && !srv.config.replica_serve_stale_data
+        && !c.master
+        && denied_when_stale(srv, key, cmd)
+    {
+        return Some(MASTERDOWN.into());
     }
     if c.resp == Resp::Two && c.subs.any() && !cmd.traits.contains(Traits::ALLOWED_SUBSCRIBED) {
         return Some(format!(
@@ -132,6 +151,10 @@ pub(super) fn check_late(srv: &ServerState, key: ClientId, cmd: &Command) -> Opt
     }
     None
 }
+
+/// Redis's shared.masterdownerr.
+const MASTERDOWN: &str =
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 
 /// Redis's shared.noreplicaserr.
 pub const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
@@ -184,10 +207,45 @@ pub(super) fn refused_on_oom(srv: &ServerState, key: ClientId, cmd: &Command) ->
         return false;
     };
     if cmd.traits.contains(Traits::RUNS_TRANSACTION) {
-        return tx.queued.iter().any(|q| {
-            let args: Vec<&[u8]> = q.iter().map(Vec::as_slice).collect();
-            table::lookup(&args).is_some_and(|(c, _)| c.flags.contains(CommandFlags::DENYOOM))
-        });
+        return queued_with(tx, CommandFlags::DENYOOM);
     }
     !cmd.traits.contains(Traits::RUNS_IN_MULTI)
+}
+
+/// Whether `cmd` writes: a write command, or an EXEC whose queue holds one.
+fn writes(srv: &ServerState, key: ClientId, cmd: &Command) -> bool {
+    cmd.flags.contains(CommandFlags::WRITE)
+        || (cmd.traits.contains(Traits::RUNS_TRANSACTION)
+            && srv.clients[key]
+                .tx
+                .as_ref()
+                .is_some_and(|tx| queued_with(tx, CommandFlags::WRITE)))
+}
+
+/// Whether `cmd` may not run on a stale replica: it lacks the STALE flag, or is an EXEC
+/// with a queued command that does.
+fn denied_when_stale(srv: &ServerState, key: ClientId, cmd: &Command) -> bool {
+    if !cmd.flags.contains(CommandFlags::STALE) {
+        return true;
+    }
+    cmd.traits.contains(Traits::RUNS_TRANSACTION)
+        && srv.clients[key]
+            .tx
+            .as_ref()
+            .is_some_and(|tx| queued_matching(tx, |c| !c.flags.contains(CommandFlags::STALE)))
+}
+
+/// Whether a command queued in `tx` has `flag` (EXEC is judged by its queue).
+fn queued_with(tx: &crate::server::client::Transaction, flag: CommandFlags) -> bool {
+    queued_matching(tx, |c| c.flags.contains(flag))
+}
+
+fn queued_matching(
+    tx: &crate::server::client::Transaction,
+    test: impl Fn(&Command) -> bool,
+) -> bool {
+    tx.queued.iter().any(|q| {
+        let args: Vec<&[u8]> = q.iter().map(Vec::as_slice).collect();
+        table::lookup(&args).is_some_and(|(c, _)| test(c))
+    })
 }

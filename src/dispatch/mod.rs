@@ -138,7 +138,7 @@ fn execute_command(
     let refusal = match refusal {
         Some(r) => Some(r),
         None => match check_acl(srv, key, cmd, argv, top_level) {
-            AclVerdict::Allowed => check_late(srv, key, cmd),
+            AclVerdict::Allowed => check_late(srv, key, cmd, top_level),
             AclVerdict::Refused(err) => Some(err),
             AclVerdict::ExecDenied(err) => {
                 out.error(&err);

@@ -122,8 +122,6 @@ pub struct Transaction {
 pub struct WatchedKey {
     pub db: usize,
     pub key: Vec<u8>,
-    /// The key had already expired when it was watched: its expiry is then no change.
-    pub expired: bool,
 }
 
 /// The query buffer as it stood when the client's current command started. While a

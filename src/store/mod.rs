@@ -133,7 +133,10 @@ impl Store {
     #[inline]
     pub fn record(&mut self, db: usize, key: &[u8], event: Event, dirty: u64) {
         self.dirty += dirty;
-        self.watches.touch(db, key);
+        if !self.watches.is_empty() {
+            let exists = self.dbs[db].get(key).is_some();
+            self.watches.touch(db, key, exists);
+        }
         if !self.events_wanted {
             return;
         }
@@ -415,7 +418,7 @@ impl Store {
         let mut removed = 0;
         for i in range {
             let d = &mut self.dbs[i];
-            self.watches.touch_db(i, |k| d.get(k).is_some());
+            self.watches.touch_db(i, |k| d.get(k).is_some(), |_| None);
             removed += d.len();
             d.clear();
         }
@@ -426,10 +429,14 @@ impl Store {
     /// SWAPDB: exchanges two databases. WATCHed keys of either that exist in either are
     /// touched, as Redis does.
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        let now = self.now_ms;
         for (x, y) in [(a, b), (b, a)] {
             let (dx, dy) = (&self.dbs[x], &self.dbs[y]);
-            self.watches
-                .touch_db(x, |k| dx.get(k).is_some() || dy.get(k).is_some());
+            self.watches.touch_db(
+                x,
+                |k| dx.get(k).is_some(),
+                |k| dy.get(k).is_some().then(|| dy.is_expired(k, now)),
+            );
         }
         self.dbs.swap(a, b);
         self.events.dbs.push(DbEvent::Swapped(a, b));
