@@ -221,7 +221,7 @@ fn write_section(ctx: &mut Ctx, section: &str, t: &mut String) {
             field(t, "mem_clients_normal", o.clients_normal);
             field(t, "mem_cluster_links", 0);
             field(t, "mem_aof_buffer", 0);
-            field(t, "mem_allocator", "libc");
+            field(t, "mem_allocator", crate::server::alloc::allocator_name());
             field(t, "active_defrag_running", 0);
             field(t, "lazyfree_pending_objects", 0);
             field(t, "lazyfreed_objects", 0);

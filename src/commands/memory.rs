@@ -206,8 +206,14 @@ pub fn doctor(ctx: &mut Ctx, _argv: &[&[u8]]) {
     ctx.out.verbatim("txt", report.as_bytes());
 }
 
-/// MEMORY MALLOC-STATS: the allocator's own report (glibc's malloc_stats figures).
+/// MEMORY MALLOC-STATS: the allocator's own report: glibc's malloc_stats figures, or
+/// jemalloc's malloc_stats_print text (as Redis returns it) when jemalloc is the counted
+/// allocator.
 pub fn malloc_stats(ctx: &mut Ctx, _argv: &[&[u8]]) {
+    #[cfg(feature = "jemalloc")]
+    if crate::server::alloc::used() != 0 {
+        return jemalloc_stats(ctx);
+    }
     // SAFETY: mallinfo2 only reads glibc's allocator statistics.
     let mi = unsafe { libc::mallinfo2() };
     let text = format!(
@@ -247,6 +253,29 @@ pub fn help(ctx: &mut Ctx, _argv: &[&[u8]]) {
             "    sampled up to <count> times (default: 5, 0 means sample all).",
         ],
     );
+}
+
+/// jemalloc's malloc_stats_print report.
+#[cfg(feature = "jemalloc")]
+fn jemalloc_stats(ctx: &mut Ctx) {
+    unsafe extern "C" fn append(out: *mut std::ffi::c_void, s: *const std::ffi::c_char) {
+        // SAFETY: `out` is the String passed below, alive for the whole call; `s` is a
+        // NUL-terminated string jemalloc hands over.
+        unsafe {
+            (*out.cast::<String>()).push_str(&std::ffi::CStr::from_ptr(s).to_string_lossy());
+        }
+    }
+    let mut text = String::new();
+    // SAFETY: the callback only appends to `text` (allocating through jemalloc from inside
+    // the report is allowed, as Redis's own callback does); a null opts prints everything.
+    unsafe {
+        tikv_jemalloc_sys::malloc_stats_print(
+            Some(append),
+            (&mut text as *mut String).cast(),
+            std::ptr::null(),
+        );
+    }
+    ctx.out.verbatim("txt", text.as_bytes());
 }
 
 /// MEMORY PURGE: gives the allocator's free memory back to the system.

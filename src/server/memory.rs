@@ -33,11 +33,24 @@ pub fn used_memory() -> u64 {
 
 /// Returns the allocator's free memory to the system, as far as it can: glibc keeps freed
 /// chunks in its heap (and the heap's top) until asked, so without this RSS stays at its
-/// peak after FLUSHALL. jemalloc's purge does the same for Redis.
+/// peak after FLUSHALL. jemalloc (the `jemalloc` feature) would hand its dirty pages back
+/// over about ten seconds; its purge does it at once, as Redis's jemalloc_purge.
 pub fn release_free_memory() {
     // SAFETY: malloc_trim only walks and releases glibc's own free lists.
     unsafe {
         libc::malloc_trim(0);
+    }
+    #[cfg(feature = "jemalloc")]
+    // "arena.<MALLCTL_ARENAS_ALL>.purge": 4096 names all arenas.
+    // SAFETY: a NUL-terminated name and no old or new value, as this mallctl takes.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"arena.4096.purge".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        );
     }
 }
 
@@ -172,12 +185,57 @@ impl Overhead {
     }
 }
 
-/// glibc's own figures: (bytes handed out, bytes of its arenas and mappings).
+/// The allocator's own figures: (bytes handed out, bytes of the pages holding them),
+/// Redis's allocator_allocated and allocator_active. jemalloc's when it is the counted
+/// allocator (the binary built with the `jemalloc` feature), else glibc's.
 pub fn allocator_stats() -> (u64, u64) {
+    #[cfg(feature = "jemalloc")]
+    if super::alloc::used() != 0 {
+        return jemalloc_stats();
+    }
     // SAFETY: mallinfo2 only reads glibc's allocator statistics.
     let mi = unsafe { libc::mallinfo2() };
     (
         (mi.uordblks + mi.hblkhd) as u64,
         (mi.arena + mi.hblkhd) as u64,
     )
+}
+
+/// jemalloc's stats.allocated and stats.active, as of now (the epoch is advanced first).
+#[cfg(feature = "jemalloc")]
+fn jemalloc_stats() -> (u64, u64) {
+    use std::ffi::CStr;
+    fn read(name: &CStr) -> u64 {
+        let mut v: usize = 0;
+        let mut len = std::mem::size_of::<usize>();
+        // SAFETY: a NUL-terminated name of a size_t statistic, read into a usize of the
+        // size `len` says.
+        let rc = unsafe {
+            tikv_jemalloc_sys::mallctl(
+                name.as_ptr(),
+                (&mut v as *mut usize).cast(),
+                &mut len,
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        if rc == 0 {
+            v as u64
+        } else {
+            0
+        }
+    }
+    let mut epoch: u64 = 1;
+    let mut len = std::mem::size_of::<u64>();
+    // SAFETY: "epoch" reads and writes a uint64_t; both pointers are to one.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"epoch".as_ptr(),
+            (&mut epoch as *mut u64).cast(),
+            &mut len,
+            (&mut epoch as *mut u64).cast(),
+            std::mem::size_of::<u64>(),
+        );
+    }
+    (read(c"stats.allocated"), read(c"stats.active"))
 }
