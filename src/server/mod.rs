@@ -350,11 +350,16 @@ impl ServerState {
 
     /// Whether `min-replicas-to-write` lets writes through (checkGoodReplicasStatus):
     /// enough replicas acknowledged the stream lately.
+    #[inline]
     pub fn enough_good_replicas(&self) -> bool {
         let wanted = self.config.min_replicas_to_write;
-        wanted <= 0
-            || self.config.min_replicas_max_lag <= 0
-            || self.good_replicas(unix_ms()) >= wanted as usize
+        wanted <= 0 || self.enough_good_replicas_counted(wanted as usize)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn enough_good_replicas_counted(&self, wanted: usize) -> bool {
+        self.config.min_replicas_max_lag <= 0 || self.good_replicas(unix_ms()) >= wanted
     }
 
     /// Whether new connections must authenticate: the default user has a password or is
